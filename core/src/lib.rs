@@ -1,0 +1,20 @@
+//! raftbook's core: Raft (tikv's raft-rs) and everything around it that runs the same in the
+//! browser and natively.
+//!
+//! It owns no clock, socket, disk or thread: every module is a pure state machine driven from
+//! outside, so it compiles to `wasm32-unknown-unknown` and simulates deterministically.
+//!
+//! - [`storage`]: what a node keeps on disk (hard state, log, snapshot), and the writes to it.
+//! - [`node`]: one Raft node, sans-I/O: inputs (ticks, messages, requests) → outputs.
+//! - [`state_machine`]: what committed entries are applied to.
+//! - [`view`]: serialisable read-only views of nodes and messages, for visualisers.
+//! - [`sim`]: the deterministic cluster simulator (virtual time, network, disks, faults),
+//!   its event trace and its safety checkers.
+//! - [`scenario`]: the plain-text scenario language that tests and lessons are written in.
+
+pub mod node;
+pub mod scenario;
+pub mod sim;
+pub mod state_machine;
+pub mod storage;
+pub mod view;

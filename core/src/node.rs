@@ -1,0 +1,531 @@
+//! One Raft node, sans-I/O: inputs in, outputs out.
+//!
+//! A [`Node`] wraps raft-rs's `RawNode` together with the node's storage and state machine.
+//! It never sends, writes or sleeps. Each input (a clock tick, a message from a peer, a client
+//! request) returns a list of [`Output`]s for the caller to carry out **in order**:
+//!
+//! 1. `Send` messages the leader may send before its own disk write (raft-rs allows this:
+//!    the leader counts its own vote only once its log is persisted),
+//! 2. `Persist` writes; when `must_sync` is set they must be fsynced before anything later
+//!    in the list happens,
+//! 3. `Send` messages that were waiting for that write (votes, append acknowledgements),
+//! 4. `Response`/`ReadReady` for clients and `Event`s for observers.
+//!
+//! The simulator carries them out on a virtual network and disk, the native server on real
+//! ones. This is raft-rs's "Ready loop" (see [`Node::handle_ready`]).
+//!
+//! Randomness comes in from outside too: raft-rs draws election timeouts from the thread's
+//! RNG, so after every call the node replaces that draw with one from its own seeded RNG
+//! (see [`Node::reseed_election_timeout`]). Same seed, same inputs, same outputs.
+
+use protobuf::Message as _;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};
+use raft::{RawNode, StateRole};
+use serde::Serialize;
+
+use crate::state_machine::StateMachine;
+use crate::storage::{PersistWrite, RaftStorage};
+
+/// Settings of one node. Times are in ticks; the driver decides how long a tick is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeConfig {
+    pub id: u64,
+    /// A follower that hears nothing from a leader for a random number of ticks in
+    /// `[election_tick, 2 * election_tick)` starts an election.
+    pub election_tick: usize,
+    /// The leader sends heartbeats every `heartbeat_tick` ticks.
+    pub heartbeat_tick: usize,
+    /// Ask for (non-binding) votes before starting a real election, so a node that was cut
+    /// off does not disrupt the cluster with a higher term when it comes back.
+    pub pre_vote: bool,
+    /// A leader that has not heard from a quorum for an election timeout steps down.
+    pub check_quorum: bool,
+    /// Take a snapshot every this many applied entries (0: never automatically).
+    pub snapshot_interval: u64,
+    /// Entries kept in the log behind a snapshot, so slightly slow followers can still be
+    /// sent entries rather than a whole snapshot.
+    pub snapshot_catchup_entries: u64,
+}
+
+impl NodeConfig {
+    pub fn new(id: u64) -> Self {
+        NodeConfig {
+            id,
+            election_tick: 10,
+            heartbeat_tick: 1,
+            pre_vote: true,
+            check_quorum: true,
+            snapshot_interval: 0,
+            snapshot_catchup_entries: 5,
+        }
+    }
+}
+
+/// What the caller must do, in order. See the module docs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    Send(Message),
+    Persist { writes: Vec<PersistWrite>, must_sync: bool },
+    /// A request proposed at this node was applied; `response` is the state machine's answer.
+    Response { request_id: u64, index: u64, response: Vec<u8> },
+    /// A linearizable read may now be served locally: this node has applied everything that
+    /// was committed when the read arrived.
+    ReadReady { request_id: u64 },
+    Event(NodeEvent),
+}
+
+/// Things worth showing or tracing that change inside a node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum NodeEvent {
+    RoleChanged { role: Role, term: u64, leader: u64 },
+    /// The election timer restarted with a new random timeout.
+    TimerReset { timeout_ticks: usize },
+    Committed { index: u64 },
+    Applied { index: u64, term: u64, kind: EntryKind, summary: String, digest: u64 },
+    SnapshotTaken { index: u64, term: u64 },
+    SnapshotInstalled { index: u64, term: u64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Follower,
+    PreCandidate,
+    Candidate,
+    Leader,
+    /// A non-voting member that receives the log.
+    Learner,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Follower => "follower",
+            Role::PreCandidate => "pre-candidate",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+            Role::Learner => "learner",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntryKind {
+    /// The empty entry a new leader appends to commit entries of earlier terms.
+    Noop,
+    Command,
+    ConfChange,
+}
+
+/// A membership change, as a client asks for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MembershipChange {
+    AddVoter(u64),
+    AddLearner(u64),
+    Remove(u64),
+}
+
+/// Why a client request was refused on the spot.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// raft-rs drops proposals when no leader is known (or a leader transfer is under way).
+    #[error("proposal dropped: no leader known")]
+    ProposalDropped,
+    #[error("a membership change is already in progress")]
+    ConfChangeInProgress,
+    #[error("raft: {0}")]
+    Raft(String),
+}
+
+/// Who proposed an entry: kept in the entry's context so the proposing node can answer.
+fn encode_origin(node: u64, request_id: u64) -> Vec<u8> {
+    [node.to_be_bytes(), request_id.to_be_bytes()].concat()
+}
+
+fn decode_origin(context: &[u8]) -> Option<(u64, u64)> {
+    let node = u64::from_be_bytes(context.get(0..8)?.try_into().ok()?);
+    let request_id = u64::from_be_bytes(context.get(8..16)?.try_into().ok()?);
+    Some((node, request_id))
+}
+
+/// A short, stable fingerprint of an entry's contents, for the safety checkers.
+pub fn digest(data: &[u8]) -> u64 {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(data);
+    u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"))
+}
+
+pub struct Node {
+    config: NodeConfig,
+    raw: RawNode<RaftStorage>,
+    state_machine: Box<dyn StateMachine>,
+    rng: ChaCha8Rng,
+    /// Linearizable reads waiting until the state machine reaches their read index.
+    pending_reads: Vec<(u64, u64)>,
+    /// The last role/term/leader and commit index reported, to emit events on change.
+    last_role: (Role, u64, u64),
+    last_commit: u64,
+    outputs: Vec<Output>,
+}
+
+impl Node {
+    /// Starts a node on `storage`: a bootstrapped one, an empty one (joining), or one
+    /// recovered from disk after a crash. The state machine is rebuilt from the snapshot and
+    /// then from the committed log, which raft-rs hands back as committed entries.
+    pub fn new(
+        config: NodeConfig,
+        storage: RaftStorage,
+        mut state_machine: Box<dyn StateMachine>,
+        seed: u64,
+    ) -> Result<(Self, Vec<Output>), NodeError> {
+        let applied = storage.snapshot_metadata().index;
+        state_machine.restore(storage.snapshot_data());
+        let raft_config = raft::Config {
+            id: config.id,
+            election_tick: config.election_tick,
+            heartbeat_tick: config.heartbeat_tick,
+            applied,
+            pre_vote: config.pre_vote,
+            check_quorum: config.check_quorum,
+            max_size_per_msg: 1024 * 1024,
+            max_inflight_msgs: 256,
+            ..Default::default()
+        };
+        raft_config.validate().map_err(|e| NodeError::Raft(e.to_string()))?;
+        let logger = slog::Logger::root(slog::Discard, slog::o!());
+        let raw = RawNode::new(&raft_config, storage, &logger)
+            .map_err(|e| NodeError::Raft(e.to_string()))?;
+        let mut node = Node {
+            config,
+            raw,
+            state_machine,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            pending_reads: Vec::new(),
+            last_role: (Role::Follower, 0, 0),
+            last_commit: 0,
+            outputs: Vec::new(),
+        };
+        let outputs = node.finish();
+        Ok((node, outputs))
+    }
+
+    /// One clock tick: election and heartbeat timers advance.
+    pub fn tick(&mut self) -> Vec<Output> {
+        self.raw.tick();
+        self.finish()
+    }
+
+    /// A message from a peer.
+    pub fn step(&mut self, message: Message) -> Vec<Output> {
+        // Errors here are stale or foreign messages (e.g. from a removed peer): ignore them,
+        // as etcd does.
+        let _ = self.raw.step(message);
+        self.finish()
+    }
+
+    /// Proposes a command. When it is applied, the node that proposed it emits a `Response`
+    /// with `request_id`. A follower forwards the proposal to the leader.
+    pub fn propose(&mut self, request_id: u64, command: Vec<u8>) -> Result<Vec<Output>, NodeError> {
+        let origin = encode_origin(self.config.id, request_id);
+        self.raw.propose(origin, command).map_err(Self::proposal_error)?;
+        Ok(self.finish())
+    }
+
+    /// Proposes a membership change (only the leader accepts these).
+    pub fn propose_membership(
+        &mut self,
+        request_id: u64,
+        change: MembershipChange,
+    ) -> Result<Vec<Output>, NodeError> {
+        if self.raw.raft.has_pending_conf() {
+            return Err(NodeError::ConfChangeInProgress);
+        }
+        let mut cc = ConfChange::default();
+        let (change_type, node) = match change {
+            MembershipChange::AddVoter(id) => (ConfChangeType::AddNode, id),
+            MembershipChange::AddLearner(id) => (ConfChangeType::AddLearnerNode, id),
+            MembershipChange::Remove(id) => (ConfChangeType::RemoveNode, id),
+        };
+        cc.set_change_type(change_type);
+        cc.node_id = node;
+        let origin = encode_origin(self.config.id, request_id);
+        self.raw.propose_conf_change(origin, cc).map_err(Self::proposal_error)?;
+        Ok(self.finish())
+    }
+
+    fn proposal_error(error: raft::Error) -> NodeError {
+        match error {
+            raft::Error::ProposalDropped => NodeError::ProposalDropped,
+            other => NodeError::Raft(other.to_string()),
+        }
+    }
+
+    /// Starts a linearizable read (Raft's ReadIndex): the leader confirms with a quorum that
+    /// it is still leader and tells us its commit index; once we have applied up to there, a
+    /// `ReadReady` says the local state machine may answer. raft-rs drops the request when
+    /// there is no leader; the caller retries.
+    pub fn read_index(&mut self, request_id: u64) -> Vec<Output> {
+        self.raw.read_index(request_id.to_be_bytes().to_vec());
+        self.finish()
+    }
+
+    /// Starts an election now, as if the election timer had fired.
+    pub fn campaign(&mut self) -> Result<Vec<Output>, NodeError> {
+        self.raw.campaign().map_err(|e| NodeError::Raft(e.to_string()))?;
+        Ok(self.finish())
+    }
+
+    /// Asks the leader to hand leadership to `to` (ignored by non-leaders, as in raft-rs).
+    pub fn transfer_leader(&mut self, to: u64) -> Vec<Output> {
+        self.raw.transfer_leader(to);
+        self.finish()
+    }
+
+    /// Takes a snapshot of the applied state now, compacting the log behind it.
+    pub fn take_snapshot(&mut self) -> Vec<Output> {
+        self.snapshot_applied_state();
+        self.finish()
+    }
+
+    /// After every input: carry out Ready, replace the election timeout draw, report changes.
+    fn finish(&mut self) -> Vec<Output> {
+        self.reseed_election_timeout();
+        while self.raw.has_ready() {
+            self.handle_ready();
+            self.reseed_election_timeout();
+        }
+        self.report_changes();
+        std::mem::take(&mut self.outputs)
+    }
+
+    /// raft-rs resets the election timer (`election_elapsed = 0`) on every role change, and
+    /// on each reset draws a new random timeout from the thread RNG. Whenever the timer is at
+    /// zero we overwrite that draw with our own, from the seeded RNG. This also redraws when a
+    /// follower's timer is reset by a heartbeat, which is what the Raft paper describes.
+    fn reseed_election_timeout(&mut self) {
+        let raft = &mut self.raw.raft;
+        if raft.election_elapsed != 0 {
+            return;
+        }
+        let min = self.config.election_tick;
+        let timeout = self.rng.gen_range(min..2 * min);
+        raft.set_randomized_election_timeout(timeout);
+        if raft.state != StateRole::Leader {
+            self.outputs.push(Output::Event(NodeEvent::TimerReset { timeout_ticks: timeout }));
+        }
+    }
+
+    /// raft-rs's Ready loop, in the order its documentation gives.
+    fn handle_ready(&mut self) {
+        let mut ready = self.raw.ready();
+
+        // 1. Messages that need not wait for our disk (only a leader has these).
+        self.send(ready.take_messages());
+
+        // 2. Persist: a snapshot from the leader, new entries, new hard state.
+        let mut writes = Vec::new();
+        if !ready.snapshot().is_empty() {
+            let snapshot = ready.snapshot().clone();
+            self.state_machine.restore(&snapshot.data);
+            let meta = snapshot.get_metadata();
+            self.outputs.push(Output::Event(NodeEvent::SnapshotInstalled {
+                index: meta.index,
+                term: meta.term,
+            }));
+            writes.push(PersistWrite::InstallSnapshot(snapshot));
+        }
+        if !ready.entries().is_empty() {
+            writes.push(PersistWrite::Append(ready.take_entries()));
+        }
+        if let Some(hard_state) = ready.hs() {
+            writes.push(PersistWrite::HardState(hard_state.clone()));
+        }
+        self.persist(writes, ready.must_sync());
+
+        // 3. Apply what is committed, then release messages that waited for the disk.
+        self.apply(ready.take_committed_entries());
+        for read in ready.take_read_states() {
+            let request_id = u64::from_be_bytes(read.request_ctx[..8].try_into().expect("our id"));
+            self.pending_reads.push((request_id, read.index));
+        }
+        self.send(ready.take_persisted_messages());
+
+        // 4. Tell raft-rs all of that is done; it may hand back more of the same.
+        let mut light = self.raw.advance(ready);
+        if let Some(commit) = light.commit_index() {
+            let mut hard_state = self.raw.store().hard_state().clone();
+            hard_state.commit = commit;
+            // Losing a commit index in a crash is harmless: the leader tells us again.
+            self.persist(vec![PersistWrite::HardState(hard_state)], false);
+        }
+        self.send(light.take_messages());
+        self.apply(light.take_committed_entries());
+        self.raw.advance_apply();
+        self.release_reads();
+        self.maybe_snapshot();
+    }
+
+    fn send(&mut self, messages: Vec<Message>) {
+        self.outputs.extend(messages.into_iter().map(Output::Send));
+    }
+
+    fn persist(&mut self, writes: Vec<PersistWrite>, must_sync: bool) {
+        if writes.is_empty() {
+            return;
+        }
+        for write in &writes {
+            self.raw.mut_store().apply(write);
+        }
+        self.outputs.push(Output::Persist { writes, must_sync });
+    }
+
+    fn apply(&mut self, entries: Vec<Entry>) {
+        for entry in entries {
+            let (kind, summary, response) = match entry.get_entry_type() {
+                EntryType::EntryNormal if entry.data.is_empty() => {
+                    (EntryKind::Noop, "(leader no-op)".to_string(), Vec::new())
+                }
+                EntryType::EntryNormal => {
+                    let summary = self.state_machine.describe(&entry.data);
+                    (EntryKind::Command, summary, self.state_machine.apply(entry.index, &entry.data))
+                }
+                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
+                    (EntryKind::ConfChange, self.apply_conf_change(&entry), Vec::new())
+                }
+            };
+            self.outputs.push(Output::Event(NodeEvent::Applied {
+                index: entry.index,
+                term: entry.term,
+                kind,
+                summary,
+                digest: digest(&entry.data),
+            }));
+            if let Some((origin, request_id)) = decode_origin(&entry.context) {
+                if origin == self.config.id {
+                    self.outputs.push(Output::Response { request_id, index: entry.index, response });
+                }
+            }
+        }
+    }
+
+    fn apply_conf_change(&mut self, entry: &Entry) -> String {
+        let change = ConfChange::parse_from_bytes(&entry.data).expect("conf change we encoded");
+        let summary = describe_conf_change(&change);
+        match self.raw.apply_conf_change(&change) {
+            Ok(conf_state) => self.raw.mut_store().set_conf_state(conf_state),
+            // raft-rs refuses impossible changes (e.g. removing the last voter); every node
+            // refuses the same ones, so they stay consistent.
+            Err(error) => return format!("{summary} (refused: {error})"),
+        }
+        summary
+    }
+
+    fn release_reads(&mut self) {
+        let applied = self.raw.raft.raft_log.applied;
+        let (ready, waiting) = self.pending_reads.drain(..).partition(|&(_, index)| index <= applied);
+        self.pending_reads = waiting;
+        let ready: Vec<(u64, u64)> = ready;
+        for (request_id, _) in ready {
+            self.outputs.push(Output::ReadReady { request_id });
+        }
+    }
+
+    fn maybe_snapshot(&mut self) {
+        let interval = self.config.snapshot_interval;
+        let applied = self.raw.raft.raft_log.applied;
+        if interval > 0 && applied >= self.raw.store().snapshot_metadata().index + interval {
+            self.snapshot_applied_state();
+        }
+    }
+
+    fn snapshot_applied_state(&mut self) {
+        let store = self.raw.store();
+        let applied = self.raw.raft.raft_log.applied;
+        if applied <= store.snapshot_metadata().index {
+            return;
+        }
+        let mut snapshot = raft::eraftpb::Snapshot::default();
+        snapshot.data = self.state_machine.snapshot().into();
+        let meta = snapshot.mut_metadata();
+        meta.index = applied;
+        meta.term = raft::Storage::term(store, applied).expect("applied entries are in the log");
+        meta.set_conf_state(store.conf_state().clone());
+        let (index, term) = (meta.index, meta.term);
+        let compact_to = applied
+            .saturating_sub(self.config.snapshot_catchup_entries)
+            .max(store.first_index() - 1);
+        self.outputs.push(Output::Event(NodeEvent::SnapshotTaken { index, term }));
+        self.persist(vec![PersistWrite::TakeSnapshot { snapshot, compact_to }], true);
+    }
+
+    fn report_changes(&mut self) {
+        let role = (self.role(), self.raw.raft.term, self.raw.raft.leader_id);
+        if role != self.last_role {
+            self.last_role = role;
+            let (role, term, leader) = role;
+            self.outputs.push(Output::Event(NodeEvent::RoleChanged { role, term, leader }));
+        }
+        let commit = self.raw.raft.raft_log.committed;
+        if commit != self.last_commit {
+            self.last_commit = commit;
+            self.outputs.push(Output::Event(NodeEvent::Committed { index: commit }));
+        }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.config.id
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.config
+    }
+
+    pub fn role(&self) -> Role {
+        let raft = &self.raw.raft;
+        match raft.state {
+            StateRole::Leader => Role::Leader,
+            StateRole::Candidate => Role::Candidate,
+            StateRole::PreCandidate => Role::PreCandidate,
+            StateRole::Follower if raft.prs().conf().learners().contains(&self.config.id) => {
+                Role::Learner
+            }
+            StateRole::Follower => Role::Follower,
+        }
+    }
+
+    /// raft-rs's own state, read-only: for the observation views.
+    pub fn raft(&self) -> &raft::Raft<RaftStorage> {
+        &self.raw.raft
+    }
+
+    pub fn storage(&self) -> &RaftStorage {
+        self.raw.store()
+    }
+
+    pub fn state_machine(&self) -> &dyn StateMachine {
+        self.state_machine.as_ref()
+    }
+
+    /// Voters and learners, as of the last applied membership change.
+    pub fn members(&self) -> (Vec<u64>, Vec<u64>) {
+        let conf = self.raw.store().conf_state();
+        let mut voters = conf.voters.clone();
+        let mut learners = conf.learners.clone();
+        voters.sort_unstable();
+        learners.sort_unstable();
+        (voters, learners)
+    }
+}
+
+pub fn describe_conf_change(change: &ConfChange) -> String {
+    let what = match change.get_change_type() {
+        ConfChangeType::AddNode => "add voter",
+        ConfChangeType::AddLearnerNode => "add learner",
+        ConfChangeType::RemoveNode => "remove",
+    };
+    format!("{what} {}", change.node_id)
+}

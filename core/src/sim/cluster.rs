@@ -1,0 +1,739 @@
+//! The deterministic cluster: nodes, virtual time, an event queue, one seeded RNG.
+//!
+//! Time only moves when the cluster processes its next scheduled event: a node's clock tick
+//! or a message's arrival. Everything random (message delays and losses, tick phases, each
+//! node's election-timeout RNG seed) is drawn from one RNG seeded by the user, and events
+//! that fall on the same millisecond run in the order they were scheduled. So one seed and one
+//! sequence of actions always give one run, natively and in WASM.
+//!
+//! The cluster carries out each node's [`Output`]s: messages go onto the simulated network,
+//! writes onto the node's [`SimDisk`] (synced when raft-rs asks), responses to the waiting
+//! client requests, and every event into the [`Trace`] and the safety [`Checker`].
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use raft::eraftpb::Message;
+use serde::Serialize;
+
+use crate::node::{MembershipChange, Node, NodeConfig, NodeEvent, Output, Role};
+use crate::sim::checker::{Checker, Violation};
+use crate::sim::disk::SimDisk;
+use crate::sim::network::{DropReason, LinkConfig, Network};
+use crate::sim::trace::{Trace, TraceKind};
+use crate::state_machine::{SimpleKv, StateMachine};
+use crate::storage::{PersistWrite, RaftStorage};
+use crate::view::{MessageView, NodeView};
+
+/// How to build a cluster. Times in milliseconds unless named in ticks.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterConfig {
+    pub nodes: usize,
+    pub seed: u64,
+    pub tick_ms: u64,
+    pub election_tick: usize,
+    pub heartbeat_tick: usize,
+    pub pre_vote: bool,
+    pub check_quorum: bool,
+    pub snapshot_interval: u64,
+    pub snapshot_catchup_entries: u64,
+    pub link: LinkConfig,
+    pub reorder: bool,
+    /// Record the event trace (switch off for benchmarks).
+    pub trace: bool,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        let node = NodeConfig::new(0);
+        ClusterConfig {
+            nodes: 5,
+            seed: 1,
+            tick_ms: 100,
+            election_tick: node.election_tick,
+            heartbeat_tick: node.heartbeat_tick,
+            pre_vote: node.pre_vote,
+            check_quorum: node.check_quorum,
+            snapshot_interval: node.snapshot_interval,
+            snapshot_catchup_entries: node.snapshot_catchup_entries,
+            link: LinkConfig::default(),
+            reorder: false,
+            trace: true,
+        }
+    }
+}
+
+impl ClusterConfig {
+    fn node_config(&self, id: u64) -> NodeConfig {
+        NodeConfig {
+            id,
+            election_tick: self.election_tick,
+            heartbeat_tick: self.heartbeat_tick,
+            pre_vote: self.pre_vote,
+            check_quorum: self.check_quorum,
+            snapshot_interval: self.snapshot_interval,
+            snapshot_catchup_entries: self.snapshot_catchup_entries,
+        }
+    }
+}
+
+/// A simulated machine: a Raft node while it runs, and a disk that outlives crashes.
+struct Machine {
+    node: Option<Node>,
+    disk: SimDisk,
+    paused: bool,
+    /// Messages that arrived while paused, delivered on resume (like a socket buffer).
+    backlog: VecDeque<InFlight>,
+    /// Bumped on every crash and restart, so ticks scheduled for an earlier life are ignored.
+    incarnation: u64,
+}
+
+/// A message on the wire.
+#[derive(Clone, Debug)]
+pub struct InFlight {
+    pub id: u64,
+    pub sent_at: u64,
+    pub arrives_at: u64,
+    pub message: Message,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Scheduled {
+    Tick { node: u64, incarnation: u64 },
+    Arrive { message: u64 },
+}
+
+/// A client request made through the cluster, and what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Request {
+    pub id: u64,
+    pub node: u64,
+    pub what: String,
+    pub invoked_at: u64,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    Pending,
+    /// Applied (or, for a read, ready) at log `index`.
+    Done { at: u64, index: u64, response: Vec<u8> },
+    /// Refused, or lost with the node it was sent to: the client cannot know if it happened.
+    Failed { at: u64, error: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeStatus {
+    Up,
+    Paused,
+    Down,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MachineView {
+    pub status: NodeStatus,
+    #[serde(flatten)]
+    pub node: NodeView,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MessageInFlightView {
+    pub id: u64,
+    pub sent_at: u64,
+    pub arrives_at: u64,
+    #[serde(flatten)]
+    pub message: MessageView,
+}
+
+/// Everything a visualiser draws at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterView {
+    pub time: u64,
+    pub tick_ms: u64,
+    pub nodes: Vec<MachineView>,
+    pub messages: Vec<MessageInFlightView>,
+    pub network: String,
+    pub violation: Option<Violation>,
+}
+
+pub type StateMachineFactory = fn() -> Box<dyn StateMachine>;
+
+pub struct Cluster {
+    config: ClusterConfig,
+    now: u64,
+    rng: ChaCha8Rng,
+    machines: BTreeMap<u64, Machine>,
+    pub network: Network,
+    in_flight: BTreeMap<u64, InFlight>,
+    queue: BinaryHeap<Reverse<(u64, u64, Scheduled)>>,
+    scheduled: u64,
+    next_message_id: u64,
+    next_request_id: u64,
+    pub trace: Trace,
+    checker: Checker,
+    violation: Option<Violation>,
+    pub requests: BTreeMap<u64, Request>,
+    new_state_machine: StateMachineFactory,
+}
+
+impl Cluster {
+    /// A cluster whose nodes apply commands to a [`SimpleKv`].
+    pub fn new(config: ClusterConfig) -> Self {
+        Self::with_state_machine(config, || Box::new(SimpleKv::default()))
+    }
+
+    pub fn with_state_machine(config: ClusterConfig, new_state_machine: StateMachineFactory) -> Self {
+        let mut cluster = Cluster {
+            now: 0,
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            machines: BTreeMap::new(),
+            network: Network::new(config.link, config.reorder),
+            in_flight: BTreeMap::new(),
+            queue: BinaryHeap::new(),
+            scheduled: 0,
+            next_message_id: 1,
+            next_request_id: 1,
+            trace: Trace::new(config.trace),
+            checker: Checker::default(),
+            violation: None,
+            requests: BTreeMap::new(),
+            new_state_machine,
+            config,
+        };
+        let founders: Vec<u64> = (1..=cluster.config.nodes as u64).collect();
+        for &id in &founders {
+            cluster.start_machine(id, RaftStorage::bootstrap(&founders));
+        }
+        cluster
+    }
+
+    fn start_machine(&mut self, id: u64, storage: RaftStorage) {
+        let disk = SimDisk::new(storage);
+        self.machines.insert(id, Machine { node: None, disk, paused: false, backlog: VecDeque::new(), incarnation: 0 });
+        self.boot(id);
+    }
+
+    /// Starts (or restarts) a node from what its disk holds.
+    fn boot(&mut self, id: u64) {
+        let seed = self.rng.gen();
+        let phase = self.rng.gen_range(1..=self.config.tick_ms);
+        let machine = self.machines.get_mut(&id).expect("machine exists");
+        let storage = machine.disk.recover();
+        let (node, outputs) = Node::new(self.config.node_config(id), storage, (self.new_state_machine)(), seed)
+            .expect("a node starts from its own disk");
+        machine.node = Some(node);
+        machine.incarnation += 1;
+        let incarnation = machine.incarnation;
+        self.schedule(self.now + phase, Scheduled::Tick { node: id, incarnation });
+        self.carry_out(id, outputs);
+    }
+
+    fn schedule(&mut self, at: u64, what: Scheduled) {
+        self.scheduled += 1;
+        self.queue.push(Reverse((at, self.scheduled, what)));
+    }
+
+    // ---- Running time -------------------------------------------------------------------
+
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// The time of the next event, if any.
+    pub fn next_event_time(&self) -> Option<u64> {
+        self.queue.peek().map(|Reverse((at, _, _))| *at)
+    }
+
+    /// Processes the next event. Returns false once a safety violation has stopped the run.
+    pub fn step(&mut self) -> bool {
+        if self.violation.is_some() {
+            return false;
+        }
+        let Some(Reverse((at, _, what))) = self.queue.pop() else { return false };
+        self.now = self.now.max(at);
+        match what {
+            Scheduled::Tick { node, incarnation } => self.tick(node, incarnation),
+            Scheduled::Arrive { message } => self.arrive(message),
+        }
+        self.violation.is_none()
+    }
+
+    /// Runs until virtual time `until` (all events up to and including it).
+    pub fn run_until_time(&mut self, until: u64) -> bool {
+        while self.next_event_time().is_some_and(|t| t <= until) {
+            if !self.step() {
+                return false;
+            }
+        }
+        self.now = self.now.max(until);
+        true
+    }
+
+    pub fn run_for(&mut self, ms: u64) -> bool {
+        self.run_until_time(self.now + ms)
+    }
+
+    /// Runs until `done` holds (checked after every event) or `limit_ms` pass.
+    /// Returns whether `done` held.
+    pub fn run_until(&mut self, limit_ms: u64, mut done: impl FnMut(&Cluster) -> bool) -> bool {
+        let deadline = self.now + limit_ms;
+        while !done(self) {
+            if self.violation.is_some() || !self.next_event_time().is_some_and(|t| t <= deadline) {
+                self.now = self.now.max(deadline);
+                return done(self);
+            }
+            self.step();
+        }
+        true
+    }
+
+    /// Runs until every message now in flight has arrived (or been dropped).
+    pub fn deliver_in_flight(&mut self) -> bool {
+        let last = self.in_flight.values().map(|m| m.arrives_at).max().unwrap_or(self.now);
+        self.run_until_time(last)
+    }
+
+    /// Runs until the cluster is quiet and agrees: one leader that every running member
+    /// follows, and every running member has committed and applied the leader's whole log.
+    pub fn stabilize(&mut self, limit_ms: u64) -> bool {
+        self.run_until(limit_ms, Cluster::is_stable)
+    }
+
+    pub fn is_stable(&self) -> bool {
+        let Some(leader) = self.leader() else { return false };
+        let leader_node = self.node(leader).expect("leader runs");
+        let last = leader_node.storage().last_index();
+        let (voters, learners) = leader_node.members();
+        voters.iter().chain(&learners).all(|&id| match self.node(id) {
+            Some(node) if !self.machines[&id].paused => {
+                let raft = node.raft();
+                raft.leader_id == leader && raft.raft_log.committed == last && raft.raft_log.applied == last
+            }
+            _ => true,
+        })
+    }
+
+    fn tick(&mut self, id: u64, incarnation: u64) {
+        let tick_ms = self.config.tick_ms;
+        let Some(machine) = self.machines.get_mut(&id) else { return };
+        if machine.incarnation != incarnation || machine.node.is_none() {
+            return;
+        }
+        self.schedule(self.now + tick_ms, Scheduled::Tick { node: id, incarnation });
+        let machine = self.machines.get_mut(&id).expect("checked above");
+        if machine.paused {
+            return;
+        }
+        let outputs = machine.node.as_mut().expect("checked above").tick();
+        self.carry_out(id, outputs);
+    }
+
+    fn arrive(&mut self, id: u64) {
+        // Gone already: dropped by the user.
+        let Some(flight) = self.in_flight.remove(&id) else { return };
+        let (from, to) = (flight.message.from, flight.message.to);
+        if let Err(reason) = self.network.check(from, to) {
+            self.trace.record(self.now, TraceKind::Drop { id, from, to, reason });
+            return;
+        }
+        match self.machines.get_mut(&to) {
+            Some(machine) if machine.node.is_some() => {
+                if machine.paused {
+                    machine.backlog.push_back(flight);
+                } else {
+                    self.deliver(to, flight);
+                }
+            }
+            _ => self.trace.record(self.now, TraceKind::Drop { id, from, to, reason: DropReason::NodeDown }),
+        }
+    }
+
+    fn deliver(&mut self, to: u64, flight: InFlight) {
+        let from = flight.message.from;
+        self.trace.record(self.now, TraceKind::Deliver { id: flight.id, from, to });
+        let node = self.machines.get_mut(&to).and_then(|m| m.node.as_mut()).expect("delivering to a running node");
+        let outputs = node.step(flight.message);
+        self.carry_out(to, outputs);
+    }
+
+    // ---- Carrying out a node's outputs ----------------------------------------------------
+
+    fn carry_out(&mut self, id: u64, outputs: Vec<Output>) {
+        for output in outputs {
+            if self.violation.is_some() {
+                return;
+            }
+            match output {
+                Output::Send(message) => self.send(message),
+                Output::Persist { writes, must_sync } => self.persist(id, writes, must_sync),
+                Output::Response { request_id, index, response } => {
+                    self.complete(request_id, Outcome::Done { at: self.now, index, response })
+                }
+                Output::ReadReady { request_id } => {
+                    let index = self.node(id).map_or(0, |n| n.raft().raft_log.applied);
+                    self.complete(request_id, Outcome::Done { at: self.now, index, response: Vec::new() })
+                }
+                Output::Event(event) => self.observe(id, event),
+            }
+        }
+    }
+
+    fn send(&mut self, message: Message) {
+        let id = self.next_message_id;
+        self.next_message_id += 1;
+        let (from, to) = (message.from, message.to);
+        match self.network.route(from, to, self.now, &mut self.rng) {
+            Ok(arrives_at) => {
+                let view = MessageView::new(&message);
+                self.trace.record(self.now, TraceKind::Send { id, message: view, arrives: arrives_at });
+                self.in_flight.insert(id, InFlight { id, sent_at: self.now, arrives_at, message });
+                self.schedule(arrives_at, Scheduled::Arrive { message: id });
+            }
+            Err(reason) => {
+                let view = MessageView::new(&message);
+                self.trace.record(self.now, TraceKind::Send { id, message: view, arrives: self.now });
+                self.trace.record(self.now, TraceKind::Drop { id, from, to, reason });
+            }
+        }
+    }
+
+    fn persist(&mut self, id: u64, writes: Vec<PersistWrite>, must_sync: bool) {
+        let machine = self.machines.get_mut(&id).expect("machine exists");
+        let mut appended = Vec::new();
+        for write in writes {
+            match &write {
+                PersistWrite::Append(entries) => {
+                    let (first, last) = (entries[0].index, entries[entries.len() - 1].index);
+                    appended.push((first, last, entries[entries.len() - 1].term));
+                }
+                PersistWrite::InstallSnapshot(_) => self.checker.on_snapshot_installed(id),
+                _ => {}
+            }
+            machine.disk.write(write);
+        }
+        if must_sync {
+            machine.disk.sync();
+        }
+        for (first, last, term) in appended {
+            self.trace.record(self.now, TraceKind::Append { node: id, first, last, term });
+            let node = self.machines[&id].node.as_ref().expect("running");
+            if let Err(detail) = self.checker.on_append(node, first) {
+                self.fail("log matching", detail);
+            }
+        }
+        if must_sync {
+            self.trace.record(self.now, TraceKind::Sync { node: id });
+        }
+    }
+
+    fn observe(&mut self, id: u64, event: NodeEvent) {
+        let check = {
+            let node = self.machines[&id].node.as_ref().expect("running");
+            match &event {
+                NodeEvent::RoleChanged { role: Role::Leader, term, .. } => {
+                    self.checker.on_leader(node, *term).map_err(|d| ("election safety / leader completeness", d))
+                }
+                NodeEvent::Committed { index } => {
+                    self.checker.on_commit(node, *index).map_err(|d| ("commit safety", d))
+                }
+                NodeEvent::Applied { index, term, digest, .. } => {
+                    self.checker.on_apply(id, *index, *term, *digest).map_err(|d| ("state machine safety", d))
+                }
+                _ => Ok(()),
+            }
+        };
+        self.trace.record(self.now, TraceKind::Node { node: id, event });
+        if let Err((property, detail)) = check {
+            self.fail(property, detail);
+        }
+    }
+
+    fn fail(&mut self, property: &'static str, detail: String) {
+        if self.violation.is_none() {
+            let trace_position = self.trace.events.len().saturating_sub(1);
+            self.violation = Some(Violation { property, detail, time: self.now, trace_position });
+        }
+    }
+
+    fn complete(&mut self, request_id: u64, outcome: Outcome) {
+        if let Some(request) = self.requests.get_mut(&request_id) {
+            if request.outcome == Outcome::Pending {
+                let text = match &outcome {
+                    Outcome::Done { index, .. } => format!("ok at index {index}"),
+                    Outcome::Failed { error, .. } => format!("failed: {error}"),
+                    Outcome::Pending => unreachable!(),
+                };
+                self.trace.record(self.now, TraceKind::Response { id: request_id, node: request.node, outcome: text });
+                request.outcome = outcome;
+            }
+        }
+    }
+
+    // ---- Faults -------------------------------------------------------------------------
+
+    /// Power loss: the node stops, its volatile state and unsynced writes are gone.
+    pub fn crash(&mut self, id: u64) -> Result<(), String> {
+        let machine = self.machines.get_mut(&id).ok_or_else(|| format!("no node {id}"))?;
+        if machine.node.take().is_none() {
+            return Err(format!("node {id} is already down"));
+        }
+        let lost_writes = machine.disk.crash();
+        machine.paused = false;
+        machine.backlog.clear();
+        machine.incarnation += 1;
+        self.checker.on_crash(id);
+        self.trace.record(self.now, TraceKind::Crash { node: id, lost_writes });
+        let lost: Vec<u64> = self
+            .requests
+            .values()
+            .filter(|r| r.node == id && r.outcome == Outcome::Pending)
+            .map(|r| r.id)
+            .collect();
+        for request in lost {
+            self.complete(request, Outcome::Failed { at: self.now, error: "node crashed".into() });
+        }
+        Ok(())
+    }
+
+    /// Starts a crashed node again from its disk.
+    pub fn restart(&mut self, id: u64) -> Result<(), String> {
+        let machine = self.machines.get(&id).ok_or_else(|| format!("no node {id}"))?;
+        if machine.node.is_some() {
+            return Err(format!("node {id} is running"));
+        }
+        self.trace.record(self.now, TraceKind::Restart { node: id });
+        self.boot(id);
+        Ok(())
+    }
+
+    /// Freezes a node (like SIGSTOP): no ticks; arriving messages wait in its socket buffer.
+    pub fn pause(&mut self, id: u64) -> Result<(), String> {
+        let machine = self.running_machine(id)?;
+        machine.paused = true;
+        self.trace.record(self.now, TraceKind::Pause { node: id });
+        Ok(())
+    }
+
+    pub fn resume(&mut self, id: u64) -> Result<(), String> {
+        let machine = self.running_machine(id)?;
+        machine.paused = false;
+        let backlog: Vec<InFlight> = machine.backlog.drain(..).collect();
+        self.trace.record(self.now, TraceKind::Resume { node: id });
+        for flight in backlog {
+            self.deliver(id, flight);
+        }
+        Ok(())
+    }
+
+    fn running_machine(&mut self, id: u64) -> Result<&mut Machine, String> {
+        match self.machines.get_mut(&id) {
+            Some(machine) if machine.node.is_some() => Ok(machine),
+            Some(_) => Err(format!("node {id} is down")),
+            None => Err(format!("no node {id}")),
+        }
+    }
+
+    /// Changes the network (partition, cut, heal, latency) and records it in the trace.
+    pub fn change_network(&mut self, change: impl FnOnce(&mut Network, &[u64])) {
+        let ids: Vec<u64> = self.machines.keys().copied().collect();
+        change(&mut self.network, &ids);
+        let state = self.network.describe();
+        self.trace.record(self.now, TraceKind::Network { state });
+    }
+
+    /// Drops one message that is in flight.
+    pub fn drop_message(&mut self, id: u64) -> Result<(), String> {
+        let flight = self.in_flight.remove(&id).ok_or_else(|| format!("no message {id} in flight"))?;
+        let (from, to) = (flight.message.from, flight.message.to);
+        self.trace.record(self.now, TraceKind::Drop { id, from, to, reason: DropReason::User });
+        Ok(())
+    }
+
+    // ---- Client requests ----------------------------------------------------------------
+
+    fn new_request(&mut self, node: u64, what: String) -> u64 {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        self.trace.record(self.now, TraceKind::Request { id, node, what: what.clone() });
+        self.requests.insert(id, Request { id, node, what, invoked_at: self.now, outcome: Outcome::Pending });
+        id
+    }
+
+    /// Runs a request against a running node, recording it; a refusal fails the request.
+    fn request<F>(&mut self, node: u64, what: String, call: F) -> Result<u64, String>
+    where
+        F: FnOnce(&mut Node, u64) -> Result<Vec<Output>, String>,
+    {
+        self.running_machine(node)?;
+        let id = self.new_request(node, what);
+        let machine = self.machines.get_mut(&node).expect("checked running");
+        match call(machine.node.as_mut().expect("checked running"), id) {
+            Ok(outputs) => {
+                self.carry_out(node, outputs);
+                Ok(id)
+            }
+            Err(error) => {
+                self.complete(id, Outcome::Failed { at: self.now, error: error.clone() });
+                Err(error)
+            }
+        }
+    }
+
+    /// Proposes a command at `node` (a follower forwards it to its leader).
+    pub fn propose(&mut self, node: u64, command: Vec<u8>) -> Result<u64, String> {
+        let what = format!("propose {}", String::from_utf8_lossy(&command));
+        self.request(node, what, |n, id| n.propose(id, command).map_err(|e| e.to_string()))
+    }
+
+    /// Starts a linearizable read at `node`; it completes once the node may answer.
+    pub fn read_index(&mut self, node: u64) -> Result<u64, String> {
+        self.request(node, "read-index".into(), |n, id| Ok(n.read_index(id)))
+    }
+
+    pub fn campaign(&mut self, node: u64) -> Result<(), String> {
+        let outputs = self.running_node(node)?.campaign().map_err(|e| e.to_string())?;
+        self.carry_out(node, outputs);
+        Ok(())
+    }
+
+    /// Asks the current leader to hand over leadership to `to`.
+    pub fn transfer_leader(&mut self, to: u64) -> Result<(), String> {
+        let leader = self.leader().ok_or("no leader")?;
+        let outputs = self.running_node(leader)?.transfer_leader(to);
+        self.carry_out(leader, outputs);
+        Ok(())
+    }
+
+    pub fn take_snapshot(&mut self, node: u64) -> Result<(), String> {
+        let outputs = self.running_node(node)?.take_snapshot();
+        self.carry_out(node, outputs);
+        Ok(())
+    }
+
+    /// Starts a new, empty node and asks the leader to add it (as voter or learner).
+    /// Returns the new node's id and the membership request's id.
+    pub fn add_node(&mut self, learner: bool) -> Result<(u64, u64), String> {
+        let leader = self.leader().ok_or("no leader to add a node")?;
+        let id = self.machines.keys().next_back().copied().unwrap_or(0) + 1;
+        let change = if learner { MembershipChange::AddLearner(id) } else { MembershipChange::AddVoter(id) };
+        // Start it first, so the leader's first messages find it.
+        self.start_machine(id, RaftStorage::empty());
+        match self.change_membership(leader, change) {
+            Ok(request) => Ok((id, request)),
+            Err(error) => {
+                self.machines.remove(&id);
+                Err(error)
+            }
+        }
+    }
+
+    /// Asks the leader to remove `id` from the membership (the node keeps running, alone).
+    pub fn remove_node(&mut self, id: u64) -> Result<u64, String> {
+        let leader = self.leader().ok_or("no leader to remove a node")?;
+        self.change_membership(leader, MembershipChange::Remove(id))
+    }
+
+    /// Asks the leader to promote learner `id` to voter.
+    pub fn promote(&mut self, id: u64) -> Result<u64, String> {
+        let leader = self.leader().ok_or("no leader to promote a node")?;
+        self.change_membership(leader, MembershipChange::AddVoter(id))
+    }
+
+    fn change_membership(&mut self, leader: u64, change: MembershipChange) -> Result<u64, String> {
+        let what = format!("{change:?}");
+        self.request(leader, what, |n, id| n.propose_membership(id, change).map_err(|e| e.to_string()))
+    }
+
+    // ---- Observation --------------------------------------------------------------------
+
+    pub fn node_ids(&self) -> Vec<u64> {
+        self.machines.keys().copied().collect()
+    }
+
+    /// A running node, if `id` runs.
+    pub fn node(&self, id: u64) -> Option<&Node> {
+        self.machines.get(&id)?.node.as_ref()
+    }
+
+    fn running_node(&mut self, id: u64) -> Result<&mut Node, String> {
+        Ok(self.running_machine(id)?.node.as_mut().expect("running"))
+    }
+
+    pub fn status(&self, id: u64) -> Option<NodeStatus> {
+        let machine = self.machines.get(&id)?;
+        Some(match (&machine.node, machine.paused) {
+            (None, _) => NodeStatus::Down,
+            (Some(_), true) => NodeStatus::Paused,
+            (Some(_), false) => NodeStatus::Up,
+        })
+    }
+
+    /// The running leader with the highest term (a deposed leader may not know yet).
+    pub fn leader(&self) -> Option<u64> {
+        self.machines
+            .values()
+            .filter_map(|m| m.node.as_ref())
+            .filter(|n| n.role() == Role::Leader)
+            .max_by_key(|n| n.raft().term)
+            .map(Node::id)
+    }
+
+    pub fn leaders(&self) -> Vec<u64> {
+        self.machines.values().filter_map(|m| m.node.as_ref()).filter(|n| n.role() == Role::Leader).map(Node::id).collect()
+    }
+
+    pub fn violation(&self) -> Option<&Violation> {
+        self.violation.as_ref()
+    }
+
+    pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> {
+        self.in_flight.values()
+    }
+
+    /// What a node's disk holds right now (durable writes only).
+    pub fn durable_storage(&self, id: u64) -> Option<RaftStorage> {
+        Some(self.machines.get(&id)?.disk.recover())
+    }
+
+    pub fn node_view(&self, id: u64) -> Option<MachineView> {
+        let machine = self.machines.get(&id)?;
+        let node = match &machine.node {
+            Some(node) => NodeView::of_node(node),
+            None => NodeView::of_storage(id, &machine.disk.recover(), None),
+        };
+        Some(MachineView { status: self.status(id)?, node })
+    }
+
+    pub fn view(&self) -> ClusterView {
+        ClusterView {
+            time: self.now,
+            tick_ms: self.config.tick_ms,
+            nodes: self.machines.keys().filter_map(|&id| self.node_view(id)).collect(),
+            messages: self
+                .in_flight
+                .values()
+                .map(|f| MessageInFlightView {
+                    id: f.id,
+                    sent_at: f.sent_at,
+                    arrives_at: f.arrives_at,
+                    message: MessageView::new(&f.message),
+                })
+                .collect(),
+            network: self.network.describe(),
+            violation: self.violation.clone(),
+        }
+    }
+
+    /// The highest index committed anywhere so far.
+    pub fn max_committed(&self) -> u64 {
+        self.checker.max_committed()
+    }
+}

@@ -1,0 +1,10 @@
+//! The deterministic cluster simulator: virtual time, a virtual network and virtual disks
+//! around real raft-rs nodes, with an event trace and Raft's safety properties checked live.
+
+pub mod checker;
+pub mod cluster;
+pub mod disk;
+pub mod network;
+pub mod trace;
+
+pub use cluster::{Cluster, ClusterConfig, ClusterView, Outcome};

@@ -1,0 +1,234 @@
+//! Read-only snapshots of a node and its messages, in plain serialisable structs.
+//!
+//! A visualiser (the browser playground, the native server's status endpoint, the scenario
+//! `status` command) reads these instead of reaching into raft-rs, so raft-rs's internals can
+//! change without breaking them.
+
+use raft::eraftpb::{Entry, EntryType, Message, MessageType};
+use raft::ProgressState;
+use serde::Serialize;
+
+use crate::node::{describe_conf_change, EntryKind, Node, Role};
+use crate::state_machine::StateMachine;
+use crate::storage::RaftStorage;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeView {
+    pub id: u64,
+    /// `None` while the node is down: then only its disk (below) is known.
+    pub raft: Option<RaftView>,
+    pub first_index: u64,
+    pub last_index: u64,
+    pub snapshot_index: u64,
+    pub snapshot_term: u64,
+    pub entries: Vec<EntryView>,
+}
+
+/// The volatile Raft state of a running node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RaftView {
+    pub role: Role,
+    pub term: u64,
+    /// Whom this node voted for in `term` (0: nobody).
+    pub vote: u64,
+    /// The leader this node knows of (0: none).
+    pub leader: u64,
+    pub election_elapsed: usize,
+    pub election_timeout: usize,
+    pub heartbeat_elapsed: usize,
+    pub heartbeat_timeout: usize,
+    pub commit: u64,
+    pub applied: u64,
+    pub persisted: u64,
+    pub voters: Vec<u64>,
+    pub learners: Vec<u64>,
+    /// The leader's view of every member's replication progress (empty on non-leaders).
+    pub progress: Vec<ProgressView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProgressView {
+    pub id: u64,
+    /// The highest index known to be replicated on this member.
+    pub matched: u64,
+    /// The next index the leader will send.
+    pub next: u64,
+    /// `probe` (finding where logs diverge), `replicate` (streaming) or `snapshot`.
+    pub state: &'static str,
+    pub recent_active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EntryView {
+    pub index: u64,
+    pub term: u64,
+    pub kind: EntryKind,
+    pub summary: String,
+}
+
+impl EntryView {
+    pub fn new(entry: &Entry, state_machine: Option<&dyn StateMachine>) -> Self {
+        let (kind, summary) = match entry.get_entry_type() {
+            EntryType::EntryNormal if entry.data.is_empty() => {
+                (EntryKind::Noop, "(leader no-op)".to_string())
+            }
+            EntryType::EntryNormal => {
+                let summary = match state_machine {
+                    Some(sm) => sm.describe(&entry.data),
+                    None => format!("{} bytes", entry.data.len()),
+                };
+                (EntryKind::Command, summary)
+            }
+            EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
+                let summary = protobuf::Message::parse_from_bytes(&entry.data)
+                    .map(|change| describe_conf_change(&change))
+                    .unwrap_or_else(|_| "conf change".to_string());
+                (EntryKind::ConfChange, summary)
+            }
+        };
+        EntryView { index: entry.index, term: entry.term, kind, summary }
+    }
+}
+
+impl NodeView {
+    /// The view of a running node.
+    pub fn of_node(node: &Node) -> Self {
+        let raft = node.raft();
+        let (voters, learners) = node.members();
+        let mut progress: Vec<ProgressView> = if raft.state == raft::StateRole::Leader {
+            raft.prs()
+                .iter()
+                .map(|(&id, pr)| ProgressView {
+                    id,
+                    matched: pr.matched,
+                    next: pr.next_idx,
+                    state: match pr.state {
+                        ProgressState::Probe => "probe",
+                        ProgressState::Replicate => "replicate",
+                        ProgressState::Snapshot => "snapshot",
+                    },
+                    recent_active: pr.recent_active,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        progress.sort_by_key(|p| p.id);
+        let raft_view = RaftView {
+            role: node.role(),
+            term: raft.term,
+            vote: raft.vote,
+            leader: raft.leader_id,
+            election_elapsed: raft.election_elapsed,
+            election_timeout: raft.randomized_election_timeout(),
+            heartbeat_elapsed: raft.heartbeat_elapsed(),
+            heartbeat_timeout: raft.heartbeat_timeout(),
+            commit: raft.raft_log.committed,
+            applied: raft.raft_log.applied,
+            persisted: raft.raft_log.persisted,
+            voters,
+            learners,
+            progress,
+        };
+        NodeView { raft: Some(raft_view), ..Self::of_storage(node.id(), node.storage(), Some(node.state_machine())) }
+    }
+
+    /// The view of a node that is down: what its disk holds.
+    pub fn of_storage(id: u64, storage: &RaftStorage, sm: Option<&dyn StateMachine>) -> Self {
+        let snapshot = storage.snapshot_metadata();
+        NodeView {
+            id,
+            raft: None,
+            first_index: storage.first_index(),
+            last_index: storage.last_index(),
+            snapshot_index: snapshot.index,
+            snapshot_term: snapshot.term,
+            entries: storage.log().iter().map(|e| EntryView::new(e, sm)).collect(),
+        }
+    }
+}
+
+/// A Raft message, described for people.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MessageView {
+    pub kind: &'static str,
+    pub from: u64,
+    pub to: u64,
+    pub term: u64,
+    /// For appends: the index and term of the entry before the carried ones.
+    pub log_index: u64,
+    pub log_term: u64,
+    /// Number of entries carried, and their index range.
+    pub entries: usize,
+    pub commit: u64,
+    pub reject: bool,
+    /// A one-line description such as `Append idx 5..7 term 2`.
+    pub summary: String,
+}
+
+impl MessageView {
+    pub fn new(m: &Message) -> Self {
+        let kind = message_kind(m.get_msg_type());
+        let detail = match m.get_msg_type() {
+            MessageType::MsgAppend => match (m.entries.first(), m.entries.last()) {
+                (Some(first), Some(last)) => format!(" idx {}..{}", first.index, last.index),
+                _ => format!(" idx {} (empty)", m.index),
+            },
+            MessageType::MsgAppendResponse => {
+                if m.reject {
+                    format!(" reject idx {} hint {}", m.index, m.reject_hint)
+                } else {
+                    format!(" ok idx {}", m.index)
+                }
+            }
+            MessageType::MsgRequestVote | MessageType::MsgRequestPreVote => {
+                format!(" last {}@{}", m.index, m.log_term)
+            }
+            MessageType::MsgRequestVoteResponse | MessageType::MsgRequestPreVoteResponse => {
+                (if m.reject { " rejected" } else { " granted" }).to_string()
+            }
+            MessageType::MsgSnapshot => {
+                let meta = m.get_snapshot().get_metadata();
+                format!(" idx {} term {}", meta.index, meta.term)
+            }
+            MessageType::MsgHeartbeat => format!(" commit {}", m.commit),
+            _ => String::new(),
+        };
+        MessageView {
+            kind,
+            from: m.from,
+            to: m.to,
+            term: m.term,
+            log_index: m.index,
+            log_term: m.log_term,
+            entries: m.entries.len(),
+            commit: m.commit,
+            reject: m.reject,
+            summary: format!("{kind}{detail} term {}", m.term),
+        }
+    }
+}
+
+pub fn message_kind(t: MessageType) -> &'static str {
+    match t {
+        MessageType::MsgAppend => "Append",
+        MessageType::MsgAppendResponse => "AppendResp",
+        MessageType::MsgRequestVote => "Vote",
+        MessageType::MsgRequestVoteResponse => "VoteResp",
+        MessageType::MsgRequestPreVote => "PreVote",
+        MessageType::MsgRequestPreVoteResponse => "PreVoteResp",
+        MessageType::MsgSnapshot => "Snapshot",
+        MessageType::MsgHeartbeat => "Heartbeat",
+        MessageType::MsgHeartbeatResponse => "HeartbeatResp",
+        MessageType::MsgTimeoutNow => "TimeoutNow",
+        MessageType::MsgReadIndex => "ReadIndex",
+        MessageType::MsgReadIndexResp => "ReadIndexResp",
+        MessageType::MsgPropose => "Propose",
+        MessageType::MsgTransferLeader => "TransferLeader",
+        MessageType::MsgHup => "Hup",
+        MessageType::MsgBeat => "Beat",
+        MessageType::MsgUnreachable => "Unreachable",
+        MessageType::MsgSnapStatus => "SnapStatus",
+        MessageType::MsgCheckQuorum => "CheckQuorum",
+    }
+}
