@@ -1,1 +1,108 @@
-//! placeholder
+//! The scenario language: plain-text commands that drive a simulated cluster.
+//!
+//! Golden tests, lessons and the browser console all speak it. A [`Scenario`] holds one
+//! cluster and runs commands against it, one line at a time, returning what a person would
+//! want to read. [`Scenario::run_script`] runs a whole script (see [`script`]) and returns it
+//! with every block's output filled in.
+//!
+//! The commands are listed in [`commands`].
+
+pub mod commands;
+pub mod format;
+pub mod parse;
+pub mod script;
+
+use std::collections::BTreeMap;
+
+use crate::node::Role;
+use crate::sim::Cluster;
+
+pub use parse::{Args, Command, ParseError};
+
+/// A running scenario: at most one cluster, created by the `cluster` command.
+#[derive(Default)]
+pub struct Scenario {
+    pub cluster: Option<Cluster>,
+    /// Trace events already reported, so each command reports only what it caused.
+    reported: usize,
+    /// The last role we reported for each node.
+    roles: BTreeMap<u64, Role>,
+}
+
+impl Scenario {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs one command line and returns its output. Errors are part of the output
+    /// (`error: …`), as a learner at a console would see them.
+    pub fn execute(&mut self, line: &str, line_number: usize) -> String {
+        let result = Command::parse(line, line_number)
+            .map_err(|e| e.message)
+            .and_then(|command| commands::run(self, &command));
+        let mut output = match result {
+            Ok(output) => output,
+            Err(error) => format!("error: {error}\n"),
+        };
+        output.push_str(&self.report_violation());
+        output
+    }
+
+    /// Runs every block of a script; returns the script with fresh outputs.
+    pub fn run_script(&mut self, text: &str) -> String {
+        let parts = script::parse(text);
+        let outputs: Vec<Vec<String>> = parts
+            .iter()
+            .filter_map(|part| match part {
+                script::Part::Block(block) => Some(block),
+                script::Part::Text(_) => None,
+            })
+            .map(|block| {
+                let output: String =
+                    block.commands.iter().map(|(number, line)| self.execute(line, *number)).collect();
+                script::format_output(&output)
+            })
+            .collect();
+        script::render(&parts, &outputs)
+    }
+
+    pub fn cluster(&mut self) -> Result<&mut Cluster, String> {
+        self.cluster.as_mut().ok_or_else(|| "no cluster yet: start with `cluster nodes=5`".to_string())
+    }
+
+    /// Starts reporting afresh on a new cluster.
+    fn reset_reports(&mut self) {
+        self.reported = 0;
+        self.roles.clear();
+    }
+
+    /// Leadership changes since the last report, one line each.
+    fn report_leadership(&mut self) -> String {
+        use crate::node::NodeEvent;
+        use crate::sim::trace::TraceKind;
+        let Some(cluster) = &self.cluster else { return String::new() };
+        let mut out = String::new();
+        for event in &cluster.trace.events[self.reported..] {
+            if let TraceKind::Crash { node, .. } = &event.what {
+                self.roles.remove(node);
+            }
+            if let TraceKind::Node { node, event: NodeEvent::RoleChanged { role, term, .. } } = &event.what {
+                let previous = self.roles.insert(*node, *role);
+                if *role == Role::Leader {
+                    out.push_str(&format!("{}ms n{node} became leader (term {term})\n", event.time));
+                } else if previous == Some(Role::Leader) {
+                    out.push_str(&format!("{}ms n{node} stepped down (term {term}, now {})\n", event.time, role.name()));
+                }
+            }
+        }
+        self.reported = cluster.trace.events.len();
+        out
+    }
+
+    fn report_violation(&mut self) -> String {
+        match self.cluster.as_ref().and_then(Cluster::violation) {
+            Some(violation) => format!("SAFETY VIOLATION: {violation}\n"),
+            None => String::new(),
+        }
+    }
+}

@@ -101,6 +101,16 @@ impl Checker {
         self.node_logs.insert(node, BTreeMap::new());
     }
 
+    /// A node (re)started: hash the log it starts with.
+    pub fn on_boot(&mut self, node: &Node) -> Result<(), String> {
+        self.on_crash(node.id());
+        let storage = node.storage();
+        if storage.last_index() >= storage.first_index() {
+            self.on_append(node, storage.first_index())?;
+        }
+        Ok(())
+    }
+
     pub fn on_crash(&mut self, node: u64) {
         self.node_logs.remove(&node);
         self.commit_seen.remove(&node);

@@ -225,6 +225,10 @@ impl Cluster {
         let storage = machine.disk.recover();
         let (node, outputs) = Node::new(self.config.node_config(id), storage, (self.new_state_machine)(), seed)
             .expect("a node starts from its own disk");
+        if let Err(detail) = self.checker.on_boot(&node) {
+            self.fail("log matching", detail);
+        }
+        let machine = self.machines.get_mut(&id).expect("machine exists");
         machine.node = Some(node);
         machine.incarnation += 1;
         let incarnation = machine.incarnation;
@@ -648,7 +652,11 @@ impl Cluster {
     }
 
     fn change_membership(&mut self, leader: u64, change: MembershipChange) -> Result<u64, String> {
-        let what = format!("{change:?}");
+        let what = match change {
+            MembershipChange::AddVoter(id) => format!("add voter {id}"),
+            MembershipChange::AddLearner(id) => format!("add learner {id}"),
+            MembershipChange::Remove(id) => format!("remove {id}"),
+        };
         self.request(leader, what, |n, id| n.propose_membership(id, change).map_err(|e| e.to_string()))
     }
 

@@ -1,0 +1,339 @@
+//! The scenario commands.
+//!
+//! | command | what it does |
+//! |---|---|
+//! | `cluster nodes=5 seed=7 [tick=100ms election=10 heartbeat=1 prevote=on checkquorum=on latency=10-30ms loss=0 reorder=off snapshot-interval=0 catchup=5]` | a new cluster |
+//! | `run 2s`, `tick [N]` | let virtual time pass (N ticks of `tick`) |
+//! | `deliver` | run until every message now in flight has arrived |
+//! | `stabilize [timeout=30s]` | run until one leader and every member has applied its log |
+//! | `wait-leader [timeout=10s]` | run until some node is leader |
+//! | `partition 1,2 \| 3,4,5`, `isolate 3` | split the network into groups |
+//! | `cut 1->3`, `cut 1<->3`, `heal [1->3]` | block one link direction (or both); heal one or all |
+//! | `net latency=10-30ms loss=0.1 reorder=on`, `link 1->2 latency=… loss=…` | network quality |
+//! | `crash 2`, `restart 2`, `pause 2`, `resume 2` | node faults |
+//! | `propose x=1 [node=3] [wait=5s]` | propose a command (to the leader by default) and wait |
+//! | `campaign 3`, `transfer-leader 2` | start an election; hand over leadership |
+//! | `add-node [learner]`, `remove-node 4`, `promote 4` | membership changes |
+//! | `snapshot 3` | node 3 snapshots its state and compacts its log |
+//! | `drop 17` | drop message 17 while in flight |
+//! | `status`, `log [3]`, `logs`, `messages`, `requests`, `trace [last=20]` | look |
+//!
+//! Time-passing commands report leadership changes as they happen.
+
+use std::collections::BTreeSet;
+
+use crate::scenario::format;
+use crate::scenario::parse::{duration_ms, node_id, node_list, on_off, Args, Command};
+use crate::scenario::Scenario;
+use crate::sim::network::LinkConfig;
+use crate::sim::{Cluster, ClusterConfig, Outcome};
+
+pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
+    let bind = |known: &[&str]| command.bind(known);
+    match command.name.as_str() {
+        "cluster" => new_cluster(scenario, &bind(&[
+            "nodes", "seed", "tick", "election", "heartbeat", "prevote", "checkquorum", "latency",
+            "loss", "reorder", "snapshot-interval", "catchup",
+        ])?),
+        "run" => {
+            let ms = bind(&[])?.one("a duration such as 2s", duration_ms)?;
+            pass_time(scenario, |c| c.run_for(ms).then_some(()).ok_or_else(String::new))
+        }
+        "tick" => {
+            let args = bind(&[])?;
+            let ticks = if args.words.is_empty() { 1 } else { args.one("a number of ticks", number)? };
+            let ms = ticks * scenario.cluster()?.config().tick_ms;
+            pass_time(scenario, |c| c.run_for(ms).then_some(()).ok_or_else(String::new))
+        }
+        "deliver" => {
+            bind(&[])?;
+            pass_time(scenario, |c| c.deliver_in_flight().then_some(()).ok_or_else(String::new))
+        }
+        "stabilize" => {
+            let timeout = bind(&["timeout"])?.option_or("timeout", 30_000, duration_ms)?;
+            pass_time(scenario, |c| {
+                c.stabilize(timeout).then_some(()).ok_or_else(|| format!("not stable after {timeout}ms"))
+            })
+        }
+        "wait-leader" => {
+            let timeout = bind(&["timeout"])?.option_or("timeout", 10_000, duration_ms)?;
+            pass_time(scenario, |c| {
+                c.run_until(timeout, |c| c.leader().is_some())
+                    .then_some(())
+                    .ok_or_else(|| format!("no leader after {timeout}ms"))
+            })
+        }
+        "partition" => {
+            let args = bind(&[])?;
+            let groups = args
+                .words
+                .join(" ")
+                .split('|')
+                .map(|group| node_list(&group.replace(' ', "")).map(BTreeSet::from_iter))
+                .collect::<Result<Vec<_>, _>>()?;
+            network(scenario, |n, ids| n.set_partition(groups, ids.iter().copied()))
+        }
+        "isolate" => {
+            let node = bind(&[])?.one("a node id", node_id)?;
+            network(scenario, |n, ids| {
+                let rest: BTreeSet<u64> = ids.iter().copied().filter(|&id| id != node).collect();
+                n.set_partition(vec![BTreeSet::from([node]), rest], ids.iter().copied())
+            })
+        }
+        "cut" => {
+            let (from, to, both) = bind(&[])?.one("a link such as 1->3 or 1<->3", link)?;
+            network(scenario, |n, _| {
+                n.cut(from, to);
+                if both {
+                    n.cut(to, from);
+                }
+            })
+        }
+        "heal" => {
+            let args = bind(&[])?;
+            if args.words.is_empty() {
+                network(scenario, |n, _| n.heal())
+            } else {
+                let (from, to, both) = args.one("a link such as 1->3 or 1<->3", link)?;
+                network(scenario, |n, _| {
+                    n.restore(from, to);
+                    if both {
+                        n.restore(to, from);
+                    }
+                })
+            }
+        }
+        "net" => {
+            let args = bind(&["latency", "loss", "reorder"])?;
+            let reorder = args.option("reorder").map(on_off).transpose()?;
+            let link = link_config(&args, scenario.cluster()?.network.default_link)?;
+            network(scenario, |n, _| {
+                n.default_link = link;
+                n.reorder = reorder.unwrap_or(n.reorder);
+            })
+        }
+        "link" => {
+            let args = bind(&["latency", "loss"])?;
+            let (from, to, both) = args.one("a link such as 1->3 or 1<->3", link)?;
+            let config = link_config(&args, scenario.cluster()?.network.link(from, to))?;
+            network(scenario, |n, _| {
+                n.links.insert((from, to), config);
+                if both {
+                    n.links.insert((to, from), config);
+                }
+            })
+        }
+        "crash" => {
+            let node = bind(&[])?.one("a node id", node_id)?;
+            let cluster = scenario.cluster()?;
+            cluster.crash(node)?;
+            let lost = match cluster.trace.events.last().map(|e| &e.what) {
+                Some(crate::sim::trace::TraceKind::Crash { lost_writes, .. }) => *lost_writes,
+                _ => 0,
+            };
+            Ok(format!("n{node} crashed ({lost} unsynced writes lost)\n"))
+        }
+        "restart" | "pause" | "resume" => {
+            let node = bind(&[])?.one("a node id", node_id)?;
+            let cluster = scenario.cluster()?;
+            match command.name.as_str() {
+                "restart" => cluster.restart(node)?,
+                "pause" => cluster.pause(node)?,
+                _ => cluster.resume(node)?,
+            }
+            Ok(String::new())
+        }
+        "propose" => {
+            let args = bind(&["node", "wait"])?;
+            let text = args.words.join(" ");
+            if text.is_empty() {
+                return Err("propose what? e.g. `propose x=1`".into());
+            }
+            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let cluster = scenario.cluster()?;
+            let node = match args.option("node") {
+                Some(node) => node_id(node)?,
+                None => cluster.leader().ok_or("no leader to propose to (use node=N)")?,
+            };
+            let request = cluster.propose(node, text.into_bytes())?;
+            await_request(scenario, request, wait)
+        }
+        "campaign" => {
+            let node = bind(&[])?.one("a node id", node_id)?;
+            scenario.cluster()?.campaign(node)?;
+            Ok(String::new())
+        }
+        "transfer-leader" => {
+            let node = bind(&[])?.one("a node id", node_id)?;
+            scenario.cluster()?.transfer_leader(node)?;
+            Ok(String::new())
+        }
+        "add-node" => {
+            let args = bind(&["wait"])?;
+            let learner = match args.words.as_slice() {
+                [] => false,
+                [word] if word == "learner" => true,
+                _ => return Err("usage: add-node [learner]".into()),
+            };
+            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let (id, request) = scenario.cluster()?.add_node(learner)?;
+            Ok(format!("n{id} started\n{}", await_request(scenario, request, wait)?))
+        }
+        "remove-node" | "promote" => {
+            let args = bind(&["wait"])?;
+            let node = args.one("a node id", node_id)?;
+            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let cluster = scenario.cluster()?;
+            let request =
+                if command.name == "promote" { cluster.promote(node)? } else { cluster.remove_node(node)? };
+            await_request(scenario, request, wait)
+        }
+        "snapshot" => {
+            let node = bind(&[])?.one("a node id", node_id)?;
+            let cluster = scenario.cluster()?;
+            cluster.take_snapshot(node)?;
+            let storage = cluster.node(node).expect("snapshot succeeded").storage();
+            let meta = storage.snapshot_metadata();
+            Ok(format!(
+                "n{node} snapshot at index {} (term {}); log starts at {}\n",
+                meta.index,
+                meta.term,
+                storage.first_index()
+            ))
+        }
+        "drop" => {
+            let id = bind(&[])?.one("a message id", number)?;
+            scenario.cluster()?.drop_message(id)?;
+            Ok(String::new())
+        }
+        "status" => {
+            bind(&[])?;
+            Ok(format::status(scenario.cluster()?))
+        }
+        "log" => {
+            let args = bind(&[])?;
+            let cluster = scenario.cluster()?;
+            let nodes = if args.words.is_empty() { cluster.node_ids() } else { args.words.iter().map(|w| node_id(w)).collect::<Result<_, _>>()? };
+            Ok(nodes.into_iter().map(|id| format::log(cluster, id)).collect())
+        }
+        "logs" => {
+            bind(&[])?;
+            Ok(format::logs(scenario.cluster()?))
+        }
+        "messages" => {
+            bind(&[])?;
+            Ok(format::messages(scenario.cluster()?))
+        }
+        "requests" => {
+            bind(&[])?;
+            Ok(format::requests(scenario.cluster()?))
+        }
+        "trace" => {
+            let last = bind(&["last"])?.option_or("last", 20, number)?;
+            let trace = &scenario.cluster()?.trace;
+            let start = trace.events.len().saturating_sub(last as usize);
+            Ok(trace.events[start..].iter().map(|e| serde_json::to_string(e).expect("serialises") + "\n").collect())
+        }
+        other => Err(format!("unknown command {other:?}")),
+    }
+}
+
+fn number(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| format!("expected a number, got {text:?}"))
+}
+
+fn new_cluster(scenario: &mut Scenario, args: &Args) -> Result<String, String> {
+    let d = ClusterConfig::default();
+    let nodes = args.option_or("nodes", d.nodes as u64, number)? as usize;
+    if !(1..=9).contains(&nodes) {
+        return Err(format!("nodes={nodes}: a cluster has 1 to 9 nodes"));
+    }
+    let config = ClusterConfig {
+        nodes,
+        seed: args.option_or("seed", d.seed, number)?,
+        tick_ms: args.option_or("tick", d.tick_ms, duration_ms)?.max(1),
+        election_tick: args.option_or("election", d.election_tick as u64, number)?.max(2) as usize,
+        heartbeat_tick: args.option_or("heartbeat", d.heartbeat_tick as u64, number)?.max(1) as usize,
+        pre_vote: args.option_or("prevote", d.pre_vote, on_off)?,
+        check_quorum: args.option_or("checkquorum", d.check_quorum, on_off)?,
+        snapshot_interval: args.option_or("snapshot-interval", d.snapshot_interval, number)?,
+        snapshot_catchup_entries: args.option_or("catchup", d.snapshot_catchup_entries, number)?,
+        link: link_config(args, d.link)?,
+        reorder: args.option_or("reorder", d.reorder, on_off)?,
+        trace: true,
+    };
+    if config.heartbeat_tick >= config.election_tick {
+        return Err("heartbeat must be shorter than election".into());
+    }
+    scenario.cluster = Some(Cluster::new(config));
+    scenario.reset_reports();
+    Ok(String::new())
+}
+
+/// `latency=10-30ms` (or `latency=20ms`) and `loss=0.1`, on top of `base`.
+fn link_config(args: &Args, base: LinkConfig) -> Result<LinkConfig, String> {
+    let mut config = base;
+    if let Some(latency) = args.option("latency") {
+        let (min, max) = match latency.split_once('-') {
+            Some((min, max)) => {
+                // `10-30ms`: the unit after the second number applies to both.
+                let unit: String = max.chars().skip_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                (duration_ms(&format!("{min}{unit}"))?, duration_ms(max)?)
+            }
+            None => (duration_ms(latency)?, duration_ms(latency)?),
+        };
+        if min > max {
+            return Err(format!("latency={latency}: minimum above maximum"));
+        }
+        (config.latency_min_ms, config.latency_max_ms) = (min, max);
+    }
+    if let Some(loss) = args.option("loss") {
+        config.loss = loss.parse().ok().filter(|l| (0.0..=1.0).contains(l)).ok_or(format!("loss={loss}: expected 0 to 1"))?;
+    }
+    Ok(config)
+}
+
+/// `1->3` (one way) or `1<->3` (both ways).
+fn link(text: &str) -> Result<(u64, u64, bool), String> {
+    let (from, to, both) = if let Some((a, b)) = text.split_once("<->") {
+        (a, b, true)
+    } else if let Some((a, b)) = text.split_once("->") {
+        (a, b, false)
+    } else {
+        return Err(format!("expected a link such as 1->3 or 1<->3, got {text:?}"));
+    };
+    Ok((node_id(from)?, node_id(to)?, both))
+}
+
+fn network(
+    scenario: &mut Scenario,
+    change: impl FnOnce(&mut crate::sim::network::Network, &[u64]),
+) -> Result<String, String> {
+    let cluster = scenario.cluster()?;
+    cluster.change_network(change);
+    Ok(format!("network: {}\n", cluster.network.describe()))
+}
+
+/// Runs `run` on the cluster, then reports leadership changes (and `run`'s error, if any).
+fn pass_time(scenario: &mut Scenario, run: impl FnOnce(&mut Cluster) -> Result<(), String>) -> Result<String, String> {
+    let result = run(scenario.cluster()?);
+    let mut out = scenario.report_leadership();
+    if let Err(error) = result {
+        if !error.is_empty() {
+            out.push_str(&format!("error: {error}\n"));
+        }
+    }
+    Ok(out)
+}
+
+/// Lets time pass until request `id` completes or `wait_ms` pass (0: do not wait).
+fn await_request(scenario: &mut Scenario, id: u64, wait_ms: u64) -> Result<String, String> {
+    let mut out = pass_time(scenario, |c| {
+        c.run_until(wait_ms, |c| c.requests[&id].outcome != Outcome::Pending);
+        Ok(())
+    })?;
+    let request = &scenario.cluster()?.requests[&id];
+    out.push_str(&format::request(request));
+    out.push('\n');
+    Ok(out)
+}
