@@ -410,30 +410,24 @@ impl Cluster {
     }
 
     fn persist(&mut self, id: u64, writes: Vec<PersistWrite>, must_sync: bool) {
-        let machine = self.machines.get_mut(&id).expect("machine exists");
-        let mut appended = Vec::new();
         for write in writes {
             match &write {
                 PersistWrite::Append(entries) => {
-                    let (first, last) = (entries[0].index, entries[entries.len() - 1].index);
-                    appended.push((first, last, entries[entries.len() - 1].term));
+                    let (first, last) = (&entries[0], &entries[entries.len() - 1]);
+                    let append = TraceKind::Append { node: id, first: first.index, last: last.index, term: last.term };
+                    self.trace.record(self.now, append);
+                    let node = self.machines[&id].node.as_ref().expect("running");
+                    if let Err(detail) = self.checker.on_append(id, entries, node.storage()) {
+                        self.fail("log matching", detail);
+                    }
                 }
                 PersistWrite::InstallSnapshot(_) => self.checker.on_snapshot_installed(id),
                 _ => {}
             }
-            machine.disk.write(write);
+            self.machines.get_mut(&id).expect("machine exists").disk.write(write);
         }
         if must_sync {
-            machine.disk.sync();
-        }
-        for (first, last, term) in appended {
-            self.trace.record(self.now, TraceKind::Append { node: id, first, last, term });
-            let node = self.machines[&id].node.as_ref().expect("running");
-            if let Err(detail) = self.checker.on_append(node, first) {
-                self.fail("log matching", detail);
-            }
-        }
-        if must_sync {
+            self.machines.get_mut(&id).expect("machine exists").disk.sync();
             self.trace.record(self.now, TraceKind::Sync { node: id });
         }
     }

@@ -1,0 +1,149 @@
+//! Randomized fault testing: for each of many seeds, a random mix of crashes, restarts,
+//! partitions, one-way cuts, message loss, reordering and proposals, written as scenario
+//! commands. The simulator checks Raft's safety properties after every event; at the end we
+//! heal everything and check liveness: a leader within bounded virtual time, and every
+//! acknowledged proposal applied on every node.
+//!
+//! A failing seed is shrunk to the shortest command list that still fails, printed as a
+//! scenario script that reproduces it. `CHAOS_SEEDS=N` runs more (or fewer) seeds.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use raftbook_core::scenario::Scenario;
+use raftbook_core::sim::Outcome;
+
+/// Virtual time the healed cluster gets to elect a leader and catch every node up.
+const LIVENESS_BOUND: &str = "30s";
+
+fn random_script(seed: u64) -> (String, Vec<String>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let nodes: u64 = rng.gen_range(3..=5);
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let setup = format!(
+        "cluster nodes={nodes} seed={seed} prevote={} checkquorum={} snapshot-interval={} catchup={} reorder={}",
+        on_off(rng.gen_bool(0.7)),
+        on_off(rng.gen_bool(0.7)),
+        [0, 5, 10, 20].choose(&mut rng).unwrap(),
+        rng.gen_range(0..5),
+        on_off(rng.gen_bool(0.3)),
+    );
+    let node = |rng: &mut ChaCha8Rng| rng.gen_range(1..=nodes);
+    let mut actions = Vec::new();
+    for _ in 0..rng.gen_range(20..60) {
+        let action = match rng.gen_range(0..100) {
+            0..=34 => format!("propose k{}={} node={} wait=0", rng.gen_range(0..5), rng.gen_range(0..1000), node(&mut rng)),
+            35..=54 => format!("run {}ms", rng.gen_range(10..1500)),
+            55..=62 => format!("crash {}", node(&mut rng)),
+            63..=72 => format!("restart {}", node(&mut rng)),
+            73..=77 => {
+                let mut ids: Vec<u64> = (1..=nodes).collect();
+                ids.shuffle(&mut rng);
+                let split = rng.gen_range(1..nodes as usize);
+                let group = |g: &[u64]| g.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+                format!("partition {} | {}", group(&ids[..split]), group(&ids[split..]))
+            }
+            78..=81 => format!("cut {}->{}", node(&mut rng), node(&mut rng)),
+            82..=88 => "heal".to_string(),
+            89..=92 => format!("net loss={:.2}", rng.gen_range(0.0..0.3)),
+            93..=95 => format!("pause {}", node(&mut rng)),
+            96..=97 => format!("resume {}", node(&mut rng)),
+            _ => format!("transfer-leader {}", node(&mut rng)),
+        };
+        actions.push(action);
+    }
+    (setup, actions)
+}
+
+/// Runs a script; `Err` says which property failed (a panic inside raft-rs counts: it is
+/// raft-rs's own invariant checks firing).
+fn check(setup: &str, actions: &[String]) -> Result<(), String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_and_check(setup, actions)))
+        .unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(format!("panic: {message}"))
+        })
+}
+
+fn run_and_check(setup: &str, actions: &[String]) -> Result<(), String> {
+    let mut scenario = Scenario::new();
+    let mut run = |line: &str| scenario.execute(line, 0);
+    run(setup);
+    for action in actions {
+        // Errors such as "node 3 is already down" are expected; violations are not.
+        let output = run(action);
+        if output.contains("SAFETY VIOLATION") {
+            return Err(output);
+        }
+    }
+    // Heal everything, then demand progress.
+    run("heal");
+    run("net loss=0");
+    let cluster = scenario.cluster.as_mut().unwrap();
+    for id in cluster.node_ids() {
+        let _ = cluster.restart(id);
+        let _ = cluster.resume(id);
+    }
+    let output = scenario.execute(&format!("stabilize timeout={LIVENESS_BOUND}"), 0);
+    if output.contains("SAFETY VIOLATION") {
+        return Err(output);
+    }
+    if output.contains("error") {
+        return Err(format!("liveness: no stable leader {LIVENESS_BOUND} after healing: {output}"));
+    }
+    let cluster = scenario.cluster.as_ref().unwrap();
+    for request in cluster.requests.values() {
+        if let Outcome::Done { index, .. } = request.outcome {
+            for id in cluster.node_ids() {
+                let applied = cluster.node(id).unwrap().raft().raft_log.applied;
+                if applied < index {
+                    return Err(format!("liveness: n{id} applied {applied}, acknowledged request #{} is at {index}", request.id));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes chunks of actions, largest first, while the run still fails.
+fn shrink(setup: &str, mut actions: Vec<String>) -> Vec<String> {
+    let mut chunk = actions.len() / 2;
+    while chunk >= 1 {
+        let mut start = 0;
+        while start < actions.len() {
+            let mut candidate = actions.clone();
+            candidate.drain(start..(start + chunk).min(candidate.len()));
+            if check(setup, &candidate).is_err() {
+                actions = candidate;
+            } else {
+                start += chunk;
+            }
+        }
+        chunk /= 2;
+    }
+    actions
+}
+
+#[test]
+fn random_faults_never_break_safety_or_liveness() {
+    let seeds: u64 = std::env::var("CHAOS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(500);
+    // Panics are caught and reported with the shrunk reproduction; keep stderr readable.
+    std::panic::set_hook(Box::new(|_| {}));
+    for seed in 1..=seeds {
+        let (setup, actions) = random_script(seed);
+        if let Err(failure) = check(&setup, &actions) {
+            let shortest = shrink(&setup, actions);
+            let why = check(&setup, &shortest).unwrap_err();
+            drop(std::panic::take_hook()); // back to the default hook, to print this:
+            panic!(
+                "seed {seed} fails: {failure}\n\nshortest reproduction ({} actions), as a scenario script:\n{setup}\n{}\n\nwhich fails with: {why}",
+                shortest.len(),
+                shortest.join("\n")
+            );
+        }
+    }
+}
