@@ -311,8 +311,10 @@ impl Node {
         if raft.election_elapsed != 0 {
             return;
         }
-        let min = self.config.election_tick;
-        let timeout = self.rng.gen_range(min..2 * min);
+        // Drawn as u64, not usize: usize draws consume a different amount of randomness on
+        // 32-bit WASM, and the run would differ from the native one.
+        let min = self.config.election_tick as u64;
+        let timeout = self.rng.gen_range(min..2 * min) as usize;
         raft.set_randomized_election_timeout(timeout);
         if raft.state != StateRole::Leader {
             self.outputs.push(Output::Event(NodeEvent::TimerReset { timeout_ticks: timeout }));
@@ -369,7 +371,11 @@ impl Node {
         self.maybe_snapshot();
     }
 
-    fn send(&mut self, messages: Vec<Message>) {
+    fn send(&mut self, mut messages: Vec<Message>) {
+        // raft-rs builds a batch by walking a hash map of peers, whose order depends on the
+        // platform's word size; sorting by recipient (stably, so messages to one peer keep
+        // their order) makes runs identical natively and in WASM.
+        messages.sort_by_key(|m| m.to);
         self.outputs.extend(messages.into_iter().map(Output::Send));
     }
 
@@ -421,6 +427,13 @@ impl Node {
             // refuses the same ones, so they stay consistent.
             Err(error) => return format!("{summary} (refused: {error})"),
         }
+        // A new member must be caught up by snapshot if the log start is gone, and raft-rs
+        // rightly refuses a snapshot whose membership does not include the receiver. So
+        // take one now, with the new member in it.
+        let adds = change.get_change_type() != ConfChangeType::RemoveNode;
+        if adds && self.raw.store().first_index() > 1 {
+            self.snapshot_applied_state_at(entry.index);
+        }
         summary
     }
 
@@ -443,8 +456,12 @@ impl Node {
     }
 
     fn snapshot_applied_state(&mut self) {
+        self.snapshot_applied_state_at(self.raw.raft.raft_log.applied);
+    }
+
+    /// Snapshots the state machine, which has applied everything up to `applied`.
+    fn snapshot_applied_state_at(&mut self, applied: u64) {
         let store = self.raw.store();
-        let applied = self.raw.raft.raft_log.applied;
         if applied <= store.snapshot_metadata().index {
             return;
         }

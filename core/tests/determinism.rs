@@ -1,0 +1,39 @@
+//! Determinism: one seed and one list of actions give one run, byte for byte, natively and
+//! in WASM. The trace hash of `determinism.txt` is pinned below; this test also runs under
+//! `wasm-bindgen-test` (`cargo test --target wasm32-unknown-unknown --test determinism`), so
+//! the same pinned hash proves that both platforms produce the same run.
+//!
+//! An intended change to the simulator's behaviour changes the hash: update it here.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use raftbook_core::scenario::Scenario;
+
+const SCRIPT: &str = include_str!("determinism.txt");
+const PINNED_TRACE_HASH: &str = "1da1c306ae6e406e0cd1348a78ca00934387a62a70e57f1f413a76907743fa47";
+
+fn run() -> (String, Scenario) {
+    let mut scenario = Scenario::new();
+    let output = scenario.run_script(SCRIPT);
+    (output, scenario)
+}
+
+#[test]
+fn one_seed_gives_one_trace() {
+    let (output_a, a) = run();
+    let (output_b, b) = run();
+    let trace_a = a.cluster.as_ref().unwrap().trace.to_json_lines();
+    let trace_b = b.cluster.as_ref().unwrap().trace.to_json_lines();
+    assert!(trace_a.lines().count() > 1000, "a meaningful run");
+    assert_eq!(output_a, output_b);
+    assert!(trace_a == trace_b, "traces differ");
+    assert!(!output_a.contains("not stable") && !output_a.contains("VIOLATION"), "{output_a}");
+}
+
+#[test]
+fn the_trace_hash_is_pinned_on_every_platform() {
+    let (output, scenario) = run();
+    let hash = scenario.cluster.as_ref().unwrap().trace.hash();
+    assert_eq!(hash, PINNED_TRACE_HASH, "run output:\n{output}");
+}
