@@ -394,18 +394,17 @@ impl Cluster {
         let id = self.next_message_id;
         self.next_message_id += 1;
         let (from, to) = (message.from, message.to);
-        match self.network.route(from, to, self.now, &mut self.rng) {
+        let route = self.network.route(from, to, self.now, &mut self.rng);
+        if self.trace.enabled {
+            let arrives = *route.as_ref().unwrap_or(&self.now);
+            self.trace.record(self.now, TraceKind::Send { id, message: MessageView::new(&message), arrives });
+        }
+        match route {
             Ok(arrives_at) => {
-                let view = MessageView::new(&message);
-                self.trace.record(self.now, TraceKind::Send { id, message: view, arrives: arrives_at });
                 self.in_flight.insert(id, InFlight { id, sent_at: self.now, arrives_at, message });
                 self.schedule(arrives_at, Scheduled::Arrive { message: id });
             }
-            Err(reason) => {
-                let view = MessageView::new(&message);
-                self.trace.record(self.now, TraceKind::Send { id, message: view, arrives: self.now });
-                self.trace.record(self.now, TraceKind::Drop { id, from, to, reason });
-            }
+            Err(reason) => self.trace.record(self.now, TraceKind::Drop { id, from, to, reason }),
         }
     }
 

@@ -1,0 +1,129 @@
+//! `cargo xtask …`: raftbook's build orchestration.
+//!
+//! - `cargo xtask play [SCRIPT]`: the playground. For now a console for the scenario
+//!   language (type `cluster nodes=5`, `wait-leader`, `crash 1`, `status` …), or runs a
+//!   script file and prints it with outputs.
+//! - `cargo xtask test`: installs what the tests need (the wasm32 target and the
+//!   wasm-bindgen test runner matching `Cargo.lock`), then runs every test: the workspace's
+//!   native tests, the wasm32 build of the core and the WASM determinism test under Node.js.
+//! - `cargo xtask setup`: only the installing part.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+use raftbook_core::scenario::Scenario;
+
+#[derive(Parser)]
+#[command(about = "raftbook's build orchestration")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Run a scenario script, or type scenario commands at a console.
+    Play { script: Option<PathBuf> },
+    /// Install the tools the tests need.
+    Setup,
+    /// Install what is needed, then run every test.
+    Test,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().task {
+        Task::Play { script: Some(path) } => play_script(&path),
+        Task::Play { script: None } => console(),
+        Task::Setup => setup(),
+        Task::Test => setup().and_then(|()| test()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn play_script(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    print!("{}", Scenario::new().run_script(&text));
+    Ok(())
+}
+
+fn console() -> Result<(), String> {
+    println!("raftbook console: scenario commands, one per line (try `cluster nodes=5`, `wait-leader`,");
+    println!("`status`, `crash 1`, `partition 1,2 | 3,4,5`, `propose x=1`, `logs`). Ctrl-D quits.");
+    let mut scenario = Scenario::new();
+    let stdin = std::io::stdin();
+    for (number, line) in stdin.lock().lines().enumerate() {
+        let line = line.map_err(|e| e.to_string())?;
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        print!("{}", scenario.execute(&line, number + 1));
+        std::io::stdout().flush().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Runs a command from the workspace root, failing with its name if it fails.
+fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    eprintln!("xtask: {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(workspace_root())
+        .status()
+        .map_err(|e| format!("{program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
+fn locked_wasm_bindgen_version() -> Result<String, String> {
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_string());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in Cargo.lock".into())
+}
+
+fn installed_version(program: &str) -> Option<String> {
+    let output = Command::new(program).arg("--version").output().ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1)?.to_string())
+}
+
+fn setup() -> Result<(), String> {
+    run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    let version = locked_wasm_bindgen_version()?;
+    if installed_version("wasm-bindgen-test-runner").as_deref() != Some(version.as_str()) {
+        // Not --locked: wasm-bindgen-cli's own lock file does not build with our toolchain.
+        run("cargo", &["install", "wasm-bindgen-cli", "--version", &version])?;
+    }
+    if Command::new("node").arg("--version").output().is_err() {
+        return Err("Node.js is needed to run the WASM tests (apt-get install nodejs)".into());
+    }
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    run("cargo", &["test", "--workspace"])?;
+    run("cargo", &["build", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown"])?;
+    run("cargo", &["test", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown", "--test", "determinism"])?;
+    Ok(())
+}
