@@ -15,7 +15,8 @@
 //! | `campaign 3`, `transfer-leader 2` | start an election; hand over leadership |
 //! | `add-node [learner]`, `remove-node 4`, `promote 4` | membership changes |
 //! | `snapshot 3` | node 3 snapshots its state and compacts its log |
-//! | `drop 17` | drop message 17 while in flight |
+//! | `read [node=3] [wait=5s]` | a linearizable read (ReadIndex): waits until the node may answer |
+//! | `drop 17`, `delay 17 200ms` | drop message 17 while in flight, or hold it back longer |
 //! | `status`, `log [3]`, `logs`, `messages`, `requests`, `trace [last=20]` | look |
 //!
 //! Time-passing commands report leadership changes as they happen.
@@ -204,7 +205,24 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         "drop" => {
             let id = bind(&[])?.one("a message id", number)?;
             scenario.cluster()?.drop_message(id)?;
-            Ok(String::new())
+            Ok(format!("message #{id} dropped\n"))
+        }
+        "delay" => {
+            let args = bind(&[])?;
+            let [id, by] = args.words.as_slice() else { return Err("usage: delay <message id> <duration>".into()) };
+            let arrives = scenario.cluster()?.delay_message(number(id)?, duration_ms(by)?)?;
+            Ok(format!("message #{id} now arrives at {arrives}ms\n"))
+        }
+        "read" => {
+            let args = bind(&["node", "wait"])?;
+            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let cluster = scenario.cluster()?;
+            let node = match args.option("node") {
+                Some(node) => node_id(node)?,
+                None => cluster.leader().ok_or("no leader to read from (use node=N)")?,
+            };
+            let request = cluster.read_index(node)?;
+            await_request(scenario, request, wait)
         }
         "status" => {
             bind(&[])?;

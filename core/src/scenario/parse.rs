@@ -125,6 +125,9 @@ impl Args {
 
 /// Parses `2s`, `300ms`, `1.5s`, `1m` into milliseconds.
 pub fn duration_ms(text: &str) -> Result<u64, String> {
+    if text == "0" {
+        return Ok(0);
+    }
     let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
         (n, 1.0)
     } else if let Some(n) = text.strip_suffix('s') {

@@ -341,8 +341,12 @@ impl Cluster {
     }
 
     fn arrive(&mut self, id: u64) {
-        // Gone already: dropped by the user.
-        let Some(flight) = self.in_flight.remove(&id) else { return };
+        // Gone already (dropped by the user), or delayed to a later arrival.
+        match self.in_flight.get(&id) {
+            Some(flight) if flight.arrives_at <= self.now => {}
+            _ => return,
+        }
+        let flight = self.in_flight.remove(&id).expect("checked above");
         let (from, to) = (flight.message.from, flight.message.to);
         if let Err(reason) = self.network.check(from, to) {
             self.trace.record(self.now, TraceKind::Drop { id, from, to, reason });
@@ -552,6 +556,16 @@ impl Cluster {
         let (from, to) = (flight.message.from, flight.message.to);
         self.trace.record(self.now, TraceKind::Drop { id, from, to, reason: DropReason::User });
         Ok(())
+    }
+
+    /// Holds one in-flight message back for `ms` longer.
+    pub fn delay_message(&mut self, id: u64, ms: u64) -> Result<u64, String> {
+        let flight = self.in_flight.get_mut(&id).ok_or_else(|| format!("no message {id} in flight"))?;
+        flight.arrives_at += ms;
+        let arrives_at = flight.arrives_at;
+        // The earlier arrival event finds the message not yet due and is ignored.
+        self.schedule(arrives_at, Scheduled::Arrive { message: id });
+        Ok(arrives_at)
     }
 
     // ---- Client requests ----------------------------------------------------------------
