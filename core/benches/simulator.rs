@@ -4,12 +4,14 @@
 
 use std::time::Instant;
 
+use raftbook_core::node::NodeConfig;
 use raftbook_core::sim::{Cluster, ClusterConfig, Outcome};
 
 fn main() {
     const VIRTUAL_SECONDS: u64 = 300;
     const PROPOSALS_PER_SECOND: u64 = 100;
-    let mut cluster = Cluster::new(ClusterConfig { nodes: 5, seed: 1, snapshot_interval: 1000, trace: false, ..Default::default() });
+    let node = NodeConfig { snapshot_interval: 1000, ..NodeConfig::new(0) };
+    let mut cluster = Cluster::new(ClusterConfig { nodes: 5, seed: 1, node, trace: false, ..Default::default() });
     assert!(cluster.run_until(10_000, |c| c.leader().is_some()), "no leader");
     let start_ms = cluster.now();
     let started = Instant::now();

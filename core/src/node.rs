@@ -285,6 +285,14 @@ impl Node {
         self.finish()
     }
 
+    /// The transport's word on a snapshot this node sent to `to`: delivered, or lost. raft-rs
+    /// waits for it before it tries that follower again, so a lost snapshot must be reported.
+    pub fn report_snapshot(&mut self, to: u64, delivered: bool) -> Vec<Output> {
+        let status = if delivered { raft::SnapshotStatus::Finish } else { raft::SnapshotStatus::Failure };
+        self.raw.report_snapshot(to, status);
+        self.finish()
+    }
+
     /// Takes a snapshot of the applied state now, compacting the log behind it.
     pub fn take_snapshot(&mut self) -> Vec<Output> {
         self.snapshot_applied_state();

@@ -11,7 +11,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use raftbook_core::scenario::Scenario;
 
 const SCRIPT: &str = include_str!("determinism.txt");
-const PINNED_TRACE_HASH: &str = "1da1c306ae6e406e0cd1348a78ca00934387a62a70e57f1f413a76907743fa47";
+const PINNED_TRACE_HASH: &str = "6ebba08d200a336437f85853572ce414991d3bc42bc9a92a988d1fb1de62419f";
 
 fn run() -> (String, Scenario) {
     let mut scenario = Scenario::new();

@@ -23,6 +23,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::node::NodeConfig;
 use crate::scenario::format;
 use crate::scenario::parse::{duration_ms, node_id, node_list, on_off, Args, Command};
 use crate::scenario::Scenario;
@@ -270,17 +271,20 @@ fn new_cluster(scenario: &mut Scenario, args: &Args) -> Result<String, String> {
         nodes,
         seed: args.option_or("seed", d.seed, number)?,
         tick_ms: args.option_or("tick", d.tick_ms, duration_ms)?.max(1),
-        election_tick: args.option_or("election", d.election_tick as u64, number)?.max(2) as usize,
-        heartbeat_tick: args.option_or("heartbeat", d.heartbeat_tick as u64, number)?.max(1) as usize,
-        pre_vote: args.option_or("prevote", d.pre_vote, on_off)?,
-        check_quorum: args.option_or("checkquorum", d.check_quorum, on_off)?,
-        snapshot_interval: args.option_or("snapshot-interval", d.snapshot_interval, number)?,
-        snapshot_catchup_entries: args.option_or("catchup", d.snapshot_catchup_entries, number)?,
+        node: NodeConfig {
+            id: 0,
+            election_tick: args.option_or("election", d.node.election_tick as u64, number)?.max(2) as usize,
+            heartbeat_tick: args.option_or("heartbeat", d.node.heartbeat_tick as u64, number)?.max(1) as usize,
+            pre_vote: args.option_or("prevote", d.node.pre_vote, on_off)?,
+            check_quorum: args.option_or("checkquorum", d.node.check_quorum, on_off)?,
+            snapshot_interval: args.option_or("snapshot-interval", d.node.snapshot_interval, number)?,
+            snapshot_catchup_entries: args.option_or("catchup", d.node.snapshot_catchup_entries, number)?,
+        },
         link: link_config(args, d.link)?,
         reorder: args.option_or("reorder", d.reorder, on_off)?,
         trace: true,
     };
-    if config.heartbeat_tick >= config.election_tick {
+    if config.node.heartbeat_tick >= config.node.election_tick {
         return Err("heartbeat must be shorter than election".into());
     }
     scenario.cluster = Some(Cluster::new(config));

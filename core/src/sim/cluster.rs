@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use raft::eraftpb::Message;
+use raft::eraftpb::{Message, MessageType};
 use serde::Serialize;
 
 use crate::node::{MembershipChange, Node, NodeConfig, NodeEvent, Output, Role};
@@ -33,12 +33,8 @@ pub struct ClusterConfig {
     pub nodes: usize,
     pub seed: u64,
     pub tick_ms: u64,
-    pub election_tick: usize,
-    pub heartbeat_tick: usize,
-    pub pre_vote: bool,
-    pub check_quorum: bool,
-    pub snapshot_interval: u64,
-    pub snapshot_catchup_entries: u64,
+    /// The settings every node gets (each with its own id).
+    pub node: NodeConfig,
     pub link: LinkConfig,
     pub reorder: bool,
     /// Record the event trace (switch off for benchmarks).
@@ -47,17 +43,11 @@ pub struct ClusterConfig {
 
 impl Default for ClusterConfig {
     fn default() -> Self {
-        let node = NodeConfig::new(0);
         ClusterConfig {
             nodes: 5,
             seed: 1,
             tick_ms: 100,
-            election_tick: node.election_tick,
-            heartbeat_tick: node.heartbeat_tick,
-            pre_vote: node.pre_vote,
-            check_quorum: node.check_quorum,
-            snapshot_interval: node.snapshot_interval,
-            snapshot_catchup_entries: node.snapshot_catchup_entries,
+            node: NodeConfig::new(0),
             link: LinkConfig::default(),
             reorder: false,
             trace: true,
@@ -67,15 +57,7 @@ impl Default for ClusterConfig {
 
 impl ClusterConfig {
     fn node_config(&self, id: u64) -> NodeConfig {
-        NodeConfig {
-            id,
-            election_tick: self.election_tick,
-            heartbeat_tick: self.heartbeat_tick,
-            pre_vote: self.pre_vote,
-            check_quorum: self.check_quorum,
-            snapshot_interval: self.snapshot_interval,
-            snapshot_catchup_entries: self.snapshot_catchup_entries,
-        }
+        NodeConfig { id, ..self.node.clone() }
     }
 }
 
@@ -349,7 +331,7 @@ impl Cluster {
         let flight = self.in_flight.remove(&id).expect("checked above");
         let (from, to) = (flight.message.from, flight.message.to);
         if let Err(reason) = self.network.check(from, to) {
-            self.trace.record(self.now, TraceKind::Drop { id, from, to, reason });
+            self.lost(id, &flight.message, reason);
             return;
         }
         match self.machines.get_mut(&to) {
@@ -360,16 +342,37 @@ impl Cluster {
                     self.deliver(to, flight);
                 }
             }
-            _ => self.trace.record(self.now, TraceKind::Drop { id, from, to, reason: DropReason::NodeDown }),
+            _ => self.lost(id, &flight.message, DropReason::NodeDown),
+        }
+    }
+
+    /// A message that will never arrive. A lost snapshot is reported back to its sender, as
+    /// a real transport does: raft-rs will not send that follower anything until it hears.
+    fn lost(&mut self, id: u64, message: &Message, reason: DropReason) {
+        let (from, to) = (message.from, message.to);
+        self.trace.record(self.now, TraceKind::Drop { id, from, to, reason });
+        if message.get_msg_type() == MessageType::MsgSnapshot {
+            self.report_snapshot(from, to, false);
+        }
+    }
+
+    fn report_snapshot(&mut self, sender: u64, to: u64, delivered: bool) {
+        if let Some(node) = self.machines.get_mut(&sender).and_then(|m| m.node.as_mut()) {
+            let outputs = node.report_snapshot(to, delivered);
+            self.carry_out(sender, outputs);
         }
     }
 
     fn deliver(&mut self, to: u64, flight: InFlight) {
         let from = flight.message.from;
+        let is_snapshot = flight.message.get_msg_type() == MessageType::MsgSnapshot;
         self.trace.record(self.now, TraceKind::Deliver { id: flight.id, from, to });
         let node = self.machines.get_mut(&to).and_then(|m| m.node.as_mut()).expect("delivering to a running node");
         let outputs = node.step(flight.message);
         self.carry_out(to, outputs);
+        if is_snapshot {
+            self.report_snapshot(from, to, true);
+        }
     }
 
     // ---- Carrying out a node's outputs ----------------------------------------------------
@@ -408,7 +411,7 @@ impl Cluster {
                 self.in_flight.insert(id, InFlight { id, sent_at: self.now, arrives_at, message });
                 self.schedule(arrives_at, Scheduled::Arrive { message: id });
             }
-            Err(reason) => self.trace.record(self.now, TraceKind::Drop { id, from, to, reason }),
+            Err(reason) => self.lost(id, &message, reason),
         }
     }
 
@@ -488,10 +491,13 @@ impl Cluster {
         }
         let lost_writes = machine.disk.crash();
         machine.paused = false;
-        machine.backlog.clear();
+        let unread: Vec<InFlight> = machine.backlog.drain(..).collect();
         machine.incarnation += 1;
         self.checker.on_crash(id);
         self.trace.record(self.now, TraceKind::Crash { node: id, lost_writes });
+        for flight in unread {
+            self.lost(flight.id, &flight.message, DropReason::NodeDown);
+        }
         let lost: Vec<u64> = self
             .requests
             .values()
@@ -553,8 +559,7 @@ impl Cluster {
     /// Drops one message that is in flight.
     pub fn drop_message(&mut self, id: u64) -> Result<(), String> {
         let flight = self.in_flight.remove(&id).ok_or_else(|| format!("no message {id} in flight"))?;
-        let (from, to) = (flight.message.from, flight.message.to);
-        self.trace.record(self.now, TraceKind::Drop { id, from, to, reason: DropReason::User });
+        self.lost(id, &flight.message, DropReason::User);
         Ok(())
     }
 
