@@ -39,17 +39,26 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         ])?),
         "run" => {
             let ms = bind(&[])?.one("a duration such as 2s", duration_ms)?;
-            pass_time(scenario, |c| c.run_for(ms).then_some(()).ok_or_else(String::new))
+            pass_time(scenario, |c| {
+                c.run_for(ms);
+                Ok(())
+            })
         }
         "tick" => {
             let args = bind(&[])?;
             let ticks = if args.words.is_empty() { 1 } else { args.one("a number of ticks", number)? };
             let ms = ticks * scenario.cluster()?.config().tick_ms;
-            pass_time(scenario, |c| c.run_for(ms).then_some(()).ok_or_else(String::new))
+            pass_time(scenario, |c| {
+                c.run_for(ms);
+                Ok(())
+            })
         }
         "deliver" => {
             bind(&[])?;
-            pass_time(scenario, |c| c.deliver_in_flight().then_some(()).ok_or_else(String::new))
+            pass_time(scenario, |c| {
+                c.deliver_in_flight();
+                Ok(())
+            })
         }
         "stabilize" => {
             let timeout = bind(&["timeout"])?.option_or("timeout", 30_000, duration_ms)?;
@@ -151,12 +160,9 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             if text.is_empty() {
                 return Err("propose what? e.g. `propose x=1`".into());
             }
-            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let wait = wait_option(&args)?;
             let cluster = scenario.cluster()?;
-            let node = match args.option("node") {
-                Some(node) => node_id(node)?,
-                None => cluster.leader().ok_or("no leader to propose to (use node=N)")?,
-            };
+            let node = target_node(&args, cluster)?;
             let request = cluster.propose(node, text.into_bytes())?;
             await_request(scenario, request, wait)
         }
@@ -177,14 +183,14 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 [word] if word == "learner" => true,
                 _ => return Err("usage: add-node [learner]".into()),
             };
-            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let wait = wait_option(&args)?;
             let (id, request) = scenario.cluster()?.add_node(learner)?;
             Ok(format!("n{id} started\n{}", await_request(scenario, request, wait)?))
         }
         "remove-node" | "promote" => {
             let args = bind(&["wait"])?;
             let node = args.one("a node id", node_id)?;
-            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let wait = wait_option(&args)?;
             let cluster = scenario.cluster()?;
             let request =
                 if command.name == "promote" { cluster.promote(node)? } else { cluster.remove_node(node)? };
@@ -216,12 +222,9 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         }
         "read" => {
             let args = bind(&["node", "wait"])?;
-            let wait = args.option_or("wait", 5_000, duration_ms)?;
+            let wait = wait_option(&args)?;
             let cluster = scenario.cluster()?;
-            let node = match args.option("node") {
-                Some(node) => node_id(node)?,
-                None => cluster.leader().ok_or("no leader to read from (use node=N)")?,
-            };
+            let node = target_node(&args, cluster)?;
             let request = cluster.read_index(node)?;
             await_request(scenario, request, wait)
         }
@@ -254,6 +257,22 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             Ok(trace.events[start..].iter().map(|e| serde_json::to_string(e).expect("serialises") + "\n").collect())
         }
         other => Err(format!("unknown command {other:?}")),
+    }
+}
+
+/// How long a request command waits for its answer by default.
+const DEFAULT_WAIT_MS: u64 = 5_000;
+
+/// `wait=2s` (0: do not wait).
+fn wait_option(args: &Args) -> Result<u64, String> {
+    args.option_or("wait", DEFAULT_WAIT_MS, duration_ms)
+}
+
+/// The node a client request goes to: `node=N`, or else the current leader.
+fn target_node(args: &Args, cluster: &Cluster) -> Result<u64, String> {
+    match args.option("node") {
+        Some(node) => node_id(node),
+        None => cluster.leader().ok_or_else(|| "no leader to send it to (use node=N)".to_string()),
     }
 }
 
@@ -337,13 +356,12 @@ fn network(
 }
 
 /// Runs `run` on the cluster, then reports leadership changes (and `run`'s error, if any).
+/// A safety violation needs no reporting here: `Scenario::execute` reports it.
 fn pass_time(scenario: &mut Scenario, run: impl FnOnce(&mut Cluster) -> Result<(), String>) -> Result<String, String> {
     let result = run(scenario.cluster()?);
     let mut out = scenario.report_leadership();
     if let Err(error) = result {
-        if !error.is_empty() {
-            out.push_str(&format!("error: {error}\n"));
-        }
+        out.push_str(&format!("error: {error}\n"));
     }
     Ok(out)
 }
