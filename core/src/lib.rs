@@ -7,11 +7,13 @@
 //! - [`storage`]: what a node keeps on disk (hard state, log, snapshot), and the writes to it.
 //! - [`node`]: one Raft node, sans-I/O: inputs (ticks, messages, requests) → outputs.
 //! - [`state_machine`]: what committed entries are applied to.
+//! - [`etcd`]: etcd's semantics (MVCC, transactions, leases, watches) and its server layer.
 //! - [`view`]: serialisable read-only views of nodes and messages, for visualisers.
 //! - [`sim`]: the deterministic cluster simulator (virtual time, network, disks, faults),
 //!   its event trace and its safety checkers.
 //! - [`scenario`]: the plain-text scenario language that tests and lessons are written in.
 
+pub mod etcd;
 pub mod node;
 pub mod scenario;
 pub mod sim;

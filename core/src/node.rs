@@ -159,10 +159,10 @@ pub fn digest(data: &[u8]) -> u64 {
     u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"))
 }
 
-pub struct Node {
+pub struct Node<S: StateMachine> {
     config: NodeConfig,
     raw: RawNode<RaftStorage>,
-    state_machine: Box<dyn StateMachine>,
+    state_machine: S,
     rng: ChaCha8Rng,
     /// Linearizable reads waiting until the state machine reaches their read index.
     pending_reads: Vec<(u64, u64)>,
@@ -172,14 +172,14 @@ pub struct Node {
     outputs: Vec<Output>,
 }
 
-impl Node {
+impl<S: StateMachine> Node<S> {
     /// Starts a node on `storage`: a bootstrapped one, an empty one (joining), or one
     /// recovered from disk after a crash. The state machine is rebuilt from the snapshot and
     /// then from the committed log, which raft-rs hands back as committed entries.
     pub fn new(
         config: NodeConfig,
         storage: RaftStorage,
-        mut state_machine: Box<dyn StateMachine>,
+        mut state_machine: S,
         seed: u64,
     ) -> Result<(Self, Vec<Output>), NodeError> {
         let applied = storage.snapshot_metadata().index;
@@ -531,8 +531,8 @@ impl Node {
         self.raw.store()
     }
 
-    pub fn state_machine(&self) -> &dyn StateMachine {
-        self.state_machine.as_ref()
+    pub fn state_machine(&self) -> &S {
+        &self.state_machine
     }
 
     /// Voters and learners, as of the last applied membership change.

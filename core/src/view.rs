@@ -92,7 +92,7 @@ impl EntryView {
 
 impl NodeView {
     /// The view of a running node.
-    pub fn of_node(node: &Node) -> Self {
+    pub fn of_node(node: &Node<impl StateMachine>) -> Self {
         let raft = node.raft();
         let (voters, learners) = node.members();
         let mut progress: Vec<ProgressView> = if raft.state == raft::StateRole::Leader {
@@ -130,7 +130,7 @@ impl NodeView {
             learners,
             progress,
         };
-        NodeView { raft: Some(raft_view), ..Self::of_storage(node.id(), node.storage(), Some(node.state_machine())) }
+        NodeView { raft: Some(raft_view), ..Self::of_storage(node.id(), node.storage(), Some(node.state_machine() as &dyn StateMachine)) }
     }
 
     /// The view of a node that is down: what its disk holds.

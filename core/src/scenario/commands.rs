@@ -11,18 +11,24 @@
 //! | `cut 1->3`, `cut 1<->3`, `heal [1->3]` | block one link direction (or both); heal one or all |
 //! | `net latency=10-30ms loss=0.1 reorder=on`, `link 1->2 latency=… loss=…` | network quality |
 //! | `crash 2`, `restart 2`, `pause 2`, `resume 2` | node faults |
-//! | `propose x=1 [node=3] [wait=5s]` | propose a command (to the leader by default) and wait |
+//! | `propose x=1 [node=3] [wait=5s]` | propose `put x 1` (to the leader by default), wait, show the log index |
 //! | `campaign 3`, `transfer-leader 2` | start an election; hand over leadership |
 //! | `add-node [learner]`, `remove-node 4`, `promote 4` | membership changes |
 //! | `snapshot 3` | node 3 snapshots its state and compacts its log |
-//! | `read [node=3] [wait=5s]` | a linearizable read (ReadIndex): waits until the node may answer |
+//! | `read [node=3] [wait=5s]` | a linearizable read of all keys (ReadIndex): waits until the node may answer |
+//! | `put`, `get`, `del`, `txn`, `watch`, `lease …`, `compaction` `[node=3]` | etcdctl's commands, printed as etcdctl prints them (see [`crate::etcd::etcdctl`]); sent to the leader unless `node=` says otherwise |
+//! | | in those, `$LEASE` stands for the id of the lease granted last |
+//! | `unwatch 0 [node=3]`, `watch-progress [node=3]` | cancel a watch; ask for a progress notification |
 //! | `drop 17`, `delay 17 200ms` | drop message 17 while in flight, or hold it back longer |
 //! | `status`, `log [3]`, `logs`, `messages`, `requests`, `trace [last=20]` | look |
 //!
-//! Time-passing commands report leadership changes as they happen.
+//! Time-passing commands report leadership changes as they happen; every command is
+//! followed by what watches received meanwhile.
 
 use std::collections::BTreeSet;
 
+use crate::etcd::api::{RangeRequest, Request as EtcdRequest};
+use crate::etcd::etcdctl::{self, Action};
 use crate::node::NodeConfig;
 use crate::scenario::format;
 use crate::scenario::parse::{duration_ms, node_id, node_list, on_off, Args, Command};
@@ -163,7 +169,9 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let wait = wait_option(&args)?;
             let cluster = scenario.cluster()?;
             let node = target_node(&args, cluster)?;
-            let request = cluster.propose(node, text.into_bytes())?;
+            let (key, value) = text.split_once('=').unwrap_or((&text, ""));
+            let put = crate::etcd::api::PutRequest { key: key.into(), value: value.into(), ..Default::default() };
+            let request = cluster.request(node, EtcdRequest::Put(put))?;
             await_request(scenario, request, wait)
         }
         "campaign" => {
@@ -225,7 +233,8 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let wait = wait_option(&args)?;
             let cluster = scenario.cluster()?;
             let node = target_node(&args, cluster)?;
-            let request = cluster.read_index(node)?;
+            let all_keys = RangeRequest { key: vec![0], range_end: vec![0], ..Default::default() };
+            let request = cluster.request(node, EtcdRequest::Range(all_keys))?;
             await_request(scenario, request, wait)
         }
         "status" => {
@@ -256,8 +265,78 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let start = trace.events.len().saturating_sub(last as usize);
             Ok(trace.events[start..].iter().map(|e| serde_json::to_string(e).expect("serialises") + "\n").collect())
         }
+        "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact" => etcdctl_command(scenario, command),
+        "unwatch" => {
+            let args = bind(&["node"])?;
+            let watch_id = args.one("a watch id", number)? as i64;
+            let cluster = scenario.cluster()?;
+            let node = target_node(&args, cluster)?;
+            cluster.cancel_watch(node, watch_id)?;
+            Ok(String::new())
+        }
+        "watch-progress" => {
+            let args = bind(&["node"])?;
+            let cluster = scenario.cluster()?;
+            let node = target_node(&args, cluster)?;
+            cluster.request_watch_progress(node)?;
+            Ok(String::new())
+        }
         other => Err(format!("unknown command {other:?}")),
     }
+}
+
+/// etcdctl's `--command-timeout` default: it gives up waiting after this long.
+const ETCDCTL_TIMEOUT_MS: u64 = 5_000;
+
+/// An etcdctl command line, sent to `node=N` (default: the leader); waits up to `wait=`
+/// (default: etcdctl's 5 s) and prints the answer as etcdctl does.
+fn etcdctl_command(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
+    let mut words = vec![command.name.clone()];
+    let (mut node, mut wait) = (None, ETCDCTL_TIMEOUT_MS);
+    for (word, quoted) in &command.words {
+        match word.split_once('=') {
+            Some(("node", id)) if !quoted => node = Some(node_id(id)?),
+            Some(("wait", time)) if !quoted => wait = duration_ms(time)?,
+            // `$LEASE`: the lease granted last, since its id is drawn at random.
+            _ if word.contains("$LEASE") => {
+                let lease = scenario.last_lease.ok_or("no lease granted yet for $LEASE")?;
+                words.push(word.replace("$LEASE", &format!("{lease:016x}")));
+            }
+            _ => words.push(word.clone()),
+        }
+    }
+    let invocation = match etcdctl::parse(&words) {
+        Ok(invocation) => invocation,
+        Err(error) => return Ok(format!("Error: {error}\n")),
+    };
+    let cluster = scenario.cluster()?;
+    let node = match node {
+        Some(node) => node,
+        None => cluster.leader().ok_or("no leader to send it to (use node=N)")?,
+    };
+    let request = match invocation.action.clone() {
+        Action::Watch(watch) => {
+            cluster.watch(node, watch)?;
+            return Ok(String::new());
+        }
+        Action::Request(request) => cluster.request(node, request)?,
+    };
+    let mut out = pass_time(scenario, |c| {
+        c.run_until(wait, |c| c.requests[&request].outcome != Outcome::Pending);
+        Ok(())
+    })?;
+    let outcome = scenario.cluster()?.requests[&request].outcome.clone();
+    out.push_str(&match &outcome {
+        Outcome::Pending => etcdctl::print_failure(&invocation, "context deadline exceeded"),
+        Outcome::Failed { error, .. } => etcdctl::print_failure(&invocation, error),
+        Outcome::Done { response, .. } => {
+            if let crate::etcd::api::Response::LeaseGrant(grant) = response {
+                scenario.last_lease = Some(grant.id);
+            }
+            etcdctl::print_result(&invocation, &Ok(response.clone()))
+        }
+    });
+    Ok(out)
 }
 
 /// How long a request command waits for its answer by default.

@@ -27,6 +27,10 @@ pub struct Scenario {
     reported: usize,
     /// The last role we reported for each node.
     roles: BTreeMap<u64, Role>,
+    /// Watch responses already printed.
+    watch_responses_reported: usize,
+    /// The lease granted last, for `$LEASE` in commands.
+    pub last_lease: Option<i64>,
 }
 
 impl Scenario {
@@ -44,6 +48,7 @@ impl Scenario {
             Ok(output) => output,
             Err(error) => format!("error: {error}\n"),
         };
+        output.push_str(&self.report_watches());
         output.push_str(&self.report_violation());
         output
     }
@@ -74,6 +79,7 @@ impl Scenario {
     fn reset_reports(&mut self) {
         self.reported = 0;
         self.roles.clear();
+        self.watch_responses_reported = 0;
     }
 
     /// Leadership changes since the last report, one line each.
@@ -96,6 +102,27 @@ impl Scenario {
             }
         }
         self.reported = cluster.trace.events.len();
+        out
+    }
+
+    /// What watches received since the last report, as `etcdctl watch` prints it, under a
+    /// line naming the member and watch.
+    fn report_watches(&mut self) -> String {
+        let Some(cluster) = &self.cluster else { return String::new() };
+        let mut out = String::new();
+        let style = crate::etcd::etcdctl::Style::default();
+        for delivery in &cluster.watch_deliveries[self.watch_responses_reported..] {
+            let response = &delivery.response;
+            let heading = format!("[n{} watch {}]", delivery.node, response.watch_id);
+            if response.created {
+                out.push_str(&format!("{heading} created\n"));
+            } else if response.canceled && response.cancel_reason.is_empty() {
+                out.push_str(&format!("{heading} canceled\n"));
+            } else {
+                out.push_str(&format!("{heading}\n{}", crate::etcd::etcdctl::print_watch(&style, response)));
+            }
+        }
+        self.watch_responses_reported = cluster.watch_deliveries.len();
         out
     }
 

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use raft::eraftpb::Entry;
 
 use crate::node::Node;
+use crate::state_machine::StateMachine;
 use crate::storage::RaftStorage;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -105,7 +106,7 @@ impl Checker {
     }
 
     /// A node (re)started: hash the log it starts with.
-    pub fn on_boot(&mut self, node: &Node) -> Result<(), String> {
+    pub fn on_boot(&mut self, node: &Node<impl StateMachine>) -> Result<(), String> {
         self.on_crash(node.id());
         self.on_append(node.id(), node.storage().log(), node.storage())
     }
@@ -115,7 +116,7 @@ impl Checker {
         self.commit_seen.remove(&node);
     }
 
-    pub fn on_leader(&mut self, node: &Node, term: u64) -> Result<(), String> {
+    pub fn on_leader(&mut self, node: &Node<impl StateMachine>, term: u64) -> Result<(), String> {
         if let Some(other) = self.leaders.insert(term, node.id()) {
             if other != node.id() {
                 return Err(format!("nodes {other} and {} are both leader in term {term}", node.id()));
@@ -134,7 +135,7 @@ impl Checker {
         Ok(())
     }
 
-    pub fn on_commit(&mut self, node: &Node, commit: u64) -> Result<(), String> {
+    pub fn on_commit(&mut self, node: &Node<impl StateMachine>, commit: u64) -> Result<(), String> {
         let id = node.id();
         let previous = self.commit_seen.insert(id, commit).unwrap_or(0);
         if commit < previous {

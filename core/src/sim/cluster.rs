@@ -6,7 +6,8 @@
 //! that fall on the same millisecond run in the order they were scheduled. So one seed and one
 //! sequence of actions always give one run, natively and in WASM.
 //!
-//! The cluster carries out each node's [`Output`]s: messages go onto the simulated network,
+//! Each machine runs an [`EtcdServer`]: a Raft node with etcd's state machine and server
+//! layer. The cluster carries out each member's outputs: messages go onto the simulated network,
 //! writes onto the node's [`SimDisk`] (synced when raft-rs asks), responses to the waiting
 //! client requests, and every event into the [`Trace`] and the safety [`Checker`].
 
@@ -18,12 +19,14 @@ use rand_chacha::ChaCha8Rng;
 use raft::eraftpb::{Message, MessageType};
 use serde::Serialize;
 
-use crate::node::{MembershipChange, Node, NodeConfig, NodeEvent, Output, Role};
+use crate::etcd::api::{Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse};
+use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
+use crate::etcd::store::EtcdStore;
+use crate::node::{digest, MembershipChange, Node, NodeConfig, NodeEvent, Output, Role};
 use crate::sim::checker::{Checker, Violation};
 use crate::sim::disk::SimDisk;
 use crate::sim::network::{DropReason, LinkConfig, Network};
 use crate::sim::trace::{Trace, TraceKind};
-use crate::state_machine::{SimpleKv, StateMachine};
 use crate::storage::{PersistWrite, RaftStorage};
 use crate::view::{MessageView, NodeView};
 
@@ -61,9 +64,9 @@ impl ClusterConfig {
     }
 }
 
-/// A simulated machine: a Raft node while it runs, and a disk that outlives crashes.
+/// A simulated machine: an etcd member while it runs, and a disk that outlives crashes.
 struct Machine {
-    node: Option<Node>,
+    server: Option<EtcdServer>,
     disk: SimDisk,
     paused: bool,
     /// Messages that arrived while paused, delivered on resume (like a socket buffer).
@@ -93,6 +96,9 @@ pub struct Request {
     pub id: u64,
     pub node: u64,
     pub what: String,
+    /// The etcd request (none for membership changes).
+    #[serde(skip)]
+    pub request: Option<EtcdRequest>,
     pub invoked_at: u64,
     pub outcome: Outcome,
 }
@@ -101,9 +107,10 @@ pub struct Request {
 #[serde(tag = "outcome", rename_all = "kebab-case")]
 pub enum Outcome {
     Pending,
-    /// Applied (or, for a read, ready) at log `index`.
-    Done { at: u64, index: u64, response: Vec<u8> },
-    /// Refused, or lost with the node it was sent to: the client cannot know if it happened.
+    /// Answered: applied (or, for a read, read) at log `index`.
+    Done { at: u64, index: u64, response: Response },
+    /// Refused, timed out, or lost with the node it was sent to. Unless refused on the spot,
+    /// the client cannot know whether it happened.
     Failed { at: u64, error: String },
 }
 
@@ -142,7 +149,14 @@ pub struct ClusterView {
     pub violation: Option<Violation>,
 }
 
-pub type StateMachineFactory = fn() -> Box<dyn StateMachine>;
+/// One response on a watch stream, and where and when it came.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WatchDelivery {
+    pub time: u64,
+    pub node: u64,
+    #[serde(skip)]
+    pub response: WatchResponse,
+}
 
 pub struct Cluster {
     config: ClusterConfig,
@@ -159,16 +173,16 @@ pub struct Cluster {
     checker: Checker,
     violation: Option<Violation>,
     pub requests: BTreeMap<u64, Request>,
-    new_state_machine: StateMachineFactory,
+    /// Every watch response any member sent, in order.
+    pub watch_deliveries: Vec<WatchDelivery>,
+    cluster_id: u64,
 }
 
 impl Cluster {
-    /// A cluster whose nodes apply commands to a [`SimpleKv`].
     pub fn new(config: ClusterConfig) -> Self {
-        Self::with_state_machine(config, || Box::new(SimpleKv::default()))
-    }
-
-    pub fn with_state_machine(config: ClusterConfig, new_state_machine: StateMachineFactory) -> Self {
+        let founders: Vec<u64> = (1..=config.nodes as u64).collect();
+        // Like etcd, the cluster id is a hash of the founding members.
+        let cluster_id = digest(&founders.iter().flat_map(|id| id.to_be_bytes()).collect::<Vec<u8>>());
         let mut cluster = Cluster {
             now: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
@@ -183,10 +197,10 @@ impl Cluster {
             checker: Checker::default(),
             violation: None,
             requests: BTreeMap::new(),
-            new_state_machine,
+            watch_deliveries: Vec::new(),
+            cluster_id,
             config,
         };
-        let founders: Vec<u64> = (1..=cluster.config.nodes as u64).collect();
         for &id in &founders {
             cluster.start_machine(id, RaftStorage::bootstrap(&founders));
         }
@@ -195,7 +209,7 @@ impl Cluster {
 
     fn start_machine(&mut self, id: u64, storage: RaftStorage) {
         let disk = SimDisk::new(storage);
-        self.machines.insert(id, Machine { node: None, disk, paused: false, backlog: VecDeque::new(), incarnation: 0 });
+        self.machines.insert(id, Machine { server: None, disk, paused: false, backlog: VecDeque::new(), incarnation: 0 });
         self.boot(id);
     }
 
@@ -205,13 +219,13 @@ impl Cluster {
         let phase = self.rng.gen_range(1..=self.config.tick_ms);
         let machine = self.machines.get_mut(&id).expect("machine exists");
         let storage = machine.disk.recover();
-        let (node, outputs) = Node::new(self.config.node_config(id), storage, (self.new_state_machine)(), seed)
-            .expect("a node starts from its own disk");
-        if let Err(detail) = self.checker.on_boot(&node) {
+        let config = ServerConfig { node: self.config.node_config(id), tick_ms: self.config.tick_ms, cluster_id: self.cluster_id };
+        let (server, outputs) = EtcdServer::new(config, storage, seed, self.now).expect("a node starts from its own disk");
+        if let Err(detail) = self.checker.on_boot(server.node()) {
             self.fail("log matching", detail);
         }
         let machine = self.machines.get_mut(&id).expect("machine exists");
-        machine.node = Some(node);
+        machine.server = Some(server);
         machine.incarnation += 1;
         let incarnation = machine.incarnation;
         self.schedule(self.now + phase, Scheduled::Tick { node: id, incarnation });
@@ -310,7 +324,7 @@ impl Cluster {
     fn tick(&mut self, id: u64, incarnation: u64) {
         let tick_ms = self.config.tick_ms;
         let Some(machine) = self.machines.get_mut(&id) else { return };
-        if machine.incarnation != incarnation || machine.node.is_none() {
+        if machine.incarnation != incarnation || machine.server.is_none() {
             return;
         }
         self.schedule(self.now + tick_ms, Scheduled::Tick { node: id, incarnation });
@@ -318,7 +332,7 @@ impl Cluster {
         if machine.paused {
             return;
         }
-        let outputs = machine.node.as_mut().expect("checked above").tick();
+        let outputs = machine.server.as_mut().expect("checked above").tick(self.now);
         self.carry_out(id, outputs);
     }
 
@@ -335,7 +349,7 @@ impl Cluster {
             return;
         }
         match self.machines.get_mut(&to) {
-            Some(machine) if machine.node.is_some() => {
+            Some(machine) if machine.server.is_some() => {
                 if machine.paused {
                     machine.backlog.push_back(flight);
                 } else {
@@ -357,8 +371,9 @@ impl Cluster {
     }
 
     fn report_snapshot(&mut self, sender: u64, to: u64, delivered: bool) {
-        if let Some(node) = self.machines.get_mut(&sender).and_then(|m| m.node.as_mut()) {
-            let outputs = node.report_snapshot(to, delivered);
+        let now = self.now;
+        if let Some(server) = self.machines.get_mut(&sender).and_then(|m| m.server.as_mut()) {
+            let outputs = server.drive(now, |node| node.report_snapshot(to, delivered));
             self.carry_out(sender, outputs);
         }
     }
@@ -367,8 +382,8 @@ impl Cluster {
         let from = flight.message.from;
         let is_snapshot = flight.message.get_msg_type() == MessageType::MsgSnapshot;
         self.trace.record(self.now, TraceKind::Deliver { id: flight.id, from, to });
-        let node = self.machines.get_mut(&to).and_then(|m| m.node.as_mut()).expect("delivering to a running node");
-        let outputs = node.step(flight.message);
+        let server = self.machines.get_mut(&to).and_then(|m| m.server.as_mut()).expect("delivering to a running node");
+        let outputs = server.step(self.now, flight.message);
         self.carry_out(to, outputs);
         if is_snapshot {
             self.report_snapshot(from, to, true);
@@ -377,23 +392,47 @@ impl Cluster {
 
     // ---- Carrying out a node's outputs ----------------------------------------------------
 
-    fn carry_out(&mut self, id: u64, outputs: Vec<Output>) {
+    fn carry_out(&mut self, id: u64, outputs: Vec<ServerOutput>) {
         for output in outputs {
             if self.violation.is_some() {
                 return;
             }
             match output {
-                Output::Send(message) => self.send(message),
-                Output::Persist { writes, must_sync } => self.persist(id, writes, must_sync),
-                Output::Response { request_id, index, response } => {
-                    self.complete(request_id, Outcome::Done { at: self.now, index, response })
+                ServerOutput::Node(Output::Send(message)) => self.send(message),
+                ServerOutput::Node(Output::Persist { writes, must_sync }) => self.persist(id, writes, must_sync),
+                ServerOutput::Node(Output::Event(event)) => self.observe(id, event),
+                ServerOutput::Node(Output::Response { .. } | Output::ReadReady { .. }) => {
+                    unreachable!("the server layer answers these")
                 }
-                Output::ReadReady { request_id } => {
-                    let index = self.node(id).map_or(0, |n| n.raft().raft_log.applied);
-                    self.complete(request_id, Outcome::Done { at: self.now, index, response: Vec::new() })
+                ServerOutput::Reply { request_id, index, result } => {
+                    let outcome = match result {
+                        Ok(response) => Outcome::Done { at: self.now, index, response },
+                        Err(error) => Outcome::Failed { at: self.now, error: error.to_string() },
+                    };
+                    self.complete(request_id, outcome)
                 }
-                Output::Event(event) => self.observe(id, event),
+                ServerOutput::Watch(response) => {
+                    self.watch_deliveries.push(WatchDelivery { time: self.now, node: id, response })
+                }
+                ServerOutput::ForwardToLeader { leader, request_id, request } => {
+                    self.forward(id, leader, request_id, request)
+                }
             }
+        }
+    }
+
+    /// Carries a lease request from a follower to its leader and the answer back, if the
+    /// network lets it through both ways (else the follower tries again later). Unlike Raft
+    /// messages it takes no simulated time: it is a small side channel, as in etcd.
+    fn forward(&mut self, from: u64, leader: u64, request_id: u64, request: EtcdRequest) {
+        let reachable = self.network.check(from, leader).is_ok() && self.network.check(leader, from).is_ok();
+        let now = self.now;
+        let Some(machine) = self.machines.get_mut(&leader).filter(|m| !m.paused && reachable) else { return };
+        let Some(server) = machine.server.as_mut() else { return };
+        let result = server.serve_at_leader(now, &request);
+        if let Some(origin) = self.machines.get_mut(&from).and_then(|m| m.server.as_mut()) {
+            let outputs = origin.forwarded_reply(now, request_id, result);
+            self.carry_out(from, outputs);
         }
     }
 
@@ -422,7 +461,7 @@ impl Cluster {
                     let (first, last) = (&entries[0], &entries[entries.len() - 1]);
                     let append = TraceKind::Append { node: id, first: first.index, last: last.index, term: last.term };
                     self.trace.record(self.now, append);
-                    let node = self.machines[&id].node.as_ref().expect("running");
+                    let node = self.machines[&id].server.as_ref().expect("running").node();
                     if let Err(detail) = self.checker.on_append(id, entries, node.storage()) {
                         self.fail("log matching", detail);
                     }
@@ -440,7 +479,7 @@ impl Cluster {
 
     fn observe(&mut self, id: u64, event: NodeEvent) {
         let check = {
-            let node = self.machines[&id].node.as_ref().expect("running");
+            let node = self.machines[&id].server.as_ref().expect("running").node();
             match &event {
                 NodeEvent::RoleChanged { role: Role::Leader, term, .. } => {
                     self.checker.on_leader(node, *term).map_err(|d| ("election safety / leader completeness", d))
@@ -486,7 +525,7 @@ impl Cluster {
     /// Power loss: the node stops, its volatile state and unsynced writes are gone.
     pub fn crash(&mut self, id: u64) -> Result<(), String> {
         let machine = self.machines.get_mut(&id).ok_or_else(|| format!("no node {id}"))?;
-        if machine.node.take().is_none() {
+        if machine.server.take().is_none() {
             return Err(format!("node {id} is already down"));
         }
         let lost_writes = machine.disk.crash();
@@ -507,13 +546,19 @@ impl Cluster {
         for request in lost {
             self.complete(request, Outcome::Failed { at: self.now, error: "node crashed".into() });
         }
+        // Watch streams to the crashed member break.
+        let broken: Vec<i64> = self.watch_deliveries.iter().filter(|d| d.node == id && d.response.created).map(|d| d.response.watch_id).collect();
+        for watch_id in broken {
+            let response = WatchResponse { watch_id, canceled: true, cancel_reason: "member crashed".into(), ..Default::default() };
+            self.watch_deliveries.push(WatchDelivery { time: self.now, node: id, response });
+        }
         Ok(())
     }
 
     /// Starts a crashed node again from its disk.
     pub fn restart(&mut self, id: u64) -> Result<(), String> {
         let machine = self.machines.get(&id).ok_or_else(|| format!("no node {id}"))?;
-        if machine.node.is_some() {
+        if machine.server.is_some() {
             return Err(format!("node {id} is running"));
         }
         self.trace.record(self.now, TraceKind::Restart { node: id });
@@ -542,7 +587,7 @@ impl Cluster {
 
     fn running_machine(&mut self, id: u64) -> Result<&mut Machine, String> {
         match self.machines.get_mut(&id) {
-            Some(machine) if machine.node.is_some() => Ok(machine),
+            Some(machine) if machine.server.is_some() => Ok(machine),
             Some(_) => Err(format!("node {id} is down")),
             None => Err(format!("no node {id}")),
         }
@@ -575,63 +620,69 @@ impl Cluster {
 
     // ---- Client requests ----------------------------------------------------------------
 
-    fn new_request(&mut self, node: u64, what: String) -> u64 {
+    fn new_request(&mut self, node: u64, what: String, request: Option<EtcdRequest>) -> u64 {
         let id = self.next_request_id;
         self.next_request_id += 1;
         self.trace.record(self.now, TraceKind::Request { id, node, what: what.clone() });
-        self.requests.insert(id, Request { id, node, what, invoked_at: self.now, outcome: Outcome::Pending });
+        let invoked_at = self.now;
+        self.requests.insert(id, Request { id, node, what, request, invoked_at, outcome: Outcome::Pending });
         id
     }
 
-    /// Runs a request against a running node, recording it; a refusal fails the request.
-    fn request<F>(&mut self, node: u64, what: String, call: F) -> Result<u64, String>
-    where
-        F: FnOnce(&mut Node, u64) -> Result<Vec<Output>, String>,
-    {
+    /// Sends an etcd request to member `node`; returns the request id (see [`Cluster::requests`]).
+    pub fn request(&mut self, node: u64, request: EtcdRequest) -> Result<u64, String> {
         self.running_machine(node)?;
-        let id = self.new_request(node, what);
-        let machine = self.machines.get_mut(&node).expect("checked running");
-        match call(machine.node.as_mut().expect("checked running"), id) {
-            Ok(outputs) => {
-                self.carry_out(node, outputs);
-                Ok(id)
-            }
-            Err(error) => {
-                self.complete(id, Outcome::Failed { at: self.now, error: error.clone() });
-                Err(error)
-            }
-        }
+        let id = self.new_request(node, describe_request(&request), Some(request.clone()));
+        let now = self.now;
+        let outputs = self.running_server(node)?.request(now, id, request);
+        self.carry_out(node, outputs);
+        Ok(id)
     }
 
-    /// Proposes a command at `node` (a follower forwards it to its leader).
-    pub fn propose(&mut self, node: u64, command: Vec<u8>) -> Result<u64, String> {
-        let what = format!("propose {}", String::from_utf8_lossy(&command));
-        self.request(node, what, |n, id| n.propose(id, command).map_err(|e| e.to_string()))
+    /// Starts a watch on member `node`; its responses land in [`Cluster::watch_deliveries`].
+    pub fn watch(&mut self, node: u64, request: WatchCreateRequest) -> Result<(), String> {
+        let now = self.now;
+        let outputs = self.running_server(node)?.watch(now, request);
+        self.carry_out(node, outputs);
+        Ok(())
     }
 
-    /// Starts a linearizable read at `node`; it completes once the node may answer.
-    pub fn read_index(&mut self, node: u64) -> Result<u64, String> {
-        self.request(node, "read-index".into(), |n, id| Ok(n.read_index(id)))
+    pub fn cancel_watch(&mut self, node: u64, watch_id: i64) -> Result<(), String> {
+        let now = self.now;
+        let outputs = self.running_server(node)?.cancel_watch(now, watch_id);
+        self.carry_out(node, outputs);
+        Ok(())
+    }
+
+    pub fn request_watch_progress(&mut self, node: u64) -> Result<(), String> {
+        let now = self.now;
+        let outputs = self.running_server(node)?.request_progress(now);
+        self.carry_out(node, outputs);
+        Ok(())
+    }
+
+    /// Gives a running node one input and carries out what follows.
+    fn drive(&mut self, node: u64, input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>) -> Result<(), String> {
+        let now = self.now;
+        let outputs = self.running_server(node)?.drive(now, input);
+        self.carry_out(node, outputs);
+        Ok(())
     }
 
     pub fn campaign(&mut self, node: u64) -> Result<(), String> {
-        let outputs = self.running_node(node)?.campaign().map_err(|e| e.to_string())?;
-        self.carry_out(node, outputs);
-        Ok(())
+        let mut refused = None;
+        self.drive(node, |n| n.campaign().unwrap_or_else(|e| { refused = Some(e.to_string()); Vec::new() }))?;
+        refused.map_or(Ok(()), Err)
     }
 
     /// Asks the current leader to hand over leadership to `to`.
     pub fn transfer_leader(&mut self, to: u64) -> Result<(), String> {
         let leader = self.leader().ok_or("no leader")?;
-        let outputs = self.running_node(leader)?.transfer_leader(to);
-        self.carry_out(leader, outputs);
-        Ok(())
+        self.drive(leader, |n| n.transfer_leader(to))
     }
 
     pub fn take_snapshot(&mut self, node: u64) -> Result<(), String> {
-        let outputs = self.running_node(node)?.take_snapshot();
-        self.carry_out(node, outputs);
-        Ok(())
+        self.drive(node, Node::take_snapshot)
     }
 
     /// Starts a new, empty node and asks the leader to add it (as voter or learner).
@@ -669,7 +720,19 @@ impl Cluster {
             MembershipChange::AddLearner(id) => format!("add learner {id}"),
             MembershipChange::Remove(id) => format!("remove {id}"),
         };
-        self.request(leader, what, |n, id| n.propose_membership(id, change).map_err(|e| e.to_string()))
+        self.running_machine(leader)?;
+        let id = self.new_request(leader, what, None);
+        let now = self.now;
+        match self.running_server(leader)?.change_membership(now, id, change) {
+            Ok(outputs) => {
+                self.carry_out(leader, outputs);
+                Ok(id)
+            }
+            Err(error) => {
+                self.complete(id, Outcome::Failed { at: self.now, error: error.to_string() });
+                Err(error.to_string())
+            }
+        }
     }
 
     // ---- Observation --------------------------------------------------------------------
@@ -678,18 +741,23 @@ impl Cluster {
         self.machines.keys().copied().collect()
     }
 
-    /// A running node, if `id` runs.
-    pub fn node(&self, id: u64) -> Option<&Node> {
-        self.machines.get(&id)?.node.as_ref()
+    /// A running node's Raft state, if `id` runs.
+    pub fn node(&self, id: u64) -> Option<&Node<EtcdStore>> {
+        Some(self.server(id)?.node())
     }
 
-    fn running_node(&mut self, id: u64) -> Result<&mut Node, String> {
-        Ok(self.running_machine(id)?.node.as_mut().expect("running"))
+    /// A running member, if `id` runs.
+    pub fn server(&self, id: u64) -> Option<&EtcdServer> {
+        self.machines.get(&id)?.server.as_ref()
+    }
+
+    fn running_server(&mut self, id: u64) -> Result<&mut EtcdServer, String> {
+        Ok(self.running_machine(id)?.server.as_mut().expect("running"))
     }
 
     pub fn status(&self, id: u64) -> Option<NodeStatus> {
         let machine = self.machines.get(&id)?;
-        Some(match (&machine.node, machine.paused) {
+        Some(match (&machine.server, machine.paused) {
             (None, _) => NodeStatus::Down,
             (Some(_), true) => NodeStatus::Paused,
             (Some(_), false) => NodeStatus::Up,
@@ -700,14 +768,14 @@ impl Cluster {
     pub fn leader(&self) -> Option<u64> {
         self.machines
             .values()
-            .filter_map(|m| m.node.as_ref())
+            .filter_map(|m| m.server.as_ref().map(EtcdServer::node))
             .filter(|n| n.role() == Role::Leader)
             .max_by_key(|n| n.raft().term)
             .map(Node::id)
     }
 
     pub fn leaders(&self) -> Vec<u64> {
-        self.machines.values().filter_map(|m| m.node.as_ref()).filter(|n| n.role() == Role::Leader).map(Node::id).collect()
+        self.machines.values().filter_map(|m| m.server.as_ref().map(EtcdServer::node)).filter(|n| n.role() == Role::Leader).map(Node::id).collect()
     }
 
     pub fn violation(&self) -> Option<&Violation> {
@@ -725,8 +793,8 @@ impl Cluster {
 
     pub fn node_view(&self, id: u64) -> Option<MachineView> {
         let machine = self.machines.get(&id)?;
-        let node = match &machine.node {
-            Some(node) => NodeView::of_node(node),
+        let node = match &machine.server {
+            Some(server) => NodeView::of_node(server.node()),
             None => NodeView::of_storage(id, &machine.disk.recover(), None),
         };
         Some(MachineView { status: self.status(id)?, node })
@@ -756,4 +824,26 @@ impl Cluster {
     pub fn max_committed(&self) -> u64 {
         self.checker.max_committed()
     }
+}
+
+/// A few words for a request, for the trace and the `requests` list.
+fn describe_request(request: &EtcdRequest) -> String {
+    use crate::etcd::store::{describe_range, Command};
+    use crate::state_machine::StateMachine;
+    let command = match request.clone() {
+        EtcdRequest::Put(put) => Command::Put(put),
+        EtcdRequest::DeleteRange(delete) => Command::DeleteRange(delete),
+        EtcdRequest::Txn(txn) => Command::Txn(txn),
+        EtcdRequest::Compact(compaction) => Command::Compact(compaction),
+        EtcdRequest::LeaseRevoke(revoke) => Command::LeaseRevoke(revoke),
+        EtcdRequest::Range(range) => {
+            let how = if range.serializable { "serializable" } else { "linearizable" };
+            return format!("get {} ({how})", describe_range(&range.key, &range.range_end));
+        }
+        EtcdRequest::LeaseGrant(grant) => return format!("lease grant ttl={}", grant.ttl),
+        EtcdRequest::LeaseKeepAlive(k) => return format!("lease keep-alive {:016x}", k.id),
+        EtcdRequest::LeaseTimeToLive(t) => return format!("lease timetolive {:016x}", t.id),
+        EtcdRequest::LeaseLeases => return "lease list".into(),
+    };
+    EtcdStore::default().describe(&command.encode())
 }

@@ -1,0 +1,303 @@
+//! MVCC: every version of every key, addressed by revision.
+//!
+//! etcd never overwrites a key. Each change gets the next **revision** of the whole store
+//! (one counter for all keys, starting at 1), and the store keeps, per key, the list of its
+//! changes in revision order. A read at revision `r` sees, for each key, the last change at or
+//! before `r`, unless that change was a delete (a *tombstone*). That is what makes history
+//! reads (`get --rev=3`) and watches from a past revision (`watch --rev=2`) possible.
+//!
+//! All changes of one write (a put, a delete of a range, a whole transaction) share one *main*
+//! revision and are told apart by a *sub* revision, so a transaction is a single step in
+//! history.
+//!
+//! **Compaction** at revision `c` forgets what no read at `c` or later can see: for each key,
+//! the changes before the last one at or before `c`, and that one too if it is a tombstone.
+//! Reads and watches below `c` then fail with "required revision has been compacted".
+//!
+//! The maps are `im` persistent maps: cloning the store (for a Raft snapshot, or to look at
+//! the past in the playground) costs almost nothing, and clones share unchanged parts.
+
+
+use im::{OrdMap, Vector};
+use serde::{Deserialize, Serialize};
+
+use super::api::{
+    EtcdError, Event, EventType, KeyValue, RangeRequest, RangeResponse, SortOrder, SortTarget,
+};
+
+/// A change's place in history: the store revision, and its position within that revision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Revision {
+    pub main: i64,
+    pub sub: i64,
+}
+
+/// One change to a key: a new version (`tombstone = false`) or its deletion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Change {
+    revision: Revision,
+    tombstone: bool,
+    /// The version written; for a tombstone only `key` and `mod_revision` are set.
+    kv: KeyValue,
+}
+
+/// How much the store holds: what compaction shrinks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MvccStats {
+    /// Keys with any stored change (live or not).
+    pub keys: usize,
+    /// Stored changes over all keys.
+    pub versions: usize,
+    /// Bytes of keys and values over all stored changes.
+    pub bytes: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MvccStore {
+    keys: OrdMap<Vec<u8>, Vector<Change>>,
+    current_revision: i64,
+    compact_revision: i64,
+}
+
+impl Default for MvccStore {
+    fn default() -> Self {
+        // etcd starts at revision 1, so the first write is revision 2.
+        MvccStore { keys: OrdMap::new(), current_revision: 1, compact_revision: 0 }
+    }
+}
+
+/// The keys of `[key, range_end)` in etcd's encoding (see [`RangeRequest`]).
+fn in_range<'a>(
+    keys: &'a OrdMap<Vec<u8>, Vector<Change>>,
+    key: &[u8],
+    range_end: &[u8],
+) -> Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Vector<Change>)> + 'a> {
+    if range_end.is_empty() {
+        Box::new(keys.get_key_value(key).into_iter())
+    } else if range_end == [0] {
+        Box::new(keys.range(key.to_vec()..))
+    } else if range_end <= key {
+        Box::new(std::iter::empty())
+    } else {
+        Box::new(keys.range(key.to_vec()..range_end.to_vec()))
+    }
+}
+
+/// The version of a key visible at `revision`, if it existed then.
+fn visible_at(history: &Vector<Change>, revision: i64) -> Option<&KeyValue> {
+    let change = history.iter().rev().find(|c| c.revision.main <= revision)?;
+    (!change.tombstone).then_some(&change.kv)
+}
+
+impl MvccStore {
+    pub fn current_revision(&self) -> i64 {
+        self.current_revision
+    }
+
+    /// The revision of the last compaction (0: never compacted).
+    pub fn compact_revision(&self) -> i64 {
+        self.compact_revision
+    }
+
+    /// The live version of `key` now.
+    pub fn get(&self, key: &[u8]) -> Option<&KeyValue> {
+        visible_at(self.keys.get(key)?, self.current_revision)
+    }
+
+    /// Live keys of `[key, range_end)` now, in key order.
+    pub fn live_in(&self, key: &[u8], range_end: &[u8]) -> Vec<KeyValue> {
+        in_range(&self.keys, key, range_end)
+            .filter_map(|(_, history)| visible_at(history, self.current_revision).cloned())
+            .collect()
+    }
+
+    /// A read, with etcd's rules for revision, filters, sorting, limit and count.
+    pub fn range(&self, request: &RangeRequest) -> Result<RangeResponse, EtcdError> {
+        self.range_with_head(request, self.current_revision)
+    }
+
+    /// A read as of `head` (a write in progress reads its own changes).
+    fn range_with_head(&self, r: &RangeRequest, head: i64) -> Result<RangeResponse, EtcdError> {
+        let revision = if r.revision <= 0 { head } else { r.revision };
+        if revision > head {
+            return Err(EtcdError::FutureRevision);
+        }
+        if revision < self.compact_revision {
+            return Err(EtcdError::Compacted);
+        }
+        let mut kvs: Vec<KeyValue> = in_range(&self.keys, &r.key, &r.range_end)
+            .filter_map(|(_, history)| visible_at(history, revision).cloned())
+            .collect();
+        let count = kvs.len() as i64;
+        let within = |value: i64, min: i64, max: i64| (min == 0 || value >= min) && (max == 0 || value <= max);
+        kvs.retain(|kv| {
+            within(kv.mod_revision, r.min_mod_revision, r.max_mod_revision)
+                && within(kv.create_revision, r.min_create_revision, r.max_create_revision)
+        });
+        // Keys come out in key order; any other target is sorted ascending unless told.
+        let order = match (r.sort_order, r.sort_target) {
+            (SortOrder::None, SortTarget::Key) => SortOrder::None,
+            (SortOrder::None, _) => SortOrder::Ascend,
+            (order, _) => order,
+        };
+        if order != SortOrder::None {
+            let key_of = |kv: &KeyValue| -> (Vec<u8>, i64) {
+                match r.sort_target {
+                    SortTarget::Key => (kv.key.clone(), 0),
+                    SortTarget::Version => (Vec::new(), kv.version),
+                    SortTarget::Create => (Vec::new(), kv.create_revision),
+                    SortTarget::Mod => (Vec::new(), kv.mod_revision),
+                    SortTarget::Value => (kv.value.clone(), 0),
+                }
+            };
+            kvs.sort_by_key(key_of); // stable: ties stay in key order
+            if order == SortOrder::Descend {
+                kvs.reverse();
+            }
+        }
+        let mut more = false;
+        if r.limit > 0 && kvs.len() > r.limit as usize {
+            kvs.truncate(r.limit as usize);
+            more = true;
+        }
+        if r.count_only {
+            kvs.clear();
+        }
+        if r.keys_only {
+            kvs.iter_mut().for_each(|kv| kv.value.clear());
+        }
+        Ok(RangeResponse { kvs, more, count, ..Default::default() })
+    }
+
+    /// Starts a write: every change made through it gets the next revision.
+    pub fn write(&mut self) -> Write<'_> {
+        let revision = self.current_revision + 1;
+        Write { store: self, revision, sub: 0 }
+    }
+
+    /// Every change to `[key, range_end)` from revision `from` up to the current one, in
+    /// revision order; with each put's previous version if `prev_kv`.
+    pub fn events_since(&self, key: &[u8], range_end: &[u8], from: i64, prev_kv: bool) -> Result<Vec<Event>, EtcdError> {
+        if from < self.compact_revision {
+            return Err(EtcdError::Compacted);
+        }
+        let mut events: Vec<(Revision, Event)> = Vec::new();
+        for (_, history) in in_range(&self.keys, key, range_end) {
+            let mut previous: Option<&Change> = None;
+            for change in history.iter() {
+                if change.revision.main >= from {
+                    let prev = previous.filter(|p| prev_kv && !p.tombstone).map(|p| p.kv.clone());
+                    let kind = if change.tombstone { EventType::Delete } else { EventType::Put };
+                    events.push((change.revision, Event { kind, kv: change.kv.clone(), prev_kv: prev }));
+                }
+                previous = Some(change);
+            }
+        }
+        events.sort_by_key(|(revision, _)| *revision);
+        Ok(events.into_iter().map(|(_, event)| event).collect())
+    }
+
+    /// Forgets history no read at `revision` or later can see (see the module docs).
+    pub fn compact(&mut self, revision: i64) -> Result<(), EtcdError> {
+        if revision <= self.compact_revision {
+            return Err(EtcdError::Compacted);
+        }
+        if revision > self.current_revision {
+            return Err(EtcdError::FutureRevision);
+        }
+        let mut kept = OrdMap::new();
+        for (key, history) in &self.keys {
+            let Some(last_visible) = history.iter().rposition(|c| c.revision.main <= revision) else {
+                kept.insert(key.clone(), history.clone());
+                continue;
+            };
+            let from = if history[last_visible].tombstone { last_visible + 1 } else { last_visible };
+            let remaining = history.clone().split_off(from);
+            if !remaining.is_empty() {
+                kept.insert(key.clone(), remaining);
+            }
+        }
+        self.keys = kept;
+        self.compact_revision = revision;
+        Ok(())
+    }
+
+    pub fn stats(&self) -> MvccStats {
+        let mut stats = MvccStats { keys: self.keys.len(), ..Default::default() };
+        for (key, history) in &self.keys {
+            stats.versions += history.len();
+            stats.bytes += history.iter().map(|c| key.len() + c.kv.value.len()).sum::<usize>();
+        }
+        stats
+    }
+}
+
+/// A write in progress: puts and deletes at one revision. [`Write::finish`] commits it.
+pub struct Write<'a> {
+    store: &'a mut MvccStore,
+    revision: i64,
+    sub: i64,
+}
+
+impl Write<'_> {
+    /// The revision this write's changes get.
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// The store's revision as this write sees it (its own revision once it changed anything).
+    pub fn head(&self) -> i64 {
+        if self.sub > 0 { self.revision } else { self.revision - 1 }
+    }
+
+    pub fn range(&self, request: &RangeRequest) -> Result<RangeResponse, EtcdError> {
+        self.store.range_with_head(request, self.head())
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&KeyValue> {
+        visible_at(self.store.keys.get(key)?, self.head())
+    }
+
+    pub fn live_in(&self, key: &[u8], range_end: &[u8]) -> Vec<KeyValue> {
+        let head = self.head();
+        in_range(&self.store.keys, key, range_end)
+            .filter_map(|(_, history)| visible_at(history, head).cloned())
+            .collect()
+    }
+
+    /// Writes a new version of `key`; returns the version it replaced, if any.
+    pub fn put(&mut self, key: &[u8], value: Vec<u8>, lease: i64) -> Option<KeyValue> {
+        let previous = self.get(key).cloned();
+        let (create_revision, version) = match &previous {
+            Some(p) => (p.create_revision, p.version + 1),
+            None => (self.revision, 1),
+        };
+        let kv = KeyValue { key: key.to_vec(), create_revision, mod_revision: self.revision, version, value, lease };
+        self.record(kv, false);
+        previous
+    }
+
+    /// Deletes every live key of `[key, range_end)`; returns what was deleted.
+    pub fn delete_range(&mut self, key: &[u8], range_end: &[u8]) -> Vec<KeyValue> {
+        let deleted = self.live_in(key, range_end);
+        for kv in &deleted {
+            let tombstone = KeyValue { key: kv.key.clone(), mod_revision: self.revision, ..Default::default() };
+            self.record(tombstone, true);
+        }
+        deleted
+    }
+
+    fn record(&mut self, kv: KeyValue, tombstone: bool) {
+        let revision = Revision { main: self.revision, sub: self.sub };
+        self.sub += 1;
+        self.store.keys.entry(kv.key.clone()).or_default().push_back(Change { revision, tombstone, kv });
+    }
+
+    /// Ends the write; the store's revision moves on only if something changed.
+    pub fn finish(self) -> i64 {
+        if self.sub > 0 {
+            self.store.current_revision = self.revision;
+        }
+        self.store.current_revision
+    }
+}

@@ -1,0 +1,315 @@
+//! The etcd state machine: what every member applies committed entries to.
+//!
+//! It holds the [`MvccStore`] and the lease table, and applies [`Command`]s, the writes that
+//! go through the Raft log: puts, deletes, transactions, compactions, lease grants and
+//! revokes. Reads do not go through the log (see the server layer). Applying is
+//! deterministic, so every member that applied the same entries holds the same store and
+//! gave the same answers.
+//!
+//! A lease here is only what must be the same everywhere: its id, its TTL and its keys.
+//! *When* it expires is a matter of clocks, which only the leader watches (see
+//! [`super::server`]); the leader then proposes a revoke like any other write.
+
+use im::{OrdMap, OrdSet};
+use serde::{Deserialize, Serialize};
+
+use super::api::*;
+use super::mvcc::{MvccStats, MvccStore, Write};
+use crate::state_machine::StateMachine;
+
+/// A write, as it is stored in the Raft log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    Put(PutRequest),
+    DeleteRange(DeleteRangeRequest),
+    Txn(TxnRequest),
+    Compact(CompactionRequest),
+    /// `ttl` already raised to the cluster's minimum; `id` already chosen (never 0).
+    LeaseGrant(LeaseGrantRequest),
+    LeaseRevoke(LeaseRevokeRequest),
+}
+
+impl Command {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("commands serialise")
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Command, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+}
+
+/// What applying a command answers (the header's member and term are the server's to fill).
+pub type ApplyResult = Result<Response, EtcdError>;
+
+pub fn encode_result(result: &ApplyResult) -> Vec<u8> {
+    postcard::to_allocvec(result).expect("responses serialise")
+}
+
+pub fn decode_result(bytes: &[u8]) -> ApplyResult {
+    postcard::from_bytes(bytes).expect("a response this state machine encoded")
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    pub id: i64,
+    /// Seconds, as granted.
+    pub ttl: i64,
+    pub keys: OrdSet<Vec<u8>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtcdStore {
+    pub mvcc: MvccStore,
+    leases: OrdMap<i64, Lease>,
+}
+
+impl EtcdStore {
+    pub fn lease(&self, id: i64) -> Option<&Lease> {
+        self.leases.get(&id)
+    }
+
+    pub fn leases(&self) -> impl Iterator<Item = &Lease> {
+        self.leases.values()
+    }
+
+    pub fn stats(&self) -> MvccStats {
+        self.mvcc.stats()
+    }
+
+    /// Applies one write and answers it.
+    pub fn execute(&mut self, command: &Command) -> ApplyResult {
+        let response = match command {
+            Command::Put(put) => {
+                let mut write = self.mvcc.write();
+                check_put(&write, &self.leases, put)?;
+                let response = apply_put(&mut write, &mut self.leases, put);
+                write.finish();
+                Response::Put(response)
+            }
+            Command::DeleteRange(delete) => {
+                let mut write = self.mvcc.write();
+                let response = apply_delete(&mut write, &mut self.leases, delete);
+                write.finish();
+                Response::DeleteRange(response)
+            }
+            Command::Txn(txn) => {
+                let mut write = self.mvcc.write();
+                let response = apply_txn(&mut write, &mut self.leases, txn);
+                write.finish();
+                Response::Txn(response?)
+            }
+            Command::Compact(compaction) => {
+                self.mvcc.compact(compaction.revision)?;
+                Response::Compact(CompactionResponse::default())
+            }
+            Command::LeaseGrant(grant) => {
+                if self.leases.contains_key(&grant.id) {
+                    return Err(EtcdError::LeaseExists);
+                }
+                let lease = Lease { id: grant.id, ttl: grant.ttl, keys: OrdSet::new() };
+                self.leases.insert(grant.id, lease);
+                Response::LeaseGrant(LeaseGrantResponse { id: grant.id, ttl: grant.ttl, ..Default::default() })
+            }
+            Command::LeaseRevoke(revoke) => {
+                let lease = self.leases.remove(&revoke.id).ok_or(EtcdError::LeaseNotFound)?;
+                // All the lease's keys go at one revision, as one transaction would.
+                let mut write = self.mvcc.write();
+                for key in &lease.keys {
+                    write.delete_range(key, &[]);
+                }
+                write.finish();
+                Response::LeaseRevoke(LeaseRevokeResponse::default())
+            }
+        };
+        Ok(self.with_revision(response))
+    }
+
+    fn with_revision(&self, mut response: Response) -> Response {
+        let revision = self.mvcc.current_revision();
+        if let Response::Txn(txn) = &mut response {
+            set_txn_revisions(txn, revision);
+        }
+        response.header_mut().revision = revision;
+        response
+    }
+}
+
+/// Every response inside a transaction carries the transaction's revision.
+fn set_txn_revisions(txn: &mut TxnResponse, revision: i64) {
+    txn.header.revision = revision;
+    for op in &mut txn.responses {
+        match op {
+            ResponseOp::Range(r) => r.header.revision = revision,
+            ResponseOp::Put(r) => r.header.revision = revision,
+            ResponseOp::DeleteRange(r) => r.header.revision = revision,
+            ResponseOp::Txn(t) => set_txn_revisions(t, revision),
+        }
+    }
+}
+
+/// A put that would fail must fail before anything in its write happens.
+fn check_put(write: &Write, leases: &OrdMap<i64, Lease>, put: &PutRequest) -> Result<(), EtcdError> {
+    if put.lease != 0 && !leases.contains_key(&put.lease) {
+        return Err(EtcdError::LeaseNotFound);
+    }
+    if (put.ignore_value || put.ignore_lease) && write.get(&put.key).is_none() {
+        return Err(EtcdError::KeyNotFound);
+    }
+    Ok(())
+}
+
+fn apply_put(write: &mut Write, leases: &mut OrdMap<i64, Lease>, put: &PutRequest) -> PutResponse {
+    let current = write.get(&put.key).cloned();
+    let value = match (&current, put.ignore_value) {
+        (Some(kv), true) => kv.value.clone(),
+        _ => put.value.clone(),
+    };
+    let lease = match (&current, put.ignore_lease) {
+        (Some(kv), true) => kv.lease,
+        _ => put.lease,
+    };
+    if let Some(old) = current.as_ref().filter(|kv| kv.lease != lease) {
+        detach(leases, old);
+    }
+    if lease != 0 {
+        leases.get_mut(&lease).expect("checked").keys.insert(put.key.clone());
+    }
+    let previous = write.put(&put.key, value, lease);
+    PutResponse { prev_kv: previous.filter(|_| put.prev_kv), ..Default::default() }
+}
+
+fn detach(leases: &mut OrdMap<i64, Lease>, kv: &KeyValue) {
+    if let Some(lease) = leases.get_mut(&kv.lease) {
+        lease.keys.remove(&kv.key);
+    }
+}
+
+fn apply_delete(write: &mut Write, leases: &mut OrdMap<i64, Lease>, delete: &DeleteRangeRequest) -> DeleteRangeResponse {
+    let deleted = write.delete_range(&delete.key, &delete.range_end);
+    deleted.iter().for_each(|kv| detach(leases, kv));
+    DeleteRangeResponse {
+        deleted: deleted.len() as i64,
+        prev_kvs: if delete.prev_kv { deleted } else { Vec::new() },
+        ..Default::default()
+    }
+}
+
+fn apply_txn(write: &mut Write, leases: &mut OrdMap<i64, Lease>, txn: &TxnRequest) -> Result<TxnResponse, EtcdError> {
+    let succeeded = txn.compare.iter().all(|compare| holds(write, compare));
+    let ops = if succeeded { &txn.success } else { &txn.failure };
+    // etcd checks the whole branch first: a transaction happens entirely or not at all.
+    check_ops(write, leases, ops)?;
+    let responses = apply_ops(write, leases, ops);
+    Ok(TxnResponse { succeeded, responses, ..Default::default() })
+}
+
+fn check_ops(write: &Write, leases: &OrdMap<i64, Lease>, ops: &[RequestOp]) -> Result<(), EtcdError> {
+    for op in ops {
+        match op {
+            RequestOp::Put(put) => check_put(write, leases, put)?,
+            RequestOp::Range(range) => {
+                write.range(range)?;
+            }
+            RequestOp::DeleteRange(_) => {}
+            RequestOp::Txn(txn) => {
+                let succeeded = txn.compare.iter().all(|compare| holds(write, compare));
+                check_ops(write, leases, if succeeded { &txn.success } else { &txn.failure })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_ops(write: &mut Write, leases: &mut OrdMap<i64, Lease>, ops: &[RequestOp]) -> Vec<ResponseOp> {
+    ops.iter()
+        .map(|op| match op {
+            RequestOp::Range(range) => ResponseOp::Range(write.range(range).expect("checked")),
+            RequestOp::Put(put) => ResponseOp::Put(apply_put(write, leases, put)),
+            RequestOp::DeleteRange(delete) => ResponseOp::DeleteRange(apply_delete(write, leases, delete)),
+            RequestOp::Txn(txn) => ResponseOp::Txn(apply_txn(write, leases, txn).expect("checked")),
+        })
+        .collect()
+}
+
+/// Whether a compare holds. Over a range it must hold for every key; a compare on a key
+/// that does not exist sees zeros (version, create, mod, lease) and an empty value — except
+/// that a value compare on a missing key fails, as in etcd.
+fn holds(write: &Write, compare: &Compare) -> bool {
+    let kvs = if compare.range_end.is_empty() {
+        vec![write.get(&compare.key).cloned()]
+    } else {
+        write.live_in(&compare.key, &compare.range_end).into_iter().map(Some).collect()
+    };
+    kvs.iter().all(|kv| {
+        let ordering = match (&compare.target, kv) {
+            (CompareTarget::Value(_), None) => return false,
+            (CompareTarget::Value(v), Some(kv)) => kv.value.as_slice().cmp(v.as_slice()),
+            (CompareTarget::Version(v), kv) => kv.as_ref().map_or(0, |kv| kv.version).cmp(v),
+            (CompareTarget::Create(v), kv) => kv.as_ref().map_or(0, |kv| kv.create_revision).cmp(v),
+            (CompareTarget::Mod(v), kv) => kv.as_ref().map_or(0, |kv| kv.mod_revision).cmp(v),
+            (CompareTarget::Lease(v), kv) => kv.as_ref().map_or(0, |kv| kv.lease).cmp(v),
+        };
+        use std::cmp::Ordering::*;
+        matches!(
+            (compare.result, ordering),
+            (CompareResult::Equal, Equal)
+                | (CompareResult::Greater, Greater)
+                | (CompareResult::Less, Less)
+                | (CompareResult::NotEqual, Less | Greater)
+        )
+    })
+}
+
+impl StateMachine for EtcdStore {
+    fn apply(&mut self, _index: u64, command: &[u8]) -> Vec<u8> {
+        // Commands are validated before they are proposed; one that does not decode was
+        // written by another program, and every member refuses it alike.
+        let result = match Command::decode(command) {
+            Ok(command) => self.execute(&command),
+            Err(_) => Err(EtcdError::Malformed),
+        };
+        encode_result(&result)
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).expect("the store serialises")
+    }
+
+    fn restore(&mut self, snapshot: &[u8]) {
+        *self = if snapshot.is_empty() {
+            EtcdStore::default()
+        } else {
+            postcard::from_bytes(snapshot).expect("a snapshot EtcdStore::snapshot wrote")
+        };
+    }
+
+    fn describe(&self, command: &[u8]) -> String {
+        match Command::decode(command) {
+            Ok(Command::Put(put)) => format!("put {}={}", show_bytes(&put.key), show_bytes(&put.value)),
+            Ok(Command::DeleteRange(d)) => format!("del {}", describe_range(&d.key, &d.range_end)),
+            Ok(Command::Txn(txn)) => {
+                format!("txn ({} compares, {}/{} ops)", txn.compare.len(), txn.success.len(), txn.failure.len())
+            }
+            Ok(Command::Compact(c)) => format!("compact {}", c.revision),
+            Ok(Command::LeaseGrant(g)) => format!("lease grant {:016x} ttl={}", g.id, g.ttl),
+            Ok(Command::LeaseRevoke(r)) => format!("lease revoke {:016x}", r.id),
+            Err(_) => format!("({} bytes, not a command)", command.len()),
+        }
+    }
+}
+
+/// Bytes as text, with control characters escaped (keys such as `"\0"` stay readable).
+pub fn show_bytes(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).escape_debug().to_string()
+}
+
+/// A key range in etcd's encoding, as a person would write it.
+pub fn describe_range(key: &[u8], range_end: &[u8]) -> String {
+    match (key, range_end) {
+        (_, []) => show_bytes(key),
+        ([0], [0]) => "(all keys)".into(),
+        (_, [0]) => format!("{}..", show_bytes(key)),
+        _ => format!("[{}, {})", show_bytes(key), show_bytes(range_end)),
+    }
+}

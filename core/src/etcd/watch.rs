@@ -1,0 +1,121 @@
+//! The watch hub: a member's watchers and the events it owes each of them.
+//!
+//! A watcher is a range of keys and a *cursor*: the next revision it has to hear about.
+//! After anything changes the store (an applied entry, a snapshot installed), the hub reads
+//! every change from each watcher's cursor up to the current revision out of the MVCC history
+//! and moves the cursor past it. A new watcher with a past start revision is caught up the
+//! same way, so replayed history and live events come from one code path: in revision
+//! order, none skipped, none twice, on any member. A cursor behind the compaction point
+//! cannot be served; the watcher is cancelled with the compact revision, as etcd does.
+
+use std::collections::BTreeMap;
+
+use super::api::*;
+use super::mvcc::MvccStore;
+
+struct Watcher {
+    request: WatchCreateRequest,
+    /// The next revision this watcher has not yet been sent.
+    next_revision: i64,
+}
+
+#[derive(Default)]
+pub struct WatchHub {
+    watchers: BTreeMap<i64, Watcher>,
+    next_id: i64,
+}
+
+/// What one watch looks like from outside, for views.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct WatchView {
+    pub watch_id: i64,
+    pub key: String,
+    pub range_end: String,
+    pub next_revision: i64,
+}
+
+impl WatchHub {
+    /// Adds a watcher; the caller then calls [`WatchHub::sync`] to send it any history.
+    pub fn create(&mut self, request: WatchCreateRequest, store: &MvccStore, header: &ResponseHeader) -> WatchResponse {
+        let watch_id = self.next_id;
+        self.next_id += 1;
+        let next_revision = if request.start_revision > 0 {
+            request.start_revision
+        } else {
+            store.current_revision() + 1
+        };
+        self.watchers.insert(watch_id, Watcher { request, next_revision });
+        WatchResponse { header: header.clone(), watch_id, created: true, ..Default::default() }
+    }
+
+    pub fn cancel(&mut self, watch_id: i64, header: &ResponseHeader) -> Option<WatchResponse> {
+        self.watchers.remove(&watch_id)?;
+        Some(WatchResponse { header: header.clone(), watch_id, canceled: true, ..Default::default() })
+    }
+
+    /// Sends every watcher what it has not yet seen.
+    pub fn sync(&mut self, store: &MvccStore, header: &ResponseHeader) -> Vec<WatchResponse> {
+        let current = store.current_revision();
+        let mut responses = Vec::new();
+        let mut compacted = Vec::new();
+        for (&watch_id, watcher) in &mut self.watchers {
+            if watcher.next_revision > current {
+                continue;
+            }
+            let request = &watcher.request;
+            match store.events_since(&request.key, &request.range_end, watcher.next_revision, request.prev_kv) {
+                Ok(events) => {
+                    watcher.next_revision = current + 1;
+                    let events: Vec<Event> = events.into_iter().filter(|e| wanted(request, e)).collect();
+                    if !events.is_empty() {
+                        responses.push(WatchResponse { header: header.clone(), watch_id, events, ..Default::default() });
+                    }
+                }
+                Err(_) => compacted.push(watch_id),
+            }
+        }
+        for watch_id in compacted {
+            self.watchers.remove(&watch_id);
+            responses.push(WatchResponse {
+                header: header.clone(),
+                watch_id,
+                canceled: true,
+                compact_revision: store.compact_revision(),
+                cancel_reason: EtcdError::Compacted.to_string(),
+                ..Default::default()
+            });
+        }
+        responses
+    }
+
+    /// An empty response to each watcher that is up to date (and, if `only_asked`, asked for
+    /// progress notifications): "you have seen everything up to the header's revision".
+    pub fn progress(&self, store: &MvccStore, header: &ResponseHeader, only_asked: bool) -> Vec<WatchResponse> {
+        self.watchers
+            .iter()
+            .filter(|(_, w)| w.next_revision > store.current_revision() && (!only_asked || w.request.progress_notify))
+            .map(|(&watch_id, _)| WatchResponse { header: header.clone(), watch_id, ..Default::default() })
+            .collect()
+    }
+
+    pub fn views(&self) -> Vec<WatchView> {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        self.watchers
+            .iter()
+            .map(|(&watch_id, w)| WatchView {
+                watch_id,
+                key: text(&w.request.key),
+                range_end: text(&w.request.range_end),
+                next_revision: w.next_revision,
+            })
+            .collect()
+    }
+}
+
+fn wanted(request: &WatchCreateRequest, event: &Event) -> bool {
+    let filter = match event.kind {
+        EventType::Put => WatchFilter::NoPut,
+        EventType::Delete => WatchFilter::NoDelete,
+    };
+    !request.filters.contains(&filter)
+}
