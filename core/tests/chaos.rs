@@ -1,8 +1,10 @@
 //! Randomized fault testing: for each of many seeds, a random mix of crashes, restarts,
-//! partitions, one-way cuts, message loss, reordering and proposals, written as scenario
-//! commands. The simulator checks Raft's safety properties after every event; at the end we
-//! heal everything and check liveness: a leader within bounded virtual time, and every
-//! acknowledged proposal applied on every node.
+//! partitions, one-way cuts, message loss, reordering and client requests (puts, gets,
+//! deletes, compare-and-put transactions, watches), written as scenario commands. The
+//! simulator checks Raft's safety properties after every event; at the end we heal
+//! everything and check liveness (a leader within bounded virtual time, every acknowledged
+//! write applied on every node), that the client history is linearizable, and that every
+//! watch stream saw exactly the store's history.
 //!
 //! A failing seed is shrunk to the shortest command list that still fails, printed as a
 //! scenario script that reproduces it. `CHAOS_SEEDS=N` runs more (or fewer) seeds.
@@ -11,6 +13,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use raftbook_core::scenario::Scenario;
+use raftbook_core::etcd::api::Response;
 use raftbook_core::sim::Outcome;
 
 /// Virtual time the healed cluster gets to elect a leader and catch every node up.
@@ -29,10 +32,24 @@ fn random_script(seed: u64) -> (String, Vec<String>) {
         on_off(rng.gen_bool(0.3)),
     );
     let node = |rng: &mut ChaCha8Rng| rng.gen_range(1..=nodes);
-    let mut actions = Vec::new();
-    for _ in 0..rng.gen_range(20..60) {
+    // Every member watches the keys from the start.
+    let mut actions: Vec<String> = (1..=nodes).map(|n| format!("watch --prefix k node={n}")).collect();
+    // Values are unique, so a read tells which write it saw.
+    let mut written: Vec<String> = vec!["v0".into()];
+    for step in 0..rng.gen_range(20..60) {
+        let key = format!("k{}", rng.gen_range(0..3));
         let action = match rng.gen_range(0..100) {
-            0..=34 => format!("propose k{}={} node={} wait=0", rng.gen_range(0..5), rng.gen_range(0..1000), node(&mut rng)),
+            0..=17 => {
+                written.push(format!("v{step}"));
+                format!("put {key} v{step} node={} wait=0", node(&mut rng))
+            }
+            18..=27 => format!("get {key} node={} wait=0", node(&mut rng)),
+            28..=31 => format!("del {key} node={} wait=0", node(&mut rng)),
+            32..=34 => {
+                let expected = written.choose(&mut rng).unwrap().clone();
+                written.push(format!("v{step}"));
+                format!("txn value(\"{key}\") = \"{expected}\" then put {key} v{step} else get {key} node={} wait=0", node(&mut rng))
+            }
             35..=54 => format!("run {}ms", rng.gen_range(10..1500)),
             55..=62 => format!("crash {}", node(&mut rng)),
             63..=72 => format!("restart {}", node(&mut rng)),
@@ -55,9 +72,9 @@ fn random_script(seed: u64) -> (String, Vec<String>) {
     (setup, actions)
 }
 
-/// Runs a script; `Ok` counts the acknowledged proposals, `Err` says which property failed
+/// Runs a script; `Ok` says what was checked, `Err` says which property failed
 /// (a panic inside raft-rs counts: it is raft-rs's own invariant checks firing).
-fn check(setup: &str, actions: &[String]) -> Result<usize, String> {
+fn check(setup: &str, actions: &[String]) -> Result<Totals, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_and_check(setup, actions)))
         .unwrap_or_else(|panic| {
             let message = panic
@@ -69,7 +86,7 @@ fn check(setup: &str, actions: &[String]) -> Result<usize, String> {
         })
 }
 
-fn run_and_check(setup: &str, actions: &[String]) -> Result<usize, String> {
+fn run_and_check(setup: &str, actions: &[String]) -> Result<Totals, String> {
     let mut scenario = Scenario::new();
     let mut run = |line: &str| scenario.execute(line, 0);
     run(setup);
@@ -96,9 +113,12 @@ fn run_and_check(setup: &str, actions: &[String]) -> Result<usize, String> {
         return Err(format!("liveness: no stable leader {LIVENESS_BOUND} after healing: {output}"));
     }
     let cluster = scenario.cluster.as_ref().unwrap();
+    let operations = raftbook_core::sim::history::check_linearizable(cluster)?;
+    let leader = cluster.leader().expect("stable");
+    let watch_events = raftbook_core::sim::history::check_watch_streams(cluster, leader, b"k", b"l")?;
     let mut acknowledged = 0;
     for request in cluster.requests.values() {
-        if let Outcome::Done { index, .. } = request.outcome {
+        if let Outcome::Done { index, response: Response::Put(_) | Response::Txn(_) | Response::DeleteRange(_), .. } = request.outcome {
             acknowledged += 1;
             for id in cluster.node_ids() {
                 let applied = cluster.node(id).unwrap().raft().raft_log.applied;
@@ -108,7 +128,18 @@ fn run_and_check(setup: &str, actions: &[String]) -> Result<usize, String> {
             }
         }
     }
-    Ok(acknowledged)
+    Ok(Totals { acknowledged, operations, watch_events })
+}
+
+/// What one run checked.
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals {
+    /// Writes acknowledged to clients (each checked to be applied on every node).
+    acknowledged: usize,
+    /// Client operations in the linearizability check.
+    operations: usize,
+    /// Watch events checked against the store's history.
+    watch_events: usize,
 }
 
 /// Removes chunks of actions, largest first, while the run still fails.
@@ -135,11 +166,15 @@ fn random_faults_never_break_safety_or_liveness() {
     let seeds: u64 = std::env::var("CHAOS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(500);
     // Panics are caught and reported with the shrunk reproduction; keep stderr readable.
     std::panic::set_hook(Box::new(|_| {}));
-    let mut acknowledged = 0;
+    let mut total = Totals::default();
     for seed in 1..=seeds {
         let (setup, actions) = random_script(seed);
         let result = check(&setup, &actions);
-        acknowledged += result.as_ref().copied().unwrap_or(0);
+        if let Ok(totals) = &result {
+            total.acknowledged += totals.acknowledged;
+            total.operations += totals.operations;
+            total.watch_events += totals.watch_events;
+        }
         if let Err(failure) = result {
             let shortest = shrink(&setup, actions);
             let why = check(&setup, &shortest).unwrap_err();
@@ -152,8 +187,13 @@ fn random_faults_never_break_safety_or_liveness() {
         }
     }
     drop(std::panic::take_hook());
-    // The test is only as good as its load: proposals must get through (about 2 per seed do;
-    // the rest are refused without a leader or lost with crashed nodes).
-    assert!(acknowledged > seeds as usize, "only {acknowledged} proposals acknowledged in {seeds} seeds");
-    eprintln!("chaos: {seeds} seeds, {acknowledged} acknowledged proposals checked on every node");
+    // The test is only as good as its load: writes must get through (many are refused
+    // without a leader, time out, or are lost with crashed nodes).
+    let Totals { acknowledged, operations, watch_events } = total;
+    assert!(acknowledged > seeds as usize, "only {acknowledged} writes acknowledged in {seeds} seeds");
+    assert!(watch_events > seeds as usize, "only {watch_events} watch events in {seeds} seeds");
+    eprintln!(
+        "chaos: {seeds} seeds; {acknowledged} acknowledged writes checked on every node; \
+         {operations} client operations checked linearizable; {watch_events} watch events checked"
+    );
 }

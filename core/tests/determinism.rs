@@ -1,5 +1,5 @@
 //! Determinism: one seed and one list of actions give one run, byte for byte, natively and
-//! in WASM. The trace hash of `determinism.txt` is pinned below; this test also runs under
+//! in WASM. The hash of `determinism.txt`'s trace and output is pinned below; this test also runs under
 //! `wasm-bindgen-test` (`cargo test --target wasm32-unknown-unknown --test determinism`), so
 //! the same pinned hash proves that both platforms produce the same run.
 //!
@@ -11,7 +11,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use raftbook_core::scenario::Scenario;
 
 const SCRIPT: &str = include_str!("determinism.txt");
-const PINNED_TRACE_HASH: &str = "6ebba08d200a336437f85853572ce414991d3bc42bc9a92a988d1fb1de62419f";
+const PINNED_TRACE_HASH: &str = "168a9e27a7a04b7f8448d8c74e13622f5119d0f3b59e2fd9d03603eea662649d";
 
 fn run() -> (String, Scenario) {
     let mut scenario = Scenario::new();
@@ -34,6 +34,9 @@ fn one_seed_gives_one_trace() {
 #[test]
 fn the_trace_hash_is_pinned_on_every_platform() {
     let (output, scenario) = run();
-    let hash = scenario.cluster.as_ref().unwrap().trace.hash();
+    use sha2::Digest;
+    // The trace, and what the learner read (lease ids, watch events, revisions).
+    let trace = scenario.cluster.as_ref().unwrap().trace.to_json_lines();
+    let hash = format!("{:x}", sha2::Sha256::digest(format!("{trace}{output}")));
     assert_eq!(hash, PINNED_TRACE_HASH, "run output:\n{output}");
 }

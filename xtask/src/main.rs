@@ -56,7 +56,7 @@ fn play_script(path: &Path) -> Result<(), String> {
 
 fn console() -> Result<(), String> {
     println!("raftbook console: scenario commands, one per line (try `cluster nodes=5`, `wait-leader`,");
-    println!("`status`, `crash 1`, `partition 1,2 | 3,4,5`, `propose x=1`, `logs`). Ctrl-D quits.");
+    println!("`put foo bar`, `get foo`, `status`, `crash 1`, `partition 1,2 | 3,4,5`, `logs`). Ctrl-D quits.");
     let mut scenario = Scenario::new();
     let stdin = std::io::stdin();
     for (number, line) in stdin.lock().lines().enumerate() {
@@ -123,6 +123,8 @@ fn setup() -> Result<(), String> {
 
 fn test() -> Result<(), String> {
     run("cargo", &["test", "--workspace"])?;
+    // Benchmarks are not run by the suite, but must keep compiling.
+    run("cargo", &["build", "--workspace", "--benches"])?;
     run("cargo", &["build", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown"])?;
     run("cargo", &["test", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown", "--test", "determinism"])?;
     Ok(())

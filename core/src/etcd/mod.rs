@@ -11,8 +11,8 @@
 //! 6. back in [`server`], the member that proposed it answers the client.
 //!
 //! [`etcdctl`] parses etcdctl's command lines into requests and prints answers as etcdctl
-//! does; [`linearizability`] checks that a history of client operations could have happened
-//! in one order.
+//! does. Checks over client histories (linearizability, watch streams) live with the
+//! simulator, in [`crate::sim::history`].
 
 pub mod api;
 pub mod etcdctl;

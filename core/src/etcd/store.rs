@@ -30,6 +30,20 @@ pub enum Command {
 }
 
 impl Command {
+    /// The command a write request becomes (`None` for reads and lease queries, which do not
+    /// go through the log).
+    pub fn from_request(request: &Request) -> Option<Command> {
+        Some(match request.clone() {
+            Request::Put(put) => Command::Put(put),
+            Request::DeleteRange(delete) => Command::DeleteRange(delete),
+            Request::Txn(txn) => Command::Txn(txn),
+            Request::Compact(compaction) => Command::Compact(compaction),
+            Request::LeaseGrant(grant) => Command::LeaseGrant(grant),
+            Request::LeaseRevoke(revoke) => Command::LeaseRevoke(revoke),
+            Request::Range(_) | Request::LeaseKeepAlive(_) | Request::LeaseTimeToLive(_) | Request::LeaseLeases => return None,
+        })
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_allocvec(self).expect("commands serialise")
     }
@@ -292,6 +306,8 @@ impl StateMachine for EtcdStore {
                 format!("txn ({} compares, {}/{} ops)", txn.compare.len(), txn.success.len(), txn.failure.len())
             }
             Ok(Command::Compact(c)) => format!("compact {}", c.revision),
+            // A request has no id yet (the member picks it); the logged command has.
+            Ok(Command::LeaseGrant(g)) if g.id == 0 => format!("lease grant ttl={}", g.ttl),
             Ok(Command::LeaseGrant(g)) => format!("lease grant {:016x} ttl={}", g.id, g.ttl),
             Ok(Command::LeaseRevoke(r)) => format!("lease revoke {:016x}", r.id),
             Err(_) => format!("({} bytes, not a command)", command.len()),

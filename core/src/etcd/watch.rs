@@ -119,3 +119,55 @@ fn wanted(request: &WatchCreateRequest, event: &Event) -> bool {
     };
     !request.filters.contains(&filter)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with_changes() -> MvccStore {
+        let mut store = MvccStore::default();
+        for (key, value) in [("a", "1"), ("b", "2"), ("a", "3")] {
+            let mut write = store.write();
+            write.put(key.as_bytes(), value.as_bytes().to_vec(), 0);
+            write.finish();
+        }
+        let mut write = store.write();
+        write.delete_range(b"a", &[]);
+        write.finish();
+        store
+    }
+
+    fn kinds(responses: &[WatchResponse]) -> Vec<(EventType, i64)> {
+        responses.iter().flat_map(|r| &r.events).map(|e| (e.kind, e.kv.mod_revision)).collect()
+    }
+
+    #[test]
+    fn filters_drop_the_events_a_watcher_does_not_want() {
+        let store = store_with_changes();
+        let header = ResponseHeader::default();
+        let mut hub = WatchHub::default();
+        let all = |filters| WatchCreateRequest { key: vec![0], range_end: vec![0], start_revision: 2, filters, ..Default::default() };
+        hub.create(all(vec![WatchFilter::NoPut]), &store, &header);
+        assert_eq!(kinds(&hub.sync(&store, &header)), vec![(EventType::Delete, 5)]);
+        let mut hub = WatchHub::default();
+        hub.create(all(vec![WatchFilter::NoDelete]), &store, &header);
+        assert_eq!(kinds(&hub.sync(&store, &header)), vec![(EventType::Put, 2), (EventType::Put, 3), (EventType::Put, 4)]);
+    }
+
+    #[test]
+    fn a_watcher_hears_each_change_once_and_progress_only_when_caught_up() {
+        let mut store = store_with_changes();
+        let header = ResponseHeader::default();
+        let mut hub = WatchHub::default();
+        let request = WatchCreateRequest { key: b"b".to_vec(), start_revision: 1, progress_notify: true, ..Default::default() };
+        hub.create(request, &store, &header);
+        assert!(hub.progress(&store, &header, true).is_empty(), "not caught up yet");
+        assert_eq!(kinds(&hub.sync(&store, &header)), vec![(EventType::Put, 3)]);
+        assert!(hub.sync(&store, &header).is_empty(), "nothing twice");
+        assert_eq!(hub.progress(&store, &header, true).len(), 1);
+        let mut write = store.write();
+        write.put(b"b", b"again".to_vec(), 0);
+        write.finish();
+        assert_eq!(kinds(&hub.sync(&store, &header)), vec![(EventType::Put, 6)]);
+    }
+}

@@ -286,7 +286,7 @@ impl Cluster {
     pub fn run_until(&mut self, limit_ms: u64, mut done: impl FnMut(&Cluster) -> bool) -> bool {
         let deadline = self.now + limit_ms;
         while !done(self) {
-            if self.violation.is_some() || !self.next_event_time().is_some_and(|t| t <= deadline) {
+            if self.violation.is_some() || self.next_event_time().is_none_or(|t| t > deadline) {
                 self.now = self.now.max(deadline);
                 return done(self);
             }
@@ -830,20 +830,16 @@ impl Cluster {
 fn describe_request(request: &EtcdRequest) -> String {
     use crate::etcd::store::{describe_range, Command};
     use crate::state_machine::StateMachine;
-    let command = match request.clone() {
-        EtcdRequest::Put(put) => Command::Put(put),
-        EtcdRequest::DeleteRange(delete) => Command::DeleteRange(delete),
-        EtcdRequest::Txn(txn) => Command::Txn(txn),
-        EtcdRequest::Compact(compaction) => Command::Compact(compaction),
-        EtcdRequest::LeaseRevoke(revoke) => Command::LeaseRevoke(revoke),
+    if let Some(command) = Command::from_request(request) {
+        return EtcdStore::default().describe(&command.encode());
+    }
+    match request {
         EtcdRequest::Range(range) => {
             let how = if range.serializable { "serializable" } else { "linearizable" };
-            return format!("get {} ({how})", describe_range(&range.key, &range.range_end));
+            format!("get {} ({how})", describe_range(&range.key, &range.range_end))
         }
-        EtcdRequest::LeaseGrant(grant) => return format!("lease grant ttl={}", grant.ttl),
-        EtcdRequest::LeaseKeepAlive(k) => return format!("lease keep-alive {:016x}", k.id),
-        EtcdRequest::LeaseTimeToLive(t) => return format!("lease timetolive {:016x}", t.id),
-        EtcdRequest::LeaseLeases => return "lease list".into(),
-    };
-    EtcdStore::default().describe(&command.encode())
+        EtcdRequest::LeaseKeepAlive(k) => format!("lease keep-alive {:016x}", k.id),
+        EtcdRequest::LeaseTimeToLive(t) => format!("lease timetolive {:016x}", t.id),
+        _ => "lease list".into(),
+    }
 }

@@ -4,6 +4,8 @@
 pub mod checker;
 pub mod cluster;
 pub mod disk;
+pub mod history;
+pub mod linearizability;
 pub mod network;
 pub mod trace;
 
