@@ -329,3 +329,106 @@ pub fn describe_range(key: &[u8], range_end: &[u8]) -> String {
         _ => format!("[{}, {})", show_bytes(key), show_bytes(range_end)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn put(key: &str, value: &str, lease: i64) -> PutRequest {
+        PutRequest { key: key.into(), value: value.into(), lease, ..Default::default() }
+    }
+
+    fn compare(key: &str, result: CompareResult, target: CompareTarget) -> Compare {
+        Compare { result, target, key: key.into(), range_end: Vec::new() }
+    }
+
+    fn store() -> EtcdStore {
+        let mut store = EtcdStore::default();
+        store.execute(&Command::LeaseGrant(LeaseGrantRequest { id: 7, ttl: 60 })).unwrap();
+        for (key, value) in [("a", "3"), ("b", "1"), ("c", "2"), ("a", "4")] {
+            store.execute(&Command::Put(put(key, value, if key == "b" { 7 } else { 0 }))).unwrap();
+        }
+        store // a: create 2, mod 5, version 2; b: 3, lease 7; c: 4
+    }
+
+    #[test]
+    fn ranges_filter_sort_limit_and_count_as_etcd_does() {
+        let store = store();
+        let all = RangeRequest { key: vec![0], range_end: vec![0], ..Default::default() };
+        let keys = |r: RangeResponse| r.kvs.iter().map(|kv| String::from_utf8(kv.key.clone()).unwrap()).collect::<Vec<_>>();
+        let by_value = RangeRequest { sort_target: SortTarget::Value, ..all.clone() };
+        assert_eq!(keys(store.mvcc.range(&by_value).unwrap()), ["b", "c", "a"], "another target sorts ascending");
+        let newest_first = RangeRequest { sort_target: SortTarget::Mod, sort_order: SortOrder::Descend, limit: 2, ..all.clone() };
+        let response = store.mvcc.range(&newest_first).unwrap();
+        assert_eq!((response.more, response.count), (true, 3));
+        assert_eq!(keys(response), ["a", "c"]);
+        let created_later = RangeRequest { min_create_revision: 3, max_mod_revision: 4, ..all.clone() };
+        let response = store.mvcc.range(&created_later).unwrap();
+        assert_eq!(response.count, 3, "count is taken before the revision filters");
+        assert_eq!(keys(response), ["b", "c"]);
+        let count_only = RangeRequest { count_only: true, ..all };
+        let response = store.mvcc.range(&count_only).unwrap();
+        assert_eq!((response.kvs.len(), response.count), (0, 3));
+    }
+
+    #[test]
+    fn compares_cover_every_target_and_operator_and_txns_nest() {
+        let mut store = store();
+        let holds = |store: &mut EtcdStore, compare: Compare| {
+            let txn = TxnRequest { compare: vec![compare], ..Default::default() };
+            match store.execute(&Command::Txn(txn)).unwrap() {
+                Response::Txn(txn) => txn.succeeded,
+                other => panic!("{other:?}"),
+            }
+        };
+        use CompareResult::*;
+        assert!(holds(&mut store, compare("a", Equal, CompareTarget::Version(2))));
+        assert!(holds(&mut store, compare("a", Greater, CompareTarget::Create(1))));
+        assert!(holds(&mut store, compare("a", Less, CompareTarget::Mod(6))));
+        assert!(holds(&mut store, compare("a", NotEqual, CompareTarget::Value(b"3".to_vec()))));
+        assert!(holds(&mut store, compare("b", Equal, CompareTarget::Lease(7))));
+        assert!(holds(&mut store, compare("zz", Equal, CompareTarget::Create(0))), "a missing key has zeros");
+        assert!(!holds(&mut store, compare("zz", Equal, CompareTarget::Value(Vec::new()))), "but no value");
+        let over_range = Compare { range_end: b"c".to_vec(), ..compare("a", Greater, CompareTarget::Value(b"0".to_vec())) };
+        assert!(holds(&mut store, over_range));
+
+        let revision = store.mvcc.current_revision();
+        let inner = TxnRequest {
+            compare: vec![compare("a", Equal, CompareTarget::Value(b"4".to_vec()))],
+            success: vec![RequestOp::Put(put("inner", "yes", 0))],
+            failure: vec![],
+        };
+        let outer = TxnRequest {
+            compare: vec![],
+            success: vec![RequestOp::Put(put("outer", "yes", 0)), RequestOp::Txn(inner)],
+            failure: vec![],
+        };
+        store.execute(&Command::Txn(outer)).unwrap();
+        assert_eq!(store.mvcc.current_revision(), revision + 1, "one revision for the whole transaction");
+        assert_eq!(store.mvcc.get(b"inner").unwrap().mod_revision, revision + 1);
+    }
+
+    #[test]
+    fn a_failing_branch_changes_nothing() {
+        let mut store = store();
+        let before = store.clone();
+        let txn = TxnRequest {
+            compare: vec![],
+            success: vec![RequestOp::Put(put("x", "1", 0)), RequestOp::Put(put("y", "1", 99))],
+            failure: vec![],
+        };
+        assert_eq!(store.execute(&Command::Txn(txn)), Err(EtcdError::LeaseNotFound));
+        assert_eq!(store, before);
+    }
+
+    #[test]
+    fn revoking_a_lease_deletes_its_keys_at_one_revision() {
+        let mut store = store();
+        store.execute(&Command::Put(put("d", "x", 7))).unwrap();
+        let revision = store.mvcc.current_revision();
+        store.execute(&Command::LeaseRevoke(LeaseRevokeRequest { id: 7 })).unwrap();
+        assert_eq!(store.mvcc.current_revision(), revision + 1);
+        assert!(store.mvcc.get(b"b").is_none() && store.mvcc.get(b"d").is_none());
+        assert!(store.lease(7).is_none());
+    }
+}
