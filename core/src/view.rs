@@ -91,8 +91,8 @@ impl EntryView {
 }
 
 impl NodeView {
-    /// The view of a running node.
-    pub fn of_node(node: &Node<impl StateMachine>) -> Self {
+    /// The view of a running node, with at most the last `log_tail` entries of its log.
+    pub fn of_node(node: &Node<impl StateMachine>, log_tail: usize) -> Self {
         let raft = node.raft();
         let (voters, learners) = node.members();
         let mut progress: Vec<ProgressView> = if raft.state == raft::StateRole::Leader {
@@ -130,11 +130,11 @@ impl NodeView {
             learners,
             progress,
         };
-        NodeView { raft: Some(raft_view), ..Self::of_storage(node.id(), node.storage(), Some(node.state_machine() as &dyn StateMachine)) }
+        NodeView { raft: Some(raft_view), ..Self::of_storage(node.id(), node.storage(), Some(node.state_machine() as &dyn StateMachine), log_tail) }
     }
 
-    /// The view of a node that is down: what its disk holds.
-    pub fn of_storage(id: u64, storage: &RaftStorage, sm: Option<&dyn StateMachine>) -> Self {
+    /// The view of a node that is down: what its disk holds (the last `log_tail` entries).
+    pub fn of_storage(id: u64, storage: &RaftStorage, sm: Option<&dyn StateMachine>, log_tail: usize) -> Self {
         let snapshot = storage.snapshot_metadata();
         NodeView {
             id,
@@ -143,7 +143,10 @@ impl NodeView {
             last_index: storage.last_index(),
             snapshot_index: snapshot.index,
             snapshot_term: snapshot.term,
-            entries: storage.log().iter().map(|e| EntryView::new(e, sm)).collect(),
+            entries: {
+                let log = storage.log();
+                log[log.len().saturating_sub(log_tail)..].iter().map(|e| EntryView::new(e, sm)).collect()
+            },
         }
     }
 }

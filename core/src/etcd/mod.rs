@@ -19,4 +19,5 @@ pub mod etcdctl;
 pub mod mvcc;
 pub mod server;
 pub mod store;
+pub mod view;
 pub mod watch;

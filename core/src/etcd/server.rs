@@ -502,7 +502,7 @@ impl EtcdServer {
         self.node.raft().raft_log.applied
     }
 
-    /// Seconds left on each lease, as this member (if leader) sees it.
+    /// When each lease expires (virtual ms), kept only while this member leads.
     pub fn lease_deadlines(&self) -> &BTreeMap<i64, u64> {
         &self.lease_deadlines
     }

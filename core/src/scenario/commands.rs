@@ -18,6 +18,7 @@
 //! | `read [node=3] [wait=5s]` | a linearizable read of all keys (ReadIndex): waits until the node may answer |
 //! | `put`, `get`, `del`, `txn`, `watch`, `lease …`, `compaction` `[node=3]` | etcdctl's commands, printed as etcdctl prints them (see [`crate::etcd::etcdctl`]); sent to the leader unless `node=` says otherwise |
 //! | | in those, `$LEASE` stands for the id of the lease granted last |
+//! | `member list`, `endpoint status [node=3]` | etcdctl's cluster views |
 //! | `unwatch 0 [node=3]`, `watch-progress [node=3]` | cancel a watch; ask for a progress notification |
 //! | `drop 17`, `delay 17 200ms` | drop message 17 while in flight, or hold it back longer |
 //! | `status`, `log [3]`, `logs`, `messages`, `requests`, `trace [last=20]` | look |
@@ -266,6 +267,25 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             Ok(trace.events[start..].iter().map(|e| serde_json::to_string(e).expect("serialises") + "\n").collect())
         }
         "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact" => etcdctl_command(scenario, command),
+        "member" => {
+            let args = bind(&[])?;
+            if args.words != ["list"] {
+                return Err("usage: member list".into());
+            }
+            Ok(format::member_list(scenario.cluster()?))
+        }
+        "endpoint" => {
+            let args = bind(&["node"])?;
+            if args.words != ["status"] {
+                return Err("usage: endpoint status [node=3]".into());
+            }
+            let cluster = scenario.cluster()?;
+            let nodes = match args.option("node") {
+                Some(id) => vec![node_id(id)?],
+                None => cluster.node_ids(),
+            };
+            Ok(nodes.into_iter().map(|id| format::endpoint_status(cluster, id)).collect())
+        }
         "unwatch" => {
             let args = bind(&["node"])?;
             let watch_id = args.one("a watch id", number)? as i64;
@@ -286,17 +306,43 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
 }
 
 /// etcdctl's `--command-timeout` default: it gives up waiting after this long.
-const ETCDCTL_TIMEOUT_MS: u64 = 5_000;
+pub const ETCDCTL_TIMEOUT_MS: u64 = 5_000;
+
+/// An etcdctl command once sent: what the console waits for.
+pub enum Started {
+    /// Answered (or refused) on the spot: print this.
+    Printed(String),
+    /// A request on its way; print it with [`finish_etcdctl`] once answered or timed out.
+    Request { id: u64, invocation: etcdctl::Invocation },
+}
 
 /// An etcdctl command line, sent to `node=N` (default: the leader); waits up to `wait=`
 /// (default: etcdctl's 5 s) and prints the answer as etcdctl does.
 fn etcdctl_command(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
+    let wait = match command.words.iter().find_map(|(w, quoted)| w.strip_prefix("wait=").filter(|_| !quoted)) {
+        Some(time) => duration_ms(time)?,
+        None => ETCDCTL_TIMEOUT_MS,
+    };
+    let (request, invocation) = match start_etcdctl(scenario, command)? {
+        Started::Printed(text) => return Ok(text),
+        Started::Request { id, invocation } => (id, invocation),
+    };
+    let mut out = pass_time(scenario, |c| {
+        c.run_until(wait, |c| c.requests[&request].outcome != Outcome::Pending);
+        Ok(())
+    })?;
+    out.push_str(&finish_etcdctl(scenario, request, &invocation));
+    Ok(out)
+}
+
+/// Parses an etcdctl command line and sends it, without letting time pass.
+pub fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Started, String> {
     let mut words = vec![command.name.clone()];
-    let (mut node, mut wait) = (None, ETCDCTL_TIMEOUT_MS);
+    let mut node = None;
     for (word, quoted) in &command.words {
         match word.split_once('=') {
             Some(("node", id)) if !quoted => node = Some(node_id(id)?),
-            Some(("wait", time)) if !quoted => wait = duration_ms(time)?,
+            Some(("wait", _)) if !quoted => {}
             // `$LEASE`: the lease granted last, since its id is drawn at random.
             _ if word.contains("$LEASE") => {
                 let lease = scenario.last_lease.ok_or("no lease granted yet for $LEASE")?;
@@ -307,36 +353,36 @@ fn etcdctl_command(scenario: &mut Scenario, command: &Command) -> Result<String,
     }
     let invocation = match etcdctl::parse(&words) {
         Ok(invocation) => invocation,
-        Err(error) => return Ok(format!("Error: {error}\n")),
+        Err(error) => return Ok(Started::Printed(format!("Error: {error}\n"))),
     };
     let cluster = scenario.cluster()?;
     let node = match node {
         Some(node) => node,
         None => cluster.leader().ok_or("no leader to send it to (use node=N)")?,
     };
-    let request = match invocation.action.clone() {
+    match invocation.action.clone() {
         Action::Watch(watch) => {
             cluster.watch(node, watch)?;
-            return Ok(String::new());
+            Ok(Started::Printed(String::new()))
         }
-        Action::Request(request) => cluster.request(node, request)?,
-    };
-    let mut out = pass_time(scenario, |c| {
-        c.run_until(wait, |c| c.requests[&request].outcome != Outcome::Pending);
-        Ok(())
-    })?;
-    let outcome = scenario.cluster()?.requests[&request].outcome.clone();
-    out.push_str(&match &outcome {
-        Outcome::Pending => etcdctl::print_failure(&invocation, "context deadline exceeded"),
-        Outcome::Failed { error, .. } => etcdctl::print_failure(&invocation, error),
+        Action::Request(request) => Ok(Started::Request { id: cluster.request(node, request)?, invocation }),
+    }
+}
+
+/// What etcdctl prints for a request sent with [`start_etcdctl`]: its answer, its error, or,
+/// if there is none yet, that it gave up waiting.
+pub fn finish_etcdctl(scenario: &mut Scenario, request: u64, invocation: &etcdctl::Invocation) -> String {
+    let Some(cluster) = scenario.cluster.as_ref() else { return String::new() };
+    match &cluster.requests[&request].outcome {
+        Outcome::Pending => etcdctl::print_failure(invocation, "context deadline exceeded"),
+        Outcome::Failed { error, .. } => etcdctl::print_failure(invocation, error),
         Outcome::Done { response, .. } => {
             if let crate::etcd::api::Response::LeaseGrant(grant) = response {
                 scenario.last_lease = Some(grant.id);
             }
-            etcdctl::print_result(&invocation, &Ok(response.clone()))
+            etcdctl::print_result(invocation, &Ok(response.clone()))
         }
-    });
-    Ok(out)
+    }
 }
 
 /// How long a request command waits for its answer by default.

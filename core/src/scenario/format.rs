@@ -125,3 +125,37 @@ pub fn request(request: &Request) -> String {
     format!("#{} {} at n{}: {outcome}", request.id, request.what, request.node)
 }
 
+
+/// `etcdctl member list`: id, status, name, peer URLs, client URLs, is learner. Simulated
+/// members are named `n1`… and have made-up URLs.
+pub fn member_list(cluster: &Cluster) -> String {
+    let Some(node) = cluster.leader().and_then(|id| cluster.node(id)) else {
+        return "Error: etcdserver: no leader\n".into();
+    };
+    let (voters, learners) = node.members();
+    let mut members: Vec<(u64, bool)> = voters.into_iter().map(|id| (id, false)).chain(learners.into_iter().map(|id| (id, true))).collect();
+    members.sort_unstable();
+    members
+        .into_iter()
+        .map(|(id, learner)| format!("{id:x}, started, n{id}, http://n{id}:2380, http://n{id}:2379, {learner}\n"))
+        .collect()
+}
+
+/// `etcdctl endpoint status`: endpoint, id, version, db size, is leader, is learner, raft
+/// term, raft index, raft applied index, errors.
+pub fn endpoint_status(cluster: &Cluster, id: u64) -> String {
+    let Some(server) = cluster.server(id) else {
+        return format!("Error: n{id}:2379 is unreachable (member down)\n");
+    };
+    let raft = server.node().raft();
+    let size = server.store().stats().bytes;
+    let size = if size >= 1024 { format!("{} kB", size / 1024) } else { format!("{size} B") };
+    format!(
+        "n{id}:2379, {id:x}, 3.4.23-raftbook, {size}, {}, {}, {}, {}, {}, \n",
+        raft.state == raft::StateRole::Leader,
+        server.node().role() == crate::node::Role::Learner,
+        raft.term,
+        raft.raft_log.last_index(),
+        raft.raft_log.applied,
+    )
+}

@@ -8,6 +8,7 @@
 //! The commands are listed in [`commands`].
 
 pub mod commands;
+pub mod console;
 pub mod format;
 pub mod parse;
 pub mod script;

@@ -792,19 +792,29 @@ impl Cluster {
     }
 
     pub fn node_view(&self, id: u64) -> Option<MachineView> {
+        self.node_view_with_tail(id, usize::MAX)
+    }
+
+    /// A node's view with only the last `log_tail` log entries (for drawing long logs).
+    pub fn node_view_with_tail(&self, id: u64, log_tail: usize) -> Option<MachineView> {
         let machine = self.machines.get(&id)?;
         let node = match &machine.server {
-            Some(server) => NodeView::of_node(server.node()),
-            None => NodeView::of_storage(id, &machine.disk.recover(), None),
+            Some(server) => NodeView::of_node(server.node(), log_tail),
+            None => NodeView::of_storage(id, &machine.disk.recover(), None, log_tail),
         };
         Some(MachineView { status: self.status(id)?, node })
     }
 
     pub fn view(&self) -> ClusterView {
+        self.view_with_log_tail(usize::MAX)
+    }
+
+    /// Everything a visualiser draws, with only the last `log_tail` entries of each log.
+    pub fn view_with_log_tail(&self, log_tail: usize) -> ClusterView {
         ClusterView {
             time: self.now,
             tick_ms: self.config.tick_ms,
-            nodes: self.machines.keys().filter_map(|&id| self.node_view(id)).collect(),
+            nodes: self.machines.keys().filter_map(|&id| self.node_view_with_tail(id, log_tail)).collect(),
             messages: self
                 .in_flight
                 .values()

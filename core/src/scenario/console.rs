@@ -1,0 +1,323 @@
+//! The playground's console: the scenario language with time flowing by itself.
+//!
+//! In a golden script, `put foo bar` waits for its answer. In the playground time is the
+//! learner's to play, pause or step, so a [`Console`] never blocks: commands are *actions*
+//! taken at a moment of virtual time, requests are answered (and printed) when the cluster
+//! gets there, and watch output streams in as it arrives.
+//!
+//! The whole run is the seed plus the list of timed actions. Replaying that list into a
+//! fresh console gives the same run (the simulator is deterministic), which is how the
+//! playground goes back in time, and how a URL shares a run. Acting at an earlier moment
+//! forks: the actions after it are dropped and a new future begins.
+
+use serde::Serialize;
+
+use super::commands::{self, Started};
+use super::{Command, Scenario};
+use crate::etcd::api::{PutRequest, Request};
+use crate::etcd::etcdctl::Invocation;
+use crate::sim::Cluster;
+
+/// One user action: a scenario command line taken at a moment of virtual time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimedAction {
+    pub at: u64,
+    pub line: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LineKind {
+    /// What the learner typed (or clicked).
+    Command,
+    /// An answer, as etcdctl prints it.
+    Output,
+    /// Something the cluster did: a new leader, a watch event.
+    Event,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConsoleLine {
+    pub at: u64,
+    pub kind: LineKind,
+    pub text: String,
+}
+
+/// Commands that would make time jump: in the playground, time is played, not commanded.
+const TIME_COMMANDS: [&str; 6] = ["run", "tick", "deliver", "stabilize", "wait-leader", "cluster"];
+/// Commands that take `wait=`: given `wait=0` here, so they never block.
+const WAITING_COMMANDS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
+
+pub struct Console {
+    nodes: usize,
+    seed: u64,
+    scenario: Scenario,
+    actions: Vec<TimedAction>,
+    /// Actions before this index have been taken (the rest wait for their time to come).
+    taken: usize,
+    lines: Vec<ConsoleLine>,
+    /// etcdctl requests waiting for their answer.
+    waiting: Vec<(u64, Invocation)>,
+    /// Background client load: puts per virtual second, and when the next one goes.
+    load: Option<(u64, u64)>,
+    load_count: u64,
+}
+
+impl Console {
+    pub fn new(nodes: usize, seed: u64) -> Result<Console, String> {
+        Self::replay(nodes, seed, Vec::new())
+    }
+
+    /// A console that will take `actions` as time reaches each one.
+    pub fn replay(nodes: usize, seed: u64, actions: Vec<TimedAction>) -> Result<Console, String> {
+        let mut scenario = Scenario::new();
+        let created = scenario.execute(&format!("cluster nodes={nodes} seed={seed}"), 0);
+        if !created.is_empty() {
+            return Err(created.trim_start_matches("error: ").trim().to_string());
+        }
+        Ok(Console { nodes, seed, scenario, actions, taken: 0, lines: Vec::new(), waiting: Vec::new(), load: None, load_count: 0 })
+    }
+
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn now(&self) -> u64 {
+        self.cluster().now()
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        self.scenario.cluster.as_ref().expect("a console always has a cluster")
+    }
+
+    pub fn lines(&self) -> &[ConsoleLine] {
+        &self.lines
+    }
+
+    pub fn actions(&self) -> &[TimedAction] {
+        &self.actions
+    }
+
+    /// The time of the last action: a replay must get at least this far.
+    pub fn last_action_time(&self) -> u64 {
+        self.actions.last().map_or(0, |a| a.at)
+    }
+
+    /// Takes an action now. Actions recorded for later moments (we are looking at the past)
+    /// are dropped first: a new future begins here.
+    pub fn act(&mut self, line: &str) {
+        self.actions.truncate(self.taken);
+        self.actions.push(TimedAction { at: self.now(), line: line.trim().to_string() });
+        self.take_due_actions();
+    }
+
+    /// Lets virtual time pass up to `until`, taking recorded actions as their time comes.
+    pub fn advance_to(&mut self, until: u64) {
+        loop {
+            let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&at| at <= until);
+            let next_load = self.load.map(|(_, at)| at).filter(|&at| at <= until);
+            let stop = [next_action, next_load, Some(until)].into_iter().flatten().min().expect("until");
+            // Event by event, so answers and watch events are printed at the moment they came.
+            while self.cluster().next_event_time().is_some_and(|t| t <= stop) {
+                if !self.cluster_mut().step() {
+                    break;
+                }
+                self.collect();
+            }
+            self.cluster_mut().run_until_time(stop);
+            self.take_due_actions();
+            self.send_load();
+            if stop == until {
+                break;
+            }
+        }
+    }
+
+    /// Processes the next scheduled event only (the playground's "step").
+    pub fn step(&mut self) {
+        if let Some(at) = self.cluster().next_event_time() {
+            let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&t| t <= at);
+            match next_action {
+                Some(time) => self.advance_to(time),
+                None => {
+                    self.cluster_mut().step();
+                    self.collect();
+                    self.take_due_actions();
+                }
+            }
+        }
+    }
+
+    fn cluster_mut(&mut self) -> &mut Cluster {
+        self.scenario.cluster.as_mut().expect("a console always has a cluster")
+    }
+
+    fn take_due_actions(&mut self) {
+        self.collect();
+        while let Some(action) = self.actions.get(self.taken).filter(|a| a.at <= self.now()).cloned() {
+            self.taken += 1;
+            self.take(&action.line);
+        }
+    }
+
+    fn print(&mut self, kind: LineKind, text: &str) {
+        let at = self.now();
+        for line in text.lines() {
+            self.lines.push(ConsoleLine { at, kind, text: line.to_string() });
+        }
+    }
+
+    /// Carries out one action.
+    fn take(&mut self, line: &str) {
+        self.print(LineKind::Command, &format!("> {line}"));
+        let command = match Command::parse(line, 0) {
+            Ok(command) => command,
+            Err(error) => return self.print(LineKind::Error, &error.message),
+        };
+        let name = command.name.as_str();
+        let result = if TIME_COMMANDS.contains(&name) {
+            Err(format!("`{name}` is for scripts: here time flows with play, pause and step"))
+        } else if name == "load" {
+            self.set_load(&command)
+        } else if matches!(name, "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact") {
+            match commands::start_etcdctl(&mut self.scenario, &command) {
+                Ok(Started::Printed(text)) => Ok(text),
+                Ok(Started::Request { id, invocation }) => {
+                    self.waiting.push((id, invocation));
+                    Ok(String::new())
+                }
+                Err(error) => Err(error),
+            }
+        } else {
+            let line = if WAITING_COMMANDS.contains(&name) { format!("{line} wait=0") } else { line.to_string() };
+            Ok(self.scenario.execute(&line, 0))
+        };
+        match result {
+            Ok(text) => self.print(if text.starts_with("Error") { LineKind::Error } else { LineKind::Output }, &text),
+            Err(error) => self.print(LineKind::Error, &format!("error: {error}")),
+        }
+        self.collect();
+    }
+
+    /// `load 20`: 20 puts per virtual second to the leader, to keep the cluster busy
+    /// (`load 0` stops). The puts are not printed.
+    fn set_load(&mut self, command: &Command) -> Result<String, String> {
+        let args = command.bind(&[])?;
+        let rate = args.one("puts per second, e.g. `load 20`", |w| w.parse::<u64>().map_err(|_| format!("bad rate {w:?}")))?;
+        self.load = (rate > 0).then(|| (rate, self.now()));
+        Ok(String::new())
+    }
+
+    fn send_load(&mut self) {
+        let Some((rate, at)) = self.load else { return };
+        if at > self.now() {
+            return;
+        }
+        if let Some(leader) = self.cluster().leader() {
+            self.load_count += 1;
+            let key = format!("load/{}", self.load_count % 16);
+            let put = PutRequest { key: key.into_bytes(), value: self.load_count.to_string().into_bytes(), ..Default::default() };
+            let _ = self.cluster_mut().request(leader, Request::Put(put));
+        }
+        self.load = Some((rate, at + (1000 / rate).max(1)));
+    }
+
+    /// Prints what happened since the last look: answers, leadership changes, watch events.
+    fn collect(&mut self) {
+        let events = self.scenario.report_leadership() + &self.scenario.report_watches();
+        if !events.is_empty() {
+            self.print(LineKind::Event, &events);
+        }
+        let now = self.now();
+        let waiting = std::mem::take(&mut self.waiting);
+        for (id, invocation) in waiting {
+            let request = &self.cluster().requests[&id];
+            let answered = request.outcome != crate::sim::Outcome::Pending;
+            if answered || now >= request.invoked_at + commands::ETCDCTL_TIMEOUT_MS {
+                let text = commands::finish_etcdctl(&mut self.scenario, id, &invocation);
+                self.print(if text.starts_with("Error") { LineKind::Error } else { LineKind::Output }, &text);
+            } else {
+                self.waiting.push((id, invocation));
+            }
+        }
+    }
+
+    /// The actions as text, one `at:line` per line (for a URL).
+    pub fn encode_actions(&self) -> String {
+        self.actions.iter().map(|a| format!("{}:{}", a.at, a.line)).collect::<Vec<_>>().join("\n")
+    }
+
+    pub fn decode_actions(text: &str) -> Result<Vec<TimedAction>, String> {
+        let mut actions: Vec<TimedAction> = Vec::new();
+        for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let (at, line) = line.split_once(':').ok_or_else(|| format!("action {}: expected `time:command`", number + 1))?;
+            let at: u64 = at.trim().parse().map_err(|_| format!("action {}: bad time {at:?}", number + 1))?;
+            if actions.last().is_some_and(|previous| previous.at > at) {
+                return Err(format!("action {}: times must not go back", number + 1));
+            }
+            actions.push(TimedAction { at, line: line.to_string() });
+        }
+        Ok(actions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(console: &Console) -> Vec<String> {
+        console.lines().iter().map(|l| l.text.clone()).collect()
+    }
+
+    #[test]
+    fn requests_are_answered_as_time_passes_and_watches_stream() {
+        let mut console = Console::new(3, 1).unwrap();
+        console.advance_to(3000);
+        console.act("watch foo node=2");
+        console.act("put foo bar");
+        assert_eq!(texts(&console).last().unwrap(), "> put foo bar", "not answered before time passes");
+        console.advance_to(4000);
+        let text = texts(&console).join("\n");
+        assert!(text.contains("> put foo bar\n"), "{text}");
+        assert!(text.contains("OK"), "{text}");
+        assert!(text.contains("[n2 watch 0]\nPUT\nfoo\nbar"), "{text}");
+        console.act("run 1s");
+        assert!(texts(&console).last().unwrap().contains("time flows"));
+    }
+
+    #[test]
+    fn replaying_the_actions_gives_the_same_run_and_acting_in_the_past_forks() {
+        let mut console = Console::new(5, 9).unwrap();
+        console.advance_to(2000);
+        console.act("crash 1");
+        console.advance_to(2500);
+        console.act("load 50");
+        console.act("put a 1 node=3");
+        console.advance_to(9000);
+        let actions = Console::decode_actions(&console.encode_actions()).unwrap();
+        assert_eq!(actions, console.actions());
+
+        let mut replayed = Console::replay(5, 9, actions.clone()).unwrap();
+        replayed.advance_to(9000);
+        assert_eq!(replayed.lines(), console.lines());
+        assert_eq!(replayed.cluster().trace.hash(), console.cluster().trace.hash());
+
+        // Back to 2200 ms, then act: the later actions are gone.
+        let mut forked = Console::replay(5, 9, actions).unwrap();
+        forked.advance_to(2200);
+        forked.act("crash 2");
+        assert_eq!(forked.actions().iter().map(|a| a.line.as_str()).collect::<Vec<_>>(), ["crash 1", "crash 2"]);
+    }
+
+    #[test]
+    fn bad_action_lists_are_refused_with_a_reason() {
+        assert!(Console::decode_actions("12 crash 1").unwrap_err().contains("action 1"));
+        assert!(Console::decode_actions("500:crash 1\n100:heal").unwrap_err().contains("go back"));
+        assert!(Console::new(12, 1).is_err());
+    }
+}
