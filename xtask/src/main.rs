@@ -1,11 +1,16 @@
 //! `cargo xtask …`: raftbook's build orchestration.
 //!
-//! - `cargo xtask play [SCRIPT]`: the playground. For now a console for the scenario
-//!   language (type `cluster nodes=5`, `wait-leader`, `crash 1`, `status` …), or runs a
-//!   script file and prints it with outputs.
-//! - `cargo xtask test`: installs what the tests need (the wasm32 target and the
-//!   wasm-bindgen test runner matching `Cargo.lock`), then runs every test: the workspace's
-//!   native tests, the wasm32 build of the core and the WASM determinism test under Node.js.
+//! - `cargo xtask play`: builds the browser playground (WASM, release) and serves it at a
+//!   local URL with `raftbook play`.
+//! - `cargo xtask console [SCRIPT]`: the scenario language in a terminal (type `cluster
+//!   nodes=5`, `wait-leader`, `put foo bar`, `status` …), or runs a script file and prints
+//!   it with outputs.
+//! - `cargo xtask test`: installs what the tests need (the wasm32 target, wasm-bindgen-cli
+//!   matching `Cargo.lock`, Debian's Chromium, playwright-core), then runs every test: the
+//!   workspace's native tests, the WASM determinism test under Node.js, and the playground's
+//!   end-to-end test in headless Chromium.
+//! - `cargo xtask bench-web`: frames per second of the playground in headless Chromium,
+//!   and the size of the WASM module.
 //! - `cargo xtask setup`: only the installing part.
 
 use std::io::{BufRead, Write};
@@ -14,6 +19,8 @@ use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
 use raftbook_core::scenario::Scenario;
+
+mod web;
 
 #[derive(Parser)]
 #[command(about = "raftbook's build orchestration")]
@@ -24,8 +31,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
+    /// Build the browser playground and serve it.
+    Play {
+        /// 0 picks a free port.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// Run a scenario script, or type scenario commands at a console.
-    Play { script: Option<PathBuf> },
+    Console { script: Option<PathBuf> },
+    /// Measure the playground's frame rate in headless Chromium, and its size.
+    BenchWeb,
     /// Install the tools the tests need.
     Setup,
     /// Install what is needed, then run every test.
@@ -34,8 +49,10 @@ enum Task {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
-        Task::Play { script: Some(path) } => play_script(&path),
-        Task::Play { script: None } => console(),
+        Task::Play { port } => web::build().and_then(|()| web::serve(port)),
+        Task::Console { script: Some(path) } => play_script(&path),
+        Task::Console { script: None } => console(),
+        Task::BenchWeb => setup().and_then(|()| web::build()).and_then(|()| web::bench()),
         Task::Setup => setup(),
         Task::Test => setup().and_then(|()| test()),
     };
@@ -71,7 +88,7 @@ fn console() -> Result<(), String> {
 }
 
 /// Runs a command from the workspace root, failing with its name if it fails.
-fn run(program: &str, args: &[&str]) -> Result<(), String> {
+pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
     eprintln!("xtask: {program} {}", args.join(" "));
     let status = Command::new(program)
         .args(args)
@@ -85,7 +102,7 @@ fn run(program: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
@@ -118,7 +135,7 @@ fn setup() -> Result<(), String> {
     if Command::new("node").arg("--version").output().is_err() {
         return Err("Node.js is needed to run the WASM tests (apt-get install nodejs)".into());
     }
-    Ok(())
+    web::setup()
 }
 
 fn test() -> Result<(), String> {
@@ -127,5 +144,6 @@ fn test() -> Result<(), String> {
     run("cargo", &["build", "--workspace", "--benches"])?;
     run("cargo", &["build", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown"])?;
     run("cargo", &["test", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown", "--test", "determinism"])?;
-    Ok(())
+    web::build()?;
+    web::end_to_end()
 }

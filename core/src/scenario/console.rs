@@ -103,6 +103,11 @@ impl Console {
         &self.actions
     }
 
+    /// Puts per virtual second of the background load (0: none).
+    pub fn load_rate(&self) -> u64 {
+        self.load.map_or(0, |(rate, _)| rate)
+    }
+
     /// The time of the last action: a replay must get at least this far.
     pub fn last_action_time(&self) -> u64 {
         self.actions.last().map_or(0, |a| a.at)

@@ -1,0 +1,20 @@
+// Shared by the end-to-end test and the frame-rate bench: Debian's Chromium, headless,
+// driven by playwright-core (which never downloads a browser).
+import { chromium } from "playwright-core";
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
+
+// A new page that fails the run on any page error.
+export async function open(browser, url, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  page.on("pageerror", (error) => { console.error(`page error: ${error.message}`); process.exitCode = 1; });
+  await page.goto(url);
+  await page.waitForSelector("svg.cluster g.node");
+  return page;
+}

@@ -1,0 +1,43 @@
+// Frame rate of the playground with 9 nodes under client load, in headless Chromium, and
+// the size of the WASM module (raw and gzipped). Prints figures; asserts nothing.
+// Run by `cargo xtask bench-web`.
+import fs from "node:fs";
+import zlib from "node:zlib";
+import { launch, open } from "./browser.mjs";
+
+const base = process.argv[2];
+const browser = await launch();
+try {
+  for (const [speed, label] of [["3", "1x"], ["6", "10x"]]) {
+    const page = await open(browser, `${base}#nodes=9&seed=1`);
+    await page.selectOption("#speed", speed);
+    await page.selectOption("#load", "50");
+    await page.click("#play");
+    await page.waitForTimeout(2000); // let elections settle and the logs fill
+    const fps = await page.evaluate(() => new Promise((resolve) => {
+      let frames = 0;
+      const start = performance.now();
+      const count = (t) => {
+        frames += 1;
+        if (t - start < 5000) requestAnimationFrame(count); else resolve(frames / ((t - start) / 1000));
+      };
+      requestAnimationFrame(count);
+    }));
+    const simulated = Number(await page.getAttribute("#time", "data-ms"));
+    console.log(`fps: 9 nodes, 50 puts/s, speed ${label}: ${fps.toFixed(1)} frames/s (target 60); ${simulated} virtual ms after ~7 s`);
+    // Paused, the page should do nothing at all.
+    await page.click("#play");
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("Performance.enable");
+    const busy = async () => (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration").value;
+    const before = await busy();
+    await page.waitForTimeout(2000);
+    console.log(`paused: ${(((await busy()) - before) / 2 * 1000).toFixed(1)} ms of main-thread work per second`);
+    await page.close();
+  }
+  const wasm = fs.readFileSync(process.env.WASM);
+  const gzipped = zlib.gzipSync(wasm, { level: 9 });
+  console.log(`wasm: ${(wasm.length / 1024).toFixed(0)} KiB raw, ${(gzipped.length / 1024).toFixed(0)} KiB gzipped`);
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,133 @@
+// The playground, end to end, in real headless Chromium: what a learner clicks and reads.
+// Run by `cargo xtask test` with the URL of a running `raftbook play`; screenshots go to
+// $SCREENSHOTS (target/e2e-screenshots).
+import assert from "node:assert/strict";
+import path from "node:path";
+import { launch, open } from "./browser.mjs";
+
+const base = process.argv[2];
+const shots = process.env.SCREENSHOTS || ".";
+const browser = await launch();
+let step = 0;
+
+async function shot(page, name) {
+  step += 1;
+  const file = path.join(shots, `${String(step).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`  screenshot ${file}`);
+}
+
+// Polls `check` (an async function returning a truthy value) for up to `ms` real milliseconds.
+async function until(what, check, ms = 20000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// Every node as the page shows it: id, role, term.
+const nodes = (page) => page.$$eval("svg.cluster g.node", (gs) =>
+  gs.map((g) => ({ id: Number(g.dataset.node), role: g.dataset.role, term: Number(g.dataset.term) })));
+async function leader(page) {
+  const leaders = (await nodes(page)).filter((n) => n.role === "leader");
+  return leaders.sort((a, b) => b.term - a.term)[0];
+}
+const now = async (page) => Number(await page.getAttribute("#time", "data-ms"));
+const consoleText = (page) => page.textContent("#console-output");
+
+async function type(page, line) {
+  await page.fill("#console-input", line);
+  await page.press("#console-input", "Enter");
+}
+
+async function selectNode(page, id) {
+  await page.click(`svg.cluster g.node[data-node="${id}"]`);
+  await page.waitForSelector(`section.member[data-member="${id}"]`);
+}
+
+async function keyOn(page, id, key) {
+  await selectNode(page, id);
+  const cell = await page.$(`section.member tr[data-key="${key}"] td.value`);
+  return cell ? cell.textContent() : null;
+}
+
+try {
+  const page = await open(browser, `${base}#nodes=5&seed=3`);
+  console.log("page loads; a leader appears");
+  await page.selectOption("#speed", "6"); // 10x
+  await page.click("#play");
+  const first = await until("a leader", () => leader(page));
+  const electedAt = await now(page);
+  console.log(`  n${first.id} leads in term ${first.term}`);
+  await shot(page, "leader");
+
+  console.log("crashing the leader yields a new leader with a higher term");
+  await selectNode(page, first.id);
+  await page.click('section.member button[data-action="crash"]');
+  await until("the crashed leader shown down", async () => (await nodes(page)).find((n) => n.id === first.id).role === "down");
+  const second = await until("a new leader", async () => {
+    const l = await leader(page);
+    return l && l.id !== first.id && l.term > first.term ? l : null;
+  });
+  console.log(`  n${second.id} leads in term ${second.term}`);
+  await shot(page, "new-leader");
+  await selectNode(page, first.id);
+  await page.click('section.member button[data-action="restart"]');
+
+  console.log("isolating two of five: the majority can put, the minority cannot");
+  const minority = (await nodes(page)).map((n) => n.id).filter((id) => id !== second.id).slice(0, 2);
+  const majority = (await nodes(page)).map((n) => n.id).filter((id) => !minority.includes(id));
+  await page.fill("#partition", `${minority.join(",")} | ${majority.join(",")}`);
+  await page.click("#apply-partition");
+  await type(page, "put lesson raft");
+  await until("the majority's OK", async () => /> put lesson raft\nOK/.test(await consoleText(page)));
+  await type(page, `put lost write node=${minority[0]}`);
+  await until("the minority's put to fail", async () =>
+    /> put lost write node=\d+\n(.*\n)*Error: context deadline exceeded/.test(await consoleText(page)));
+  assert.equal(await keyOn(page, minority[0], "lesson"), null, "the minority has not seen the write");
+  await shot(page, "partition");
+
+  console.log("after heal the old minority has the value");
+  await page.click("#heal");
+  await until("the write on the old minority", async () => (await keyOn(page, minority[0], "lesson")) === "raft");
+  await shot(page, "healed");
+
+  console.log("keyboard: space pauses");
+  await page.click("h1");
+  await page.keyboard.press(" ");
+  await until("paused", async () => (await page.textContent("#play")) === "Play");
+  const present = await now(page);
+
+  console.log("scrubbing back shows the earlier leader");
+  await page.locator("#scrubber").fill(String(electedAt));
+  await until("the earlier moment", async () => (await now(page)) === electedAt);
+  const earlier = await leader(page);
+  assert.equal(earlier.id, first.id);
+  assert.equal(earlier.term, first.term);
+  await shot(page, "scrubbed-back");
+
+  console.log("a shared URL replays the same run");
+  await page.locator("#scrubber").fill(String(present));
+  await until("the present again", async () => (await now(page)) === present);
+  const url = page.url();
+  const shared = await open(browser, url);
+  await until("the replay", async () => (await now(shared)) === present);
+  assert.deepEqual(await nodes(shared), await nodes(page));
+  assert.equal(await consoleText(shared), await consoleText(page));
+  assert.equal(await shared.textContent("section.logs"), await page.textContent("section.logs"));
+  await shot(shared, "shared-url");
+
+  console.log("a narrow (phone) screen");
+  const phone = await open(browser, url, { width: 390, height: 844 });
+  await until("the replay on a phone", async () => (await now(phone)) === present);
+  await shot(phone, "phone");
+  console.log("playground end-to-end: ok");
+} catch (error) {
+  console.error(`playground end-to-end FAILED: ${error.stack || error}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,296 @@
+//! The page: time controls, the cluster, network controls, panels; keyboard shortcuts.
+//!
+//! Every click becomes a scenario command given to [`Playground::act`], so it lands in the
+//! run's action list (and in the URL) like anything typed in the console.
+//!
+//! Animation: while playing, one `requestAnimationFrame` callback per frame moves virtual
+//! time on and re-renders; paused, no frame is requested, so nothing runs.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+use crate::cluster_svg::cluster_svg;
+use crate::model::{Playground, SPEEDS};
+use crate::panels;
+
+type Shared = Rc<RefCell<Playground>>;
+
+/// The playground, shared by the page's components; equal only to itself.
+#[derive(Clone)]
+pub struct Model(pub Shared);
+
+impl PartialEq for Model {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Frames between redraws of the text panels (logs, member, console) while playing: the
+/// cluster animates every frame, the panels at a quarter of that, which people cannot tell
+/// apart and which keeps the browser's layout work small. Any action redraws at once.
+const PANEL_FRAMES: u64 = 4;
+
+#[derive(Properties, PartialEq)]
+pub struct PanelProps {
+    pub model: Model,
+    /// Changes when the panels should be drawn again.
+    pub version: u64,
+    pub act: Callback<String>,
+    pub set_target: Callback<u64>,
+}
+
+#[function_component(SidePanels)]
+fn side_panels(props: &PanelProps) -> Html {
+    let playground = props.model.0.borrow();
+    html! { <>
+        { panels::member(&playground, &props.act) }
+        { panels::console(&playground, &props.act, &props.set_target) }
+    </> }
+}
+
+#[function_component(LogPanel)]
+fn log_panel(props: &PanelProps) -> Html {
+    panels::logs(&props.model.0.borrow())
+}
+type FrameCallback = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("a browser window")
+}
+
+fn location_fragment() -> String {
+    window().location().hash().unwrap_or_default()
+}
+
+/// Puts the run in the address bar (without reloading or adding history entries).
+fn sync_url(playground: &Playground) {
+    let url = format!("#{}", playground.fragment());
+    let _ = window().history().and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&url)));
+}
+
+fn request_frame(callback: &FrameCallback) {
+    if let Some(closure) = callback.borrow().as_ref() {
+        let _ = window().request_animation_frame(closure.as_ref().unchecked_ref());
+    }
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let model: Shared = use_mut_ref(|| Playground::from_fragment(&location_fragment()));
+    let update = use_force_update();
+
+    // The frame loop: one closure for the page's life, re-requested only while playing.
+    let looping = use_mut_ref(|| false);
+    let version = use_mut_ref(|| Cell::new(0u64));
+    let frame: FrameCallback = use_mut_ref(|| None);
+    if frame.borrow().is_none() {
+        let (model, update, looping, again, version) = (model.clone(), update.clone(), looping.clone(), frame.clone(), version.clone());
+        let last = Cell::new(None::<f64>);
+        let frames = Cell::new(0u64);
+        *frame.borrow_mut() = Some(Closure::new(move |timestamp: f64| {
+            let elapsed = last.get().map_or(0.0, |previous| timestamp - previous);
+            model.borrow_mut().frame(elapsed);
+            frames.set(frames.get() + 1);
+            if frames.get() % PANEL_FRAMES == 0 {
+                let v = version.borrow();
+                v.set(v.get() + 1);
+            }
+            update.force_update();
+            if model.borrow().playing {
+                last.set(Some(timestamp));
+                request_frame(&again);
+            } else {
+                last.set(None);
+                *looping.borrow_mut() = false;
+                sync_url(&model.borrow());
+            }
+        }));
+    }
+    {
+        let (model, looping, frame) = (model.clone(), looping.clone(), frame.clone());
+        use_effect(move || {
+            if model.borrow().playing && !*looping.borrow() {
+                *looping.borrow_mut() = true;
+                request_frame(&frame);
+            }
+        });
+    }
+
+    // Runs `change` on the playground, redraws everything and updates the URL.
+    let change = {
+        let (model, update, version) = (model.clone(), update.clone(), version.clone());
+        Rc::new(move |change: &dyn Fn(&mut Playground)| {
+            change(&mut model.borrow_mut());
+            sync_url(&model.borrow());
+            let v = version.borrow();
+            v.set(v.get() + 1);
+            update.force_update();
+        })
+    };
+    // Made once, so the panels (which compare their properties) see the same callbacks.
+    let callbacks = {
+        let change = change.clone();
+        use_memo((), move |_| {
+            let (a, s, t) = (change.clone(), change.clone(), change);
+            (
+                Callback::from(move |line: String| a(&|p: &mut Playground| p.act(&line))),
+                Callback::from(move |id: u64| s(&|p: &mut Playground| p.selected = id)),
+                Callback::from(move |id: u64| t(&|p: &mut Playground| p.target = id)),
+            )
+        })
+    };
+    let (act, select, set_target) = (callbacks.0.clone(), callbacks.1.clone(), callbacks.2.clone());
+    let panel_version = version.borrow().get();
+
+    // Keyboard: space plays or pauses, → or "." steps (not while typing in a field).
+    {
+        let change = change.clone();
+        use_effect_with((), move |_| {
+            let listener = gloo_events::EventListener::new(&window().document().expect("document"), "keydown", move |event| {
+                let event: &KeyboardEvent = event.unchecked_ref();
+                let typing = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+                if typing {
+                    return;
+                }
+                match event.key().as_str() {
+                    " " => {
+                        event.prevent_default();
+                        change(&|p: &mut Playground| p.playing = !p.playing);
+                    }
+                    "ArrowRight" | "." => change(&Playground::step),
+                    _ => {}
+                }
+            });
+            move || drop(listener)
+        });
+    }
+
+    let playground = model.borrow();
+    let on_play = {
+        let change = change.clone();
+        Callback::from(move |_: MouseEvent| change(&|p: &mut Playground| p.playing = !p.playing))
+    };
+    let on_step = {
+        let change = change.clone();
+        Callback::from(move |_: MouseEvent| change(&Playground::step))
+    };
+    let on_speed = {
+        let change = change.clone();
+        Callback::from(move |event: Event| {
+            let index: usize = event.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(3);
+            change(&|p: &mut Playground| p.speed = index.min(SPEEDS.len() - 1));
+        })
+    };
+    let on_scrub = {
+        let change = change.clone();
+        Callback::from(move |event: InputEvent| {
+            let time: u64 = event.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0);
+            change(&|p: &mut Playground| {
+                p.playing = false;
+                p.scrub(time);
+            });
+        })
+    };
+    let on_new_run = {
+        let change = change.clone();
+        Callback::from(move |_: MouseEvent| {
+            let document = window().document().expect("document");
+            let value = |id: &str| document.get_element_by_id(id).and_then(|e| e.dyn_into::<HtmlInputElement>().ok()).map(|e| e.value());
+            let seed = value("seed").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+            let nodes = document
+                .get_element_by_id("nodes")
+                .and_then(|e| e.dyn_into::<HtmlSelectElement>().ok())
+                .and_then(|e| e.value().parse().ok())
+                .unwrap_or(5);
+            change(&|p: &mut Playground| p.restart(nodes, seed));
+        })
+    };
+    let input_value = |id: &str| {
+        window().document().and_then(|d| d.get_element_by_id(id)).and_then(|e| e.dyn_into::<HtmlInputElement>().ok()).map(|e| e.value()).unwrap_or_default()
+    };
+    let on_partition = {
+        let act = act.clone();
+        Callback::from(move |_: MouseEvent| act.emit(format!("partition {}", input_value("partition"))))
+    };
+    let on_heal = {
+        let act = act.clone();
+        Callback::from(move |_: MouseEvent| act.emit("heal".into()))
+    };
+    let on_latency = {
+        let act = act.clone();
+        Callback::from(move |event: Event| {
+            let ms: u64 = event.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(20);
+            act.emit(format!("net latency={}-{}ms", ms / 2, ms));
+        })
+    };
+    let on_loss = {
+        let act = act.clone();
+        Callback::from(move |event: Event| {
+            let percent: f64 = event.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0.0);
+            act.emit(format!("net loss={:.2}", percent / 100.0));
+        })
+    };
+    let on_load = {
+        let act = act.clone();
+        Callback::from(move |event: Event| act.emit(format!("load {}", event.target_unchecked_into::<HtmlSelectElement>().value())))
+    };
+
+    let now = playground.now();
+    let link = &playground.console.cluster().network.default_link;
+    html! {
+        <div class="app">
+            <header>
+                <h1>{"raftbook"}</h1>
+                <div class="time-controls">
+                    <button id="play" onclick={on_play} title="play / pause (space)">{ if playground.playing { "Pause" } else { "Play" } }</button>
+                    <button id="step" onclick={on_step} title="to the next event (→)">{"Step"}</button>
+                    <label>{"speed "}
+                        <select id="speed" onchange={on_speed}>
+                            { for SPEEDS.iter().enumerate().map(|(i, s)| html! {
+                                <option value={i.to_string()} selected={i == playground.speed}>{ if *s < 1.0 { format!("1/{}×", (1.0 / s).round()) } else { format!("{s}×") } }</option>
+                            }) }
+                        </select>
+                    </label>
+                    <input id="scrubber" type="range" min="0" max={playground.present.to_string()} value={now.to_string()} oninput={on_scrub} title="go back to any earlier moment" />
+                    <span id="time" data-ms={now.to_string()}>{format!("t = {:.3} s", now as f64 / 1000.0)}</span>
+                </div>
+                <div class="run-controls">
+                    <label>{"nodes "}
+                        <select id="nodes">{ for (3..=9).map(|n| html! { <option value={n.to_string()} selected={n == playground.console.nodes()}>{n}</option> }) }</select>
+                    </label>
+                    <label>{"seed "}<input id="seed" type="number" value={playground.console.seed().to_string()} /></label>
+                    <button id="new-run" onclick={on_new_run}>{"new run"}</button>
+                </div>
+            </header>
+            if let Some(notice) = &playground.notice { <p class="notice">{notice}</p> }
+            <main>
+                <div class="left">
+                    { cluster_svg(&playground, &act, &select) }
+                    <div class="network-controls">
+                        <input id="partition" type="text" placeholder="1,2 | 3,4,5" title="groups of nodes that can talk among themselves" />
+                        <button id="apply-partition" onclick={on_partition}>{"partition"}</button>
+                        <button id="heal" onclick={on_heal}>{"heal all"}</button>
+                        <label>{"latency "}<input id="latency" type="range" min="2" max="400" value={link.latency_max_ms.to_string()} onchange={on_latency} /></label>
+                        <label>{"loss "}<input id="loss" type="range" min="0" max="50" value={((link.loss * 100.0).round() as u64).to_string()} onchange={on_loss} /></label>
+                        <label>{"client load "}
+                            <select id="load" onchange={on_load}>
+                                { for [0, 5, 20, 50, 200].iter().map(|r| html! { <option value={r.to_string()} selected={*r == playground.console.load_rate()}>{ if *r == 0 { "off".to_string() } else { format!("{r} puts/s") } }</option> }) }
+                            </select>
+                        </label>
+                    </div>
+                    { panels::safety(&playground) }
+                </div>
+                <div class="right">
+                    <SidePanels model={Model(model.clone())} version={panel_version} act={act.clone()} set_target={set_target.clone()} />
+                </div>
+            </main>
+            <LogPanel model={Model(model.clone())} version={panel_version} act={act.clone()} set_target={set_target.clone()} />
+            <footer>{"space: play/pause · →: step · click a node for details, a link to cut it, a message to drop it"}</footer>
+        </div>
+    }
+}

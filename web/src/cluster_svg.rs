@@ -1,0 +1,150 @@
+//! The cluster drawn as SVG: nodes in a circle, the links between them, messages in flight.
+//!
+//! - A node shows its id, role (in words, not only colour), term and vote. Its ring is the
+//!   election timer draining (a leader's ring is its heartbeat timer).
+//! - A link is drawn solid when open, dashed red when cut, half-dashed when one way is cut.
+//!   Click a link to cut or restore it both ways; shift-click to cut one way (from the lower
+//!   id to the higher).
+//! - Each message is a dot labelled with its kind, placed by how far it has travelled
+//!   between the simulator's send and arrival times. Hover for its contents; click to drop it.
+
+use raftbook_core::sim::cluster::{MachineView, NodeStatus};
+use raftbook_core::view::MessageView;
+use yew::prelude::*;
+
+use crate::model::Playground;
+
+const CENTER: f64 = 200.0;
+const RADIUS: f64 = 140.0;
+const NODE_RADIUS: f64 = 30.0;
+
+fn position(index: usize, count: usize) -> (f64, f64) {
+    let angle = -std::f64::consts::FRAC_PI_2 + index as f64 * std::f64::consts::TAU / count as f64;
+    (CENTER + RADIUS * angle.cos(), CENTER + RADIUS * angle.sin())
+}
+
+pub fn cluster_svg(playground: &Playground, act: &Callback<String>, select: &Callback<u64>) -> Html {
+    let cluster = playground.console.cluster();
+    let ids = cluster.node_ids();
+    let place = |id: u64| position(ids.iter().position(|&i| i == id).unwrap_or(0), ids.len());
+    let now = cluster.now();
+
+    let mut links = Vec::new();
+    for (i, &a) in ids.iter().enumerate() {
+        for &b in &ids[i + 1..] {
+            let (forward, backward) = (cluster.network.check(a, b).is_ok(), cluster.network.check(b, a).is_ok());
+            let class = match (forward, backward) {
+                (true, true) => "link open",
+                (false, false) => "link cut",
+                _ => "link one-way",
+            };
+            let ((x1, y1), (x2, y2)) = (place(a), place(b));
+            let onclick = {
+                let act = act.clone();
+                Callback::from(move |event: MouseEvent| {
+                    let line = match (forward && backward, event.shift_key()) {
+                        (true, true) => format!("cut {a}->{b}"),
+                        (true, false) => format!("cut {a}<->{b}"),
+                        (false, _) => format!("heal {a}<->{b}"),
+                    };
+                    act.emit(line);
+                })
+            };
+            let title = format!("link n{a}–n{b}: {}", match (forward, backward) {
+                (true, true) => "open (click: cut both ways, shift-click: cut one way)".to_string(),
+                (false, false) => "cut both ways (click: restore)".to_string(),
+                (f, _) => format!("only n{}→n{} works (click: restore)", if f { a } else { b }, if f { b } else { a }),
+            });
+            links.push(html! {
+                <g class={class} data-link={format!("{a}-{b}")} {onclick}>
+                    <line class="hit" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
+                    <line class="wire" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
+                    <title>{title}</title>
+                </g>
+            });
+        }
+    }
+
+    let nodes: Html = ids
+        .iter()
+        .filter_map(|&id| cluster.node_view_with_tail(id, 0))
+        .map(|view| node(&view, place(view.node.id), playground.selected, select))
+        .collect();
+
+    let messages: Html = cluster
+        .in_flight()
+        .map(|flight| {
+            let view = MessageView::new(&flight.message);
+            let ((x1, y1), (x2, y2)) = (place(view.from), place(view.to));
+            let span = flight.arrives_at.saturating_sub(flight.sent_at).max(1) as f64;
+            let progress = (now.saturating_sub(flight.sent_at) as f64 / span).clamp(0.0, 1.0);
+            let (x, y) = (x1 + (x2 - x1) * progress, y1 + (y2 - y1) * progress);
+            let id = flight.id;
+            let onclick = {
+                let act = act.clone();
+                Callback::from(move |_: MouseEvent| act.emit(format!("drop {id}")))
+            };
+            let detail = format!(
+                "#{id} {} n{}→n{}{}\nsent {}ms, arrives {}ms (click to drop)",
+                view.summary,
+                view.from,
+                view.to,
+                if view.reject { " REJECT" } else { "" },
+                flight.sent_at,
+                flight.arrives_at
+            );
+            html! {
+                <g class={classes!("message", view.kind.to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick}>
+                    <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="6" />
+                    <text x={format!("{:.1}", x + 8.0)} y={format!("{:.1}", y - 6.0)}>{view.kind}</text>
+                    <title>{detail}</title>
+                </g>
+            }
+        })
+        .collect();
+
+    html! {
+        <svg class="cluster" viewBox="0 0 400 400" role="img" aria-label="the cluster">
+            { for links }
+            { nodes }
+            { messages }
+        </svg>
+    }
+}
+
+fn node(view: &MachineView, (x, y): (f64, f64), selected: u64, select: &Callback<u64>) -> Html {
+    let id = view.node.id;
+    let (role, term, vote, ring) = match (&view.node.raft, &view.status) {
+        (Some(raft), status) => {
+            let role = if *status == NodeStatus::Paused { "paused".to_string() } else { raft.role.name().to_string() };
+            // Leaders show the heartbeat timer, others the election timer, draining.
+            let (elapsed, timeout) = if raft.role == raftbook_core::node::Role::Leader {
+                (raft.heartbeat_elapsed, raft.heartbeat_timeout)
+            } else {
+                (raft.election_elapsed, raft.election_timeout)
+            };
+            let left = 1.0 - (elapsed as f64 / timeout.max(1) as f64).clamp(0.0, 1.0);
+            (role, raft.term.to_string(), raft.vote, left)
+        }
+        (None, _) => ("down".to_string(), "?".into(), 0, 0.0),
+    };
+    let circumference = std::f64::consts::TAU * (NODE_RADIUS + 6.0);
+    let onclick = {
+        let select = select.clone();
+        Callback::from(move |_: MouseEvent| select.emit(id))
+    };
+    let vote = if vote == 0 { "—".to_string() } else { format!("n{vote}") };
+    html! {
+        <g class={classes!("node", role.clone(), (selected == id).then_some("selected"))}
+           data-node={id.to_string()} data-role={role.clone()} data-term={term.clone()} {onclick}>
+            <circle class="timer" cx={x.to_string()} cy={y.to_string()} r={(NODE_RADIUS + 6.0).to_string()}
+                stroke-dasharray={format!("{:.1} {:.1}", circumference * ring, circumference)}
+                transform={format!("rotate(-90 {x} {y})")} />
+            <circle class="body" cx={x.to_string()} cy={y.to_string()} r={NODE_RADIUS.to_string()} />
+            <text class="id" x={x.to_string()} y={(y - 8.0).to_string()}>{format!("n{id}")}</text>
+            <text class="role" x={x.to_string()} y={(y + 6.0).to_string()}>{role}</text>
+            <text class="term" x={x.to_string()} y={(y + 18.0).to_string()}>{format!("T{term} ✓{vote}")}</text>
+            <title>{format!("n{id}: click for details")}</title>
+        </g>
+    }
+}

@@ -1,0 +1,137 @@
+//! The playground's state: a core [`Console`] and the clock that drives it.
+//!
+//! Virtual time advances only while playing: each animation frame moves it on by the real
+//! time elapsed times the speed. Going back in time rebuilds the console from the seed and
+//! the action list (the simulator is deterministic, so the past comes back exactly); acting
+//! there forks a new future. The URL fragment holds nodes, seed, time and actions, so a
+//! copied URL replays the same run.
+
+use raftbook_core::scenario::console::{Console, TimedAction};
+
+pub const SPEEDS: [f64; 9] = [0.01, 0.05, 0.25, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
+pub const DEFAULT_SPEED: usize = 3;
+
+pub struct Playground {
+    pub console: Console,
+    /// The furthest moment this run has reached (the scrubber's end).
+    pub present: u64,
+    pub playing: bool,
+    pub speed: usize,
+    /// The node whose details are shown.
+    pub selected: u64,
+    /// Where console commands go (0: the leader).
+    pub target: u64,
+    /// Virtual milliseconds owed but not yet run (time moves in whole milliseconds).
+    owed: f64,
+    /// An error to show, e.g. a URL that could not be read.
+    pub notice: Option<String>,
+}
+
+impl Playground {
+    pub fn new(nodes: usize, seed: u64) -> Playground {
+        let console = Console::new(nodes, seed).expect("nodes checked by the caller");
+        Playground { console, present: 0, playing: false, speed: DEFAULT_SPEED, selected: 1, target: 0, owed: 0.0, notice: None }
+    }
+
+    /// A run from a URL fragment such as `nodes=5&seed=7&t=2500&actions=…`. A fragment that
+    /// cannot be read gives a fresh run and says why.
+    pub fn from_fragment(fragment: &str) -> Playground {
+        match parse_fragment(fragment) {
+            Ok(None) => Playground::new(5, 1),
+            Ok(Some((nodes, seed, time, actions))) => match Console::replay(nodes, seed, actions) {
+                Ok(mut console) => {
+                    let time = time.max(console.last_action_time());
+                    console.advance_to(time);
+                    let mut playground = Playground::new(nodes, seed);
+                    playground.console = console;
+                    playground.present = time;
+                    playground
+                }
+                Err(error) => Playground { notice: Some(format!("could not replay the link: {error}")), ..Playground::new(5, 1) },
+            },
+            Err(error) => Playground { notice: Some(format!("could not read the link: {error}")), ..Playground::new(5, 1) },
+        }
+    }
+
+    pub fn fragment(&self) -> String {
+        let actions = js_sys::encode_uri_component(&self.console.encode_actions());
+        format!("nodes={}&seed={}&t={}&actions={}", self.console.nodes(), self.console.seed(), self.console.now(), actions)
+    }
+
+    pub fn now(&self) -> u64 {
+        self.console.now()
+    }
+
+    /// One animation frame, `real_ms` after the last.
+    pub fn frame(&mut self, real_ms: f64) {
+        if !self.playing {
+            return;
+        }
+        // Cap the step: a tab in the background comes back with a huge gap.
+        self.owed += real_ms.min(100.0) * SPEEDS[self.speed];
+        let whole = self.owed.floor();
+        if whole >= 1.0 {
+            self.owed -= whole;
+            let until = self.now() + whole as u64;
+            self.console.advance_to(until);
+            self.present = self.present.max(until);
+        }
+    }
+
+    /// Runs to the next event (a message arriving, a node's tick).
+    pub fn step(&mut self) {
+        self.playing = false;
+        self.console.step();
+        self.present = self.present.max(self.now());
+    }
+
+    pub fn act(&mut self, line: &str) {
+        self.console.act(line);
+        // Acting in the past forks: this moment is the new present.
+        self.present = self.now();
+    }
+
+    /// Shows the run at virtual time `time`, between 0 and the present.
+    pub fn scrub(&mut self, time: u64) {
+        let time = time.min(self.present);
+        if time < self.now() {
+            let actions: Vec<TimedAction> = self.console.actions().to_vec();
+            self.console = Console::replay(self.console.nodes(), self.console.seed(), actions).expect("replaying our own run");
+        }
+        self.console.advance_to(time);
+    }
+
+    pub fn restart(&mut self, nodes: usize, seed: u64) {
+        let speed = self.speed;
+        *self = Playground::new(nodes, seed);
+        self.speed = speed;
+    }
+}
+
+type Run = (usize, u64, u64, Vec<TimedAction>);
+
+fn parse_fragment(fragment: &str) -> Result<Option<Run>, String> {
+    let fragment = fragment.trim_start_matches('#');
+    if fragment.is_empty() {
+        return Ok(None);
+    }
+    let (mut nodes, mut seed, mut time, mut actions) = (5, 1, 0, Vec::new());
+    for part in fragment.split('&') {
+        let (key, value) = part.split_once('=').unwrap_or((part, ""));
+        let number = |v: &str| v.parse::<u64>().map_err(|_| format!("{key}={v} is not a number"));
+        match key {
+            "nodes" => nodes = number(value)? as usize,
+            "seed" => seed = number(value)?,
+            "t" => time = number(value)?,
+            "actions" => {
+                let text = js_sys::decode_uri_component(value).map_err(|_| "actions are not valid URL text".to_string())?;
+                actions = Console::decode_actions(&String::from(text))?;
+            }
+            _ => {}
+        }
+    }
+    if !(3..=9).contains(&nodes) {
+        return Err(format!("nodes={nodes}: the playground runs 3 to 9 nodes"));
+    }
+    Ok(Some((nodes, seed, time, actions)))
+}

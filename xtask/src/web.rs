@@ -1,0 +1,139 @@
+//! Building, serving and testing the browser playground.
+//!
+//! The build is plain: `cargo build` for wasm32, then `wasm-bindgen --target web` into
+//! `target/web/pkg`, beside `web/static`'s index.html and style.css. No bundler and no
+//! wasm-opt (Debian's is too old for wasm-bindgen's output), so it works offline.
+//! The end-to-end test and the frame-rate bench drive Debian's Chromium with playwright-core.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::{run, workspace_root};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn web_dir() -> PathBuf {
+    workspace_root().join("target/web")
+}
+
+/// Installs Chromium (Debian's) and playwright-core (npm), if missing.
+pub fn setup() -> Result<(), String> {
+    if !Path::new(CHROMIUM).exists() {
+        // As root on CI; elsewhere through sudo.
+        let apt = |args: &[&str]| -> Result<(), String> {
+            if is_root() { run("apt-get", args) } else { run("sudo", &[&["apt-get"], args].concat()) }
+        };
+        apt(&["update"])?;
+        apt(&["install", "-y", "chromium"])?;
+    }
+    let e2e = workspace_root().join("web/e2e");
+    if !e2e.join("node_modules/playwright-core").exists() {
+        let status = Command::new("npm").arg("ci").current_dir(&e2e).status().map_err(|e| format!("npm: {e}"))?;
+        if !status.success() {
+            return Err("`npm ci` in web/e2e failed".into());
+        }
+    }
+    Ok(())
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Builds the playground into target/web and prints the module's size.
+pub fn build() -> Result<(), String> {
+    run("cargo", &["build", "--release", "-p", "raftbook-web", "--target", "wasm32-unknown-unknown"])?;
+    let wasm = workspace_root().join("target/wasm32-unknown-unknown/release/raftbook_web.wasm");
+    let out = web_dir();
+    let pkg = out.join("pkg");
+    run("wasm-bindgen", &["--target", "web", "--no-typescript", "--out-dir", &pkg.to_string_lossy(), &wasm.to_string_lossy()])?;
+    for file in ["index.html", "style.css"] {
+        std::fs::copy(workspace_root().join("web/static").join(file), out.join(file)).map_err(|e| format!("{file}: {e}"))?;
+    }
+    let (raw, gzipped) = wasm_size(&pkg.join("raftbook_web_bg.wasm"))?;
+    eprintln!("xtask: playground built in {}: wasm {} KiB raw, {} KiB gzipped", out.display(), raw / 1024, gzipped / 1024);
+    Ok(())
+}
+
+/// The module's size, raw and gzipped (what a browser downloads from a gzipping server).
+fn wasm_size(path: &Path) -> Result<(usize, usize), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(&bytes).map_err(|e| e.to_string())?;
+    let gzipped = encoder.finish().map_err(|e| e.to_string())?.len();
+    Ok((bytes.len(), gzipped))
+}
+
+/// A running `raftbook play` on a free port; stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(port: u16) -> Result<Server, String> {
+        run("cargo", &["build", "--release", "-p", "raftbook-server"])?;
+        let binary = workspace_root().join("target/release/raftbook");
+        let mut child = Command::new(binary)
+            .args(["play", "--dir", &web_dir().to_string_lossy(), "--port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("raftbook play: {e}"))?;
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let mut first = String::new();
+        stdout.read_line(&mut first).map_err(|e| e.to_string())?;
+        // Keep reading, so the server never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let url = first.rsplit(' ').next().unwrap_or_default().trim().to_string();
+        if !url.starts_with("http") {
+            let _ = child.kill();
+            return Err(format!("raftbook play did not print its URL: {first:?}"));
+        }
+        Ok(Server { child, url })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves the playground until interrupted.
+pub fn serve(port: u16) -> Result<(), String> {
+    let mut server = Server::start(port)?;
+    println!("raftbook playground: {}  (Ctrl-C stops it)", server.url);
+    server.child.wait().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+fn node_script(script: &str, url: &str) -> Result<(), String> {
+    let e2e = workspace_root().join("web/e2e");
+    let shots = workspace_root().join("target/e2e-screenshots");
+    std::fs::create_dir_all(&shots).map_err(|e| e.to_string())?;
+    eprintln!("xtask: node web/e2e/{script} {url}");
+    let status = Command::new("node")
+        .arg(script)
+        .arg(url)
+        .env("CHROMIUM", CHROMIUM)
+        .env("SCREENSHOTS", &shots)
+        .env("WASM", web_dir().join("pkg/raftbook_web_bg.wasm"))
+        .current_dir(&e2e)
+        .status()
+        .map_err(|e| format!("node: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("web/e2e/{script} failed ({status}); screenshots in {}", shots.display())) }
+}
+
+/// The playground's end-to-end test in headless Chromium (screenshots in
+/// target/e2e-screenshots).
+pub fn end_to_end() -> Result<(), String> {
+    let server = Server::start(0)?;
+    node_script("playground.test.mjs", &server.url)
+}
+
+pub fn bench() -> Result<(), String> {
+    let server = Server::start(0)?;
+    node_script("fps.bench.mjs", &server.url)
+}
