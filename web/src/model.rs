@@ -29,20 +29,26 @@ pub struct Playground {
 
 impl Playground {
     pub fn new(nodes: usize, seed: u64) -> Playground {
-        let console = Console::new(nodes, seed).expect("nodes checked by the caller");
-        Playground { console, present: 0, playing: false, speed: DEFAULT_SPEED, selected: 1, target: 0, owed: 0.0, notice: None }
+        Self::with_setup(&format!("cluster nodes={nodes} seed={seed}")).expect("nodes checked by the caller")
     }
 
-    /// A run from a URL fragment such as `nodes=5&seed=7&t=2500&actions=…`. A fragment that
-    /// cannot be read gives a fresh run and says why.
+    /// A fresh run on the cluster a `cluster …` line describes.
+    pub fn with_setup(setup: &str) -> Result<Playground, String> {
+        let console = Console::new(setup)?;
+        Ok(Playground { console, present: 0, playing: false, speed: DEFAULT_SPEED, selected: 1, target: 0, owed: 0.0, notice: None })
+    }
+
+    /// A run from a URL fragment such as `setup=cluster%20nodes%3D5&t=2500&actions=…`
+    /// (`nodes=5&seed=7` is short for a plain set-up). A fragment that cannot be read gives a
+    /// fresh run and says why.
     pub fn from_fragment(fragment: &str) -> Playground {
         match parse_fragment(fragment) {
             Ok(None) => Playground::new(5, 1),
-            Ok(Some((nodes, seed, time, actions))) => match Console::replay(nodes, seed, actions) {
+            Ok(Some((setup, time, actions))) => match Console::replay(&setup, actions) {
                 Ok(mut console) => {
                     let time = time.max(console.last_action_time());
                     console.advance_to(time);
-                    let mut playground = Playground::new(nodes, seed);
+                    let mut playground = Playground::new(5, 1);
                     playground.console = console;
                     playground.present = time;
                     playground
@@ -55,7 +61,8 @@ impl Playground {
 
     pub fn fragment(&self) -> String {
         let actions = js_sys::encode_uri_component(&self.console.encode_actions());
-        format!("nodes={}&seed={}&t={}&actions={}", self.console.nodes(), self.console.seed(), self.console.now(), actions)
+        let setup = js_sys::encode_uri_component(self.console.setup());
+        format!("setup={setup}&t={}&actions={actions}", self.console.now())
     }
 
     pub fn now(&self) -> u64 {
@@ -96,7 +103,7 @@ impl Playground {
         let time = time.min(self.present);
         if time < self.now() {
             let actions: Vec<TimedAction> = self.console.actions().to_vec();
-            self.console = Console::replay(self.console.nodes(), self.console.seed(), actions).expect("replaying our own run");
+            self.console = Console::replay(self.console.setup(), actions).expect("replaying our own run");
         }
         self.console.advance_to(time);
     }
@@ -108,14 +115,18 @@ impl Playground {
     }
 }
 
-type Run = (usize, u64, u64, Vec<TimedAction>);
+/// A run read from a URL: set-up line, time, actions.
+type Run = (String, u64, Vec<TimedAction>);
 
 fn parse_fragment(fragment: &str) -> Result<Option<Run>, String> {
     let fragment = fragment.trim_start_matches('#');
     if fragment.is_empty() {
         return Ok(None);
     }
-    let (mut nodes, mut seed, mut time, mut actions) = (5, 1, 0, Vec::new());
+    let (mut nodes, mut seed, mut setup, mut time, mut actions) = (5, 1, None, 0, Vec::new());
+    let decode = |value: &str| -> Result<String, String> {
+        js_sys::decode_uri_component(value).map(String::from).map_err(|_| "not valid URL text".to_string())
+    };
     for part in fragment.split('&') {
         let (key, value) = part.split_once('=').unwrap_or((part, ""));
         let number = |v: &str| v.parse::<u64>().map_err(|_| format!("{key}={v} is not a number"));
@@ -123,15 +134,14 @@ fn parse_fragment(fragment: &str) -> Result<Option<Run>, String> {
             "nodes" => nodes = number(value)? as usize,
             "seed" => seed = number(value)?,
             "t" => time = number(value)?,
-            "actions" => {
-                let text = js_sys::decode_uri_component(value).map_err(|_| "actions are not valid URL text".to_string())?;
-                actions = Console::decode_actions(&String::from(text))?;
-            }
+            "setup" => setup = Some(decode(value)?),
+            "actions" => actions = Console::decode_actions(&decode(value)?)?,
             _ => {}
         }
     }
     if !(3..=9).contains(&nodes) {
         return Err(format!("nodes={nodes}: the playground runs 3 to 9 nodes"));
     }
-    Ok(Some((nodes, seed, time, actions)))
+    let setup = setup.unwrap_or_else(|| format!("cluster nodes={nodes} seed={seed}"));
+    Ok(Some((setup, time, actions)))
 }

@@ -5,7 +5,8 @@
 //! taken at a moment of virtual time, requests are answered (and printed) when the cluster
 //! gets there, and watch output streams in as it arrives.
 //!
-//! The whole run is the seed plus the list of timed actions. Replaying that list into a
+//! The whole run is its `cluster …` set-up line (nodes, seed, settings) plus the list of
+//! timed actions. Replaying that list into a
 //! fresh console gives the same run (the simulator is deterministic), which is how the
 //! playground goes back in time, and how a URL shares a run. Acting at an earlier moment
 //! forks: the actions after it are dropped and a new future begins.
@@ -50,8 +51,8 @@ const TIME_COMMANDS: [&str; 6] = ["run", "tick", "deliver", "stabilize", "wait-l
 const WAITING_COMMANDS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
 
 pub struct Console {
-    nodes: usize,
-    seed: u64,
+    /// The `cluster …` command that made the cluster.
+    setup: String,
     scenario: Scenario,
     actions: Vec<TimedAction>,
     /// Actions before this index have been taken (the rest wait for their time to come).
@@ -65,26 +66,35 @@ pub struct Console {
 }
 
 impl Console {
-    pub fn new(nodes: usize, seed: u64) -> Result<Console, String> {
-        Self::replay(nodes, seed, Vec::new())
+    /// A console on a new cluster made by `setup`, a `cluster nodes=5 seed=7 …` line.
+    pub fn new(setup: &str) -> Result<Console, String> {
+        Self::replay(setup, Vec::new())
     }
 
     /// A console that will take `actions` as time reaches each one.
-    pub fn replay(nodes: usize, seed: u64, actions: Vec<TimedAction>) -> Result<Console, String> {
+    pub fn replay(setup: &str, actions: Vec<TimedAction>) -> Result<Console, String> {
+        let setup = setup.trim().to_string();
+        if !setup.starts_with("cluster") {
+            return Err(format!("a run starts with a `cluster …` line, not {setup:?}"));
+        }
         let mut scenario = Scenario::new();
-        let created = scenario.execute(&format!("cluster nodes={nodes} seed={seed}"), 0);
+        let created = scenario.execute(&setup, 0);
         if !created.is_empty() {
             return Err(created.trim_start_matches("error: ").trim().to_string());
         }
-        Ok(Console { nodes, seed, scenario, actions, taken: 0, lines: Vec::new(), waiting: Vec::new(), load: None, load_count: 0 })
+        Ok(Console { setup, scenario, actions, taken: 0, lines: Vec::new(), waiting: Vec::new(), load: None, load_count: 0 })
+    }
+
+    pub fn setup(&self) -> &str {
+        &self.setup
     }
 
     pub fn nodes(&self) -> usize {
-        self.nodes
+        self.cluster().config().nodes
     }
 
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.cluster().config().seed
     }
 
     pub fn now(&self) -> u64 {
@@ -141,6 +151,28 @@ impl Console {
                 break;
             }
         }
+    }
+
+    /// Runs event by event until `done` holds (checked after each event), but no further
+    /// than `until`. Returns whether `done` held. Recorded actions are not taken meanwhile:
+    /// this is for running a lesson's cells, which act only at the present.
+    pub fn advance_until(&mut self, until: u64, done: impl Fn(&Cluster) -> bool) -> bool {
+        while !done(self.cluster()) {
+            match self.cluster().next_event_time() {
+                Some(at) if at <= until => {
+                    if !self.cluster_mut().step() {
+                        return false;
+                    }
+                    self.send_load();
+                    self.collect();
+                }
+                _ => {
+                    self.cluster_mut().run_until_time(until);
+                    return done(self.cluster());
+                }
+            }
+        }
+        true
     }
 
     /// Processes the next scheduled event only (the playground's "step").
@@ -281,7 +313,7 @@ mod tests {
 
     #[test]
     fn requests_are_answered_as_time_passes_and_watches_stream() {
-        let mut console = Console::new(3, 1).unwrap();
+        let mut console = Console::new("cluster nodes=3 seed=1").unwrap();
         console.advance_to(3000);
         console.act("watch foo node=2");
         console.act("put foo bar");
@@ -297,7 +329,7 @@ mod tests {
 
     #[test]
     fn replaying_the_actions_gives_the_same_run_and_acting_in_the_past_forks() {
-        let mut console = Console::new(5, 9).unwrap();
+        let mut console = Console::new("cluster nodes=5 seed=9").unwrap();
         console.advance_to(2000);
         console.act("crash 1");
         console.advance_to(2500);
@@ -307,13 +339,13 @@ mod tests {
         let actions = Console::decode_actions(&console.encode_actions()).unwrap();
         assert_eq!(actions, console.actions());
 
-        let mut replayed = Console::replay(5, 9, actions.clone()).unwrap();
+        let mut replayed = Console::replay("cluster nodes=5 seed=9", actions.clone()).unwrap();
         replayed.advance_to(9000);
         assert_eq!(replayed.lines(), console.lines());
         assert_eq!(replayed.cluster().trace.hash(), console.cluster().trace.hash());
 
         // Back to 2200 ms, then act: the later actions are gone.
-        let mut forked = Console::replay(5, 9, actions).unwrap();
+        let mut forked = Console::replay("cluster nodes=5 seed=9", actions).unwrap();
         forked.advance_to(2200);
         forked.act("crash 2");
         assert_eq!(forked.actions().iter().map(|a| a.line.as_str()).collect::<Vec<_>>(), ["crash 1", "crash 2"]);
@@ -323,6 +355,7 @@ mod tests {
     fn bad_action_lists_are_refused_with_a_reason() {
         assert!(Console::decode_actions("12 crash 1").unwrap_err().contains("action 1"));
         assert!(Console::decode_actions("500:crash 1\n100:heal").unwrap_err().contains("go back"));
-        assert!(Console::new(12, 1).is_err());
+        assert!(Console::new("cluster nodes=12").is_err());
+        assert!(Console::new("crash 1").is_err());
     }
 }
