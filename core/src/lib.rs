@@ -12,8 +12,10 @@
 //! - [`sim`]: the deterministic cluster simulator (virtual time, network, disks, faults),
 //!   its event trace and its safety checkers.
 //! - [`scenario`]: the plain-text scenario language that tests and lessons are written in.
+//! - [`lesson`]: Markdown lessons with runnable cells, predictions and checked exercises.
 
 pub mod etcd;
+pub mod lesson;
 pub mod node;
 pub mod scenario;
 pub mod sim;

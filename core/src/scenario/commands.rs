@@ -33,6 +33,7 @@ use crate::etcd::etcdctl::{self, Action};
 use crate::node::NodeConfig;
 use crate::scenario::format;
 use crate::scenario::parse::{duration_ms, node_id, node_list, on_off, Args, Command};
+use crate::scenario::wait::Wait;
 use crate::scenario::Scenario;
 use crate::sim::network::LinkConfig;
 use crate::sim::{Cluster, ClusterConfig, Outcome};
@@ -44,42 +45,9 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             "nodes", "seed", "tick", "election", "heartbeat", "prevote", "checkquorum", "latency",
             "loss", "reorder", "snapshot-interval", "catchup",
         ])?),
-        "run" => {
-            let ms = bind(&[])?.one("a duration such as 2s", duration_ms)?;
-            pass_time(scenario, |c| {
-                c.run_for(ms);
-                Ok(())
-            })
-        }
-        "tick" => {
-            let args = bind(&[])?;
-            let ticks = if args.words.is_empty() { 1 } else { args.one("a number of ticks", number)? };
-            let ms = ticks * scenario.cluster()?.config().tick_ms;
-            pass_time(scenario, |c| {
-                c.run_for(ms);
-                Ok(())
-            })
-        }
-        "deliver" => {
-            bind(&[])?;
-            pass_time(scenario, |c| {
-                c.deliver_in_flight();
-                Ok(())
-            })
-        }
-        "stabilize" => {
-            let timeout = bind(&["timeout"])?.option_or("timeout", 30_000, duration_ms)?;
-            pass_time(scenario, |c| {
-                c.stabilize(timeout).then_some(()).ok_or_else(|| format!("not stable after {timeout}ms"))
-            })
-        }
-        "wait-leader" => {
-            let timeout = bind(&["timeout"])?.option_or("timeout", 10_000, duration_ms)?;
-            pass_time(scenario, |c| {
-                c.run_until(timeout, |c| c.leader().is_some())
-                    .then_some(())
-                    .ok_or_else(|| format!("no leader after {timeout}ms"))
-            })
+        "run" | "tick" | "deliver" | "stabilize" | "wait-leader" => {
+            let wait = Wait::of(command, scenario.cluster()?)?.expect("a time-passing command");
+            pass_time(scenario, |c| wait.run(c))
         }
         "partition" => {
             let args = bind(&[])?;

@@ -131,6 +131,11 @@ impl Console {
         self.take_due_actions();
     }
 
+    /// Shows a line the console does not act on (a lesson's `run 3s`, say).
+    pub fn note(&mut self, line: &str) {
+        self.print(LineKind::Command, &format!("> {line}"));
+    }
+
     /// Lets virtual time pass up to `until`, taking recorded actions as their time comes.
     pub fn advance_to(&mut self, until: u64) {
         loop {

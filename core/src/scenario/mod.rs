@@ -12,6 +12,7 @@ pub mod console;
 pub mod format;
 pub mod parse;
 pub mod script;
+pub mod wait;
 
 use std::collections::BTreeMap;
 

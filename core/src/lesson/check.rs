@@ -1,0 +1,345 @@
+//! Exercise conditions: one line each, checked against the cluster and the transcript (what
+//! the learner's commands printed). A teacher writes them in plain words:
+//!
+//! | condition | holds when |
+//! |---|---|
+//! | `leaders >= 2` | that many running nodes believe they are leader |
+//! | `leader = n3` | the leader (the one in the highest term) is that node |
+//! | `leader terms differ` | at least two believe they lead, each in a different term |
+//! | `term >= 5` | some running node is in that term or later |
+//! | `nodes down >= 2` | that many nodes are crashed |
+//! | `leader uncommitted >= 1` | a leader holds that many entries it has not committed |
+//! | `committed >= 10` | some node has committed that log index |
+//! | `split vote` | some term had two or more candidates and no leader |
+//! | `entries overwritten` | a node replaced log entries with a leader's conflicting ones |
+//! | `snapshot installed` | some node caught up from a snapshot |
+//! | `voters >= 6`, `learners >= 1` | the membership, as the leader knows it |
+//! | `key foo = bar on all` (`on some`, `on n3`) | running members' stores hold that value |
+//! | `key foo missing on some` (`on all`, `on n3`) | ... do not hold the key |
+//! | `version of foo >= 3` | the key's version on the leader |
+//! | `revision >= 8`, `compacted >= 5` | the leader's store revision, compaction point |
+//! | `write with nodes down >= 2` | a put was acknowledged while that many nodes were down |
+//! | `stale read` | a serializable get answered an older value than a write acknowledged before it |
+//! | `history reads >= 1` | gets at a past revision that were answered |
+//! | `watch events >= 3` | events delivered to watches |
+//! | `txn succeeded >= 1`, `txn failed >= 1` | transactions answered SUCCESS / FAILURE |
+//! | `lease keep-alives >= 3` | keep-alives answered with a live lease |
+//! | `time >= 20s` | virtual time |
+//! | `output contains "compacted"` | the transcript contains the text |
+//!
+//! Numbers compare with `>=`, `<=` or `=`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::etcd::api::{Request, Response};
+use crate::node::{NodeEvent, Role};
+use crate::scenario::parse::{duration_ms, split_words};
+use crate::sim::trace::TraceKind;
+use crate::sim::{Cluster, Outcome};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Compare {
+    AtLeast,
+    AtMost,
+    Exactly,
+}
+
+impl Compare {
+    fn holds(self, value: u64, bound: u64) -> bool {
+        match self {
+            Compare::AtLeast => value >= bound,
+            Compare::AtMost => value <= bound,
+            Compare::Exactly => value == bound,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Where {
+    All,
+    Some,
+    Node(u64),
+}
+
+/// A number the condition compares, read off the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Measure {
+    Leaders,
+    Term,
+    NodesDown,
+    LeaderUncommitted,
+    Committed,
+    Voters,
+    Learners,
+    VersionOf(Vec<u8>),
+    Revision,
+    Compacted,
+    WriteWithNodesDown,
+    HistoryReads,
+    WatchEvents,
+    TxnSucceeded,
+    TxnFailed,
+    LeaseKeepAlives,
+    Time,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Count(Measure, Compare, u64),
+    LeaderIs(u64),
+    LeaderTermsDiffer,
+    SplitVote,
+    EntriesOverwritten,
+    SnapshotInstalled,
+    StaleRead,
+    KeyValue { key: Vec<u8>, value: Vec<u8>, on: Where },
+    KeyMissing { key: Vec<u8>, on: Where },
+    OutputContains(String),
+}
+
+/// One condition of an exercise, as written and as understood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Condition {
+    pub text: String,
+    kind: Kind,
+}
+
+impl Condition {
+    pub fn parse(text: &str) -> Result<Condition, String> {
+        let words: Vec<String> = split_words(text)?.into_iter().map(|(w, _)| w).collect();
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        let kind = match w.as_slice() {
+            ["leader", "terms", "differ"] => Kind::LeaderTermsDiffer,
+            ["leader", "=", node] => match place(node)? {
+                Where::Node(id) => Kind::LeaderIs(id),
+                _ => return Err(format!("expected a node like n3, got {node:?}")),
+            },
+            ["split", "vote"] => Kind::SplitVote,
+            ["entries", "overwritten"] => Kind::EntriesOverwritten,
+            ["snapshot", "installed"] => Kind::SnapshotInstalled,
+            ["stale", "read"] => Kind::StaleRead,
+            ["output", "contains", text] => Kind::OutputContains(text.to_string()),
+            ["key", key, "=", value, "on", on] => Kind::KeyValue { key: key.as_bytes().to_vec(), value: value.as_bytes().to_vec(), on: place(on)? },
+            ["key", key, "missing", "on", on] => Kind::KeyMissing { key: key.as_bytes().to_vec(), on: place(on)? },
+            ["version", "of", key, op, n] => Kind::Count(Measure::VersionOf(key.as_bytes().to_vec()), compare(op)?, number(n)?),
+            ["time", op, d] => Kind::Count(Measure::Time, compare(op)?, duration_ms(d)?),
+            [subject @ .., op, n] if !subject.is_empty() => {
+                let measure = match subject.join(" ").as_str() {
+                    "leaders" => Measure::Leaders,
+                    "term" => Measure::Term,
+                    "nodes down" => Measure::NodesDown,
+                    "leader uncommitted" => Measure::LeaderUncommitted,
+                    "committed" => Measure::Committed,
+                    "voters" => Measure::Voters,
+                    "learners" => Measure::Learners,
+                    "revision" => Measure::Revision,
+                    "compacted" => Measure::Compacted,
+                    "write with nodes down" => Measure::WriteWithNodesDown,
+                    "history reads" => Measure::HistoryReads,
+                    "watch events" => Measure::WatchEvents,
+                    "txn succeeded" => Measure::TxnSucceeded,
+                    "txn failed" => Measure::TxnFailed,
+                    "lease keep-alives" => Measure::LeaseKeepAlives,
+                    other => return Err(format!("unknown condition subject {other:?}")),
+                };
+                Kind::Count(measure, compare(op)?, number(n)?)
+            }
+            _ => return Err(format!("cannot read condition {text:?}")),
+        };
+        Ok(Condition { text: text.to_string(), kind })
+    }
+
+    /// Whether the condition holds for `cluster`, whose commands printed `transcript`.
+    pub fn holds(&self, cluster: &Cluster, transcript: &str) -> bool {
+        match &self.kind {
+            Kind::Count(measure, compare, bound) => compare.holds(measure_of(measure, cluster), *bound),
+            Kind::LeaderIs(id) => cluster.leader() == Some(*id),
+            Kind::LeaderTermsDiffer => {
+                let terms: Vec<u64> = cluster.leaders().into_iter().map(|id| cluster.node(id).expect("running").raft().term).collect();
+                terms.len() >= 2 && terms.iter().collect::<BTreeSet<_>>().len() == terms.len()
+            }
+            Kind::SplitVote => split_vote(cluster),
+            Kind::EntriesOverwritten => entries_overwritten(cluster),
+            Kind::SnapshotInstalled => cluster
+                .trace
+                .events
+                .iter()
+                .any(|e| matches!(e.what, TraceKind::Node { event: NodeEvent::SnapshotInstalled { .. }, .. })),
+            Kind::StaleRead => stale_read(cluster),
+            Kind::KeyValue { key, value, on } => on_members_key(cluster, on, key, |kv| kv == Some(value)),
+            Kind::KeyMissing { key, on } => on_members_key(cluster, on, key, |kv| kv.is_none()),
+            Kind::OutputContains(text) => transcript.contains(text.as_str()),
+        }
+    }
+}
+
+fn place(text: &str) -> Result<Where, String> {
+    match text {
+        "all" => Ok(Where::All),
+        "some" => Ok(Where::Some),
+        n => n.strip_prefix('n').and_then(|n| n.parse().ok()).map(Where::Node).ok_or_else(|| format!("expected all, some or a node like n3, got {n:?}")),
+    }
+}
+
+fn compare(op: &str) -> Result<Compare, String> {
+    match op {
+        ">=" => Ok(Compare::AtLeast),
+        "<=" => Ok(Compare::AtMost),
+        "=" => Ok(Compare::Exactly),
+        other => Err(format!("expected >=, <= or =, got {other:?}")),
+    }
+}
+
+fn number(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| format!("expected a number, got {text:?}"))
+}
+
+/// Applies `test` to the value of `key` in the stores of the running members `on` names.
+fn on_members_key(cluster: &Cluster, on: &Where, key: &[u8], test: impl Fn(Option<&Vec<u8>>) -> bool) -> bool {
+    let value = |id: u64| cluster.server(id).map(|s| s.store().mvcc.get(key).map(|kv| kv.value.clone()));
+    let running: Vec<Option<Vec<u8>>> = cluster.node_ids().into_iter().filter_map(value).collect();
+    match on {
+        Where::All => !running.is_empty() && running.iter().all(|v| test(v.as_ref())),
+        Where::Some => running.iter().any(|v| test(v.as_ref())),
+        Where::Node(id) => value(*id).is_some_and(|v| test(v.as_ref())),
+    }
+}
+
+fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
+    let running = || cluster.node_ids().into_iter().filter_map(|id| cluster.node(id));
+    let leader = cluster.leader().and_then(|id| cluster.server(id));
+    let done = || cluster.requests.values().filter_map(|r| match &r.outcome {
+        Outcome::Done { response, .. } => Some((r, response)),
+        _ => None,
+    });
+    match measure {
+        Measure::Leaders => cluster.leaders().len() as u64,
+        Measure::Term => running().map(|n| n.raft().term).max().unwrap_or(0),
+        Measure::NodesDown => cluster.node_ids().into_iter().filter(|&id| cluster.node(id).is_none()).count() as u64,
+        Measure::LeaderUncommitted => running()
+            .filter(|n| n.role() == Role::Leader)
+            .map(|n| n.storage().last_index().saturating_sub(n.raft().raft_log.committed))
+            .max()
+            .unwrap_or(0),
+        Measure::Committed => running().map(|n| n.raft().raft_log.committed).max().unwrap_or(0),
+        Measure::Voters => leader.map_or(0, |s| s.node().members().0.len() as u64),
+        Measure::Learners => leader.map_or(0, |s| s.node().members().1.len() as u64),
+        Measure::VersionOf(key) => leader.and_then(|s| s.store().mvcc.get(key)).map_or(0, |kv| kv.version as u64),
+        Measure::Revision => leader.map_or(0, |s| s.store().mvcc.current_revision() as u64),
+        Measure::Compacted => leader.map_or(0, |s| s.store().mvcc.compact_revision() as u64),
+        Measure::WriteWithNodesDown => {
+            let down = down_over_time(cluster);
+            done()
+                .filter(|(_, response)| matches!(response, Response::Put(_)))
+                .map(|(r, _)| down.iter().rev().find(|(at, _)| *at <= r.invoked_at).map_or(0, |(_, n)| *n))
+                .max()
+                .unwrap_or(0)
+        }
+        Measure::HistoryReads => done()
+            .filter(|(r, _)| matches!(&r.request, Some(Request::Range(range)) if range.revision > 0))
+            .count() as u64,
+        Measure::WatchEvents => cluster.watch_deliveries.iter().map(|d| d.response.events.len() as u64).sum(),
+        Measure::TxnSucceeded => done().filter(|(_, r)| matches!(r, Response::Txn(t) if t.succeeded)).count() as u64,
+        Measure::TxnFailed => done().filter(|(_, r)| matches!(r, Response::Txn(t) if !t.succeeded)).count() as u64,
+        Measure::LeaseKeepAlives => done().filter(|(_, r)| matches!(r, Response::LeaseKeepAlive(k) if k.ttl > 0)).count() as u64,
+        Measure::Time => cluster.now(),
+    }
+}
+
+/// How many nodes were down from each moment on, from the trace.
+fn down_over_time(cluster: &Cluster) -> Vec<(u64, u64)> {
+    let mut down = BTreeSet::new();
+    let mut changes = vec![(0, 0)];
+    for event in &cluster.trace.events {
+        let changed = match &event.what {
+            TraceKind::Crash { node, .. } => down.insert(*node),
+            TraceKind::Restart { node } => down.remove(node),
+            _ => false,
+        };
+        if changed {
+            changes.push((event.time, down.len() as u64));
+        }
+    }
+    changes
+}
+
+/// A term in which two or more nodes stood as candidates and nobody won.
+fn split_vote(cluster: &Cluster) -> bool {
+    let mut candidates: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
+    let mut won = BTreeSet::new();
+    for event in &cluster.trace.events {
+        if let TraceKind::Node { node, event: NodeEvent::RoleChanged { role, term, .. } } = &event.what {
+            match role {
+                Role::Candidate => {
+                    candidates.entry(*term).or_default().insert(*node);
+                }
+                Role::Leader => {
+                    won.insert(*term);
+                }
+                _ => {}
+            }
+        }
+    }
+    // The current term may still be deciding: only finished terms count.
+    let current = cluster.node_ids().into_iter().filter_map(|id| cluster.node(id)).map(|n| n.raft().term).max().unwrap_or(0);
+    candidates.iter().any(|(term, nodes)| nodes.len() >= 2 && !won.contains(term) && *term < current)
+}
+
+/// A node appended entries at an index it already held: it replaced conflicting entries.
+fn entries_overwritten(cluster: &Cluster) -> bool {
+    let mut last: BTreeMap<u64, u64> = BTreeMap::new();
+    for event in &cluster.trace.events {
+        match &event.what {
+            TraceKind::Append { node, first, last: new_last, .. } => {
+                if last.get(node).is_some_and(|&held| *first <= held) {
+                    return true;
+                }
+                last.insert(*node, *new_last);
+            }
+            // After a crash or a snapshot we no longer know what the node holds.
+            TraceKind::Crash { node, .. } | TraceKind::Node { node, event: NodeEvent::SnapshotInstalled { .. } } => {
+                last.remove(node);
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A serializable read that returned something other than the last value acknowledged for
+/// that key before the read began.
+fn stale_read(cluster: &Cluster) -> bool {
+    let requests: Vec<_> = cluster.requests.values().collect();
+    requests.iter().any(|read| {
+        let (Some(Request::Range(range)), Outcome::Done { response: Response::Range(answer), .. }) = (&read.request, &read.outcome) else {
+            return false;
+        };
+        if !range.serializable || !range.range_end.is_empty() {
+            return false;
+        }
+        let latest = requests
+            .iter()
+            .filter_map(|w| match (&w.request, &w.outcome) {
+                (Some(Request::Put(put)), Outcome::Done { at, .. }) if put.key == range.key && *at <= read.invoked_at => Some((*at, put.value.clone())),
+                _ => None,
+            })
+            .max_by_key(|(at, _)| *at);
+        let seen = answer.kvs.first().map(|kv| kv.value.clone());
+        latest.is_some_and(|(_, value)| seen.as_ref() != Some(&value))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conditions_parse_or_say_why_not() {
+        for text in ["leaders >= 2", "leader terms differ", "key foo = bar on all", "key x missing on n3", "time >= 20s", "output contains \"compacted\"", "version of foo >= 3"] {
+            Condition::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        }
+        assert!(Condition::parse("leaders > 2").unwrap_err().contains(">="));
+        assert!(Condition::parse("pigs >= 2").unwrap_err().contains("pigs"));
+        assert!(Condition::parse("key foo = bar on everyone").unwrap_err().contains("all, some"));
+    }
+}

@@ -1,0 +1,368 @@
+//! Lessons: Markdown notebooks whose cells run on the simulated cluster.
+//!
+//! A lesson is a Markdown file a teacher can read, diff and write. Besides prose it has
+//! three kinds of fenced blocks:
+//!
+//! ````text
+//! ```scenario
+//! cluster nodes=3 seed=1
+//! wait-leader
+//! ---
+//! 1418ms n2 became leader (term 2)
+//! ```
+//!
+//! ```predict
+//! How many of 5 nodes can crash before writes stop?
+//! - one
+//! * two
+//! - three
+//! ```
+//!
+//! ```exercise two-leaders
+//! goal: Get two nodes to believe they are leader, in different terms.
+//! setup: cluster nodes=5 seed=5 checkquorum=off
+//! setup: wait-leader
+//! check: leaders >= 2
+//! check: leader terms differ
+//! solution:
+//! isolate 1
+//! run 3s
+//! ```
+//! ````
+//!
+//! - A **cell** holds scenario commands and, under `---`, the output they give: the lesson's
+//!   test runs every cell and compares ([`verify`]); `UPDATE_LESSONS=1` rewrites the outputs.
+//! - A **prediction** asks a question before the next cell runs; `*` marks the right answer.
+//! - An **exercise** states a goal and the [`check::Condition`]s that mean it is reached. It
+//!   starts from its `setup:` commands, or, without them, from the state the cells before it
+//!   leave. Its `solution:` must reach the goal, and doing nothing must not ([`verify`]).
+
+pub mod check;
+pub mod runner;
+
+use check::Condition;
+
+use crate::scenario::script;
+use crate::scenario::Scenario;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lesson {
+    /// The file's name without `.md`: how URLs name the lesson.
+    pub name: String,
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Block {
+    Prose(String),
+    Cell(Cell),
+    Predict(Predict),
+    Exercise(Exercise),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// The line of the opening fence.
+    pub line: usize,
+    /// Each command with its line.
+    pub commands: Vec<(usize, String)>,
+    pub expected: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predict {
+    pub line: usize,
+    pub question: String,
+    pub options: Vec<String>,
+    pub answer: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exercise {
+    pub line: usize,
+    pub id: String,
+    pub goal: String,
+    pub setup: Vec<String>,
+    pub checks: Vec<Condition>,
+    pub solution: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct LessonError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Lesson {
+    /// Reads a lesson; `name` is its file name without `.md`.
+    pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
+        let error = |line: usize, message: String| LessonError { file: format!("{name}.md"), line, message };
+        let mut title = None;
+        let mut blocks = Vec::new();
+        let mut prose = String::new();
+        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+        while let Some((number, line)) = lines.next() {
+            let Some(info) = line.trim_end().strip_prefix("```").filter(|info| !info.is_empty()) else {
+                if title.is_none() {
+                    if let Some(heading) = line.strip_prefix("# ") {
+                        title = Some(heading.trim().to_string());
+                        continue;
+                    }
+                }
+                prose.push_str(line);
+                prose.push('\n');
+                continue;
+            };
+            let mut body = Vec::new();
+            loop {
+                match lines.next() {
+                    Some((_, l)) if l.trim_end() == "```" => break,
+                    Some((n, l)) => body.push((n, l.to_string())),
+                    None => return Err(error(number, "this block is never closed with ```".into())),
+                }
+            }
+            let (kind, argument) = info.split_once(' ').unwrap_or((info, ""));
+            let block = match kind {
+                "scenario" => Block::Cell(parse_cell(number, &body)),
+                "predict" => Block::Predict(parse_predict(number, &body).map_err(|m| error(number, m))?),
+                "exercise" => Block::Exercise(parse_exercise(number, argument.trim(), &body).map_err(|(l, m)| error(l, m))?),
+                // Other code blocks (```text, ```sh) are prose.
+                _ => {
+                    prose.push_str(line);
+                    prose.push('\n');
+                    for (_, l) in &body {
+                        prose.push_str(l);
+                        prose.push('\n');
+                    }
+                    prose.push_str("```\n");
+                    continue;
+                }
+            };
+            if !prose.trim().is_empty() {
+                blocks.push(Block::Prose(std::mem::take(&mut prose).trim().to_string()));
+            }
+            prose.clear();
+            blocks.push(block);
+        }
+        if !prose.trim().is_empty() {
+            blocks.push(Block::Prose(prose.trim().to_string()));
+        }
+        let title = title.ok_or_else(|| error(1, "a lesson starts with a `# Title` line".into()))?;
+        Ok(Lesson { name: name.to_string(), title, blocks })
+    }
+
+    pub fn exercises(&self) -> impl Iterator<Item = &Exercise> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::Exercise(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// The commands of every cell before block `index`.
+    pub fn commands_before(&self, index: usize) -> Vec<String> {
+        self.blocks[..index]
+            .iter()
+            .filter_map(|b| match b {
+                Block::Cell(cell) => Some(cell.commands.iter().map(|(_, c)| c.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// The commands that set an exercise's starting state: its own set-up, or the cells
+    /// before it.
+    pub fn exercise_start(&self, index: usize) -> Vec<String> {
+        match &self.blocks[index] {
+            Block::Exercise(exercise) if !exercise.setup.is_empty() => exercise.setup.clone(),
+            _ => self.commands_before(index),
+        }
+    }
+}
+
+fn parse_cell(line: usize, body: &[(usize, String)]) -> Cell {
+    let split = body.iter().position(|(_, l)| l.trim() == "---").unwrap_or(body.len());
+    let commands = body[..split]
+        .iter()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .cloned()
+        .collect();
+    let expected = body.get(split + 1..).unwrap_or_default().iter().map(|(_, l)| l.clone()).collect();
+    Cell { line, commands, expected }
+}
+
+fn parse_predict(line: usize, body: &[(usize, String)]) -> Result<Predict, String> {
+    let mut question = Vec::new();
+    let mut options = Vec::new();
+    let mut answer = None;
+    for (_, text) in body {
+        if let Some(option) = text.strip_prefix("- ") {
+            options.push(option.trim().to_string());
+        } else if let Some(option) = text.strip_prefix("* ") {
+            answer = Some(options.len());
+            options.push(option.trim().to_string());
+        } else if options.is_empty() {
+            question.push(text.trim());
+        } else if !text.trim().is_empty() {
+            return Err(format!("after the options, only more options (`- …`, `* …`): {text:?}"));
+        }
+    }
+    let answer = answer.ok_or("mark the right option with `* `")?;
+    if options.len() < 2 {
+        return Err("a prediction needs two options or more".into());
+    }
+    Ok(Predict { line, question: question.join(" ").trim().to_string(), options, answer })
+}
+
+fn parse_exercise(line: usize, id: &str, body: &[(usize, String)]) -> Result<Exercise, (usize, String)> {
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err((line, format!("an exercise needs an id of letters, digits and dashes: ```exercise my-id (got {id:?})")));
+    }
+    let mut exercise = Exercise { line, id: id.to_string(), goal: String::new(), setup: Vec::new(), checks: Vec::new(), solution: Vec::new() };
+    let mut in_solution = false;
+    for (number, text) in body {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if in_solution {
+            exercise.solution.push(trimmed.to_string());
+        } else if let Some(goal) = trimmed.strip_prefix("goal:") {
+            exercise.goal = goal.trim().to_string();
+        } else if let Some(setup) = trimmed.strip_prefix("setup:") {
+            exercise.setup.push(setup.trim().to_string());
+        } else if let Some(check) = trimmed.strip_prefix("check:") {
+            exercise.checks.push(Condition::parse(check.trim()).map_err(|m| (*number, m))?);
+        } else if trimmed == "solution:" {
+            in_solution = true;
+        } else {
+            return Err((*number, format!("expected goal:, setup:, check: or solution:, got {trimmed:?}")));
+        }
+    }
+    if exercise.goal.is_empty() || exercise.checks.is_empty() || exercise.solution.is_empty() {
+        return Err((line, "an exercise needs a goal:, at least one check: and a solution:".into()));
+    }
+    Ok(exercise)
+}
+
+/// Runs commands on a scenario, returning everything they printed.
+fn run_commands(scenario: &mut Scenario, commands: &[String]) -> String {
+    commands.iter().map(|line| scenario.execute(line, 0)).collect()
+}
+
+/// Runs a lesson natively: every cell must print its expected output, every exercise's
+/// solution must reach its goal, and doing nothing must not. Also returns each cell's
+/// actual output (for `UPDATE_LESSONS`).
+pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
+    let file = format!("{}.md", lesson.name);
+    let error = |line: usize, message: String| LessonError { file: file.clone(), line, message };
+    let mut errors = Vec::new();
+    let mut outputs = Vec::new();
+    let mut scenario = Scenario::new();
+    for (index, block) in lesson.blocks.iter().enumerate() {
+        match block {
+            Block::Cell(cell) => {
+                let mut output = String::new();
+                for (line, command) in &cell.commands {
+                    let printed = scenario.execute(command, *line);
+                    if printed.contains("SAFETY VIOLATION") || printed.starts_with("error:") && !cell.expected.iter().any(|e| e.starts_with("error:")) {
+                        errors.push(error(*line, format!("`{command}` failed: {}", printed.trim())));
+                    }
+                    output.push_str(&printed);
+                }
+                let actual = script::format_output(&output);
+                if actual != cell.expected {
+                    let (expected, got) = (cell.expected.join("\n"), actual.join("\n"));
+                    let difference = script::first_difference(&expected, &got).unwrap_or_default();
+                    errors.push(error(cell.line, format!("the cell's output differs (UPDATE_LESSONS=1 rewrites it):\n{difference}")));
+                }
+                outputs.push(actual);
+            }
+            Block::Exercise(exercise) => {
+                let mut attempt = Scenario::new();
+                let mut transcript = run_commands(&mut attempt, &lesson.exercise_start(index));
+                let cluster = |s: &Scenario| s.cluster.as_ref().map(|c| c as *const _);
+                if cluster(&attempt).is_none() {
+                    errors.push(error(exercise.line, "the exercise starts without a cluster (give it `setup: cluster …`)".into()));
+                    continue;
+                }
+                let holds = |s: &Scenario, t: &str| exercise.checks.iter().all(|c| c.holds(s.cluster.as_ref().expect("checked"), t));
+                if holds(&attempt, &transcript) {
+                    errors.push(error(exercise.line, format!("exercise {} is solved before anything is done", exercise.id)));
+                }
+                transcript.push_str(&run_commands(&mut attempt, &exercise.solution));
+                let cluster = attempt.cluster.as_ref().expect("checked");
+                let unmet: Vec<&str> = exercise.checks.iter().filter(|c| !c.holds(cluster, &transcript)).map(|c| c.text.as_str()).collect();
+                if !unmet.is_empty() {
+                    errors.push(error(exercise.line, format!("the solution of {} leaves unmet: {}\n{transcript}", exercise.id, unmet.join("; "))));
+                }
+            }
+            Block::Prose(_) | Block::Predict(_) => {}
+        }
+    }
+    (errors, outputs)
+}
+
+/// The lesson's text with each cell's output replaced by `outputs` (in cell order).
+pub fn with_outputs(text: &str, lesson: &Lesson, outputs: &[Vec<String>]) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let cells: Vec<&Cell> = lesson.blocks.iter().filter_map(|b| if let Block::Cell(c) = b { Some(c) } else { None }).collect();
+    // From the last cell up, so earlier line numbers stay right.
+    for (cell, output) in cells.iter().zip(outputs).rev() {
+        let open = cell.line - 1;
+        let close = (open + 1..lines.len()).find(|&i| lines[i].trim_end() == "```").expect("parsed");
+        let separator = (open + 1..close).find(|&i| lines[i].trim() == "---");
+        let start = match separator {
+            Some(i) => i + 1,
+            None => {
+                lines.insert(close, "---".into());
+                close + 1
+            }
+        };
+        let end = (start..lines.len()).find(|&i| lines[i].trim_end() == "```").expect("parsed");
+        lines.splice(start..end, output.iter().cloned());
+    }
+    lines.join("\n") + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LESSON: &str = "# T\n\nProse.\n\n```scenario\ncluster nodes=3 seed=1\nwait-leader\n---\nwrong output\n```\n\n```exercise e1\ngoal: a leader\ncheck: leaders >= 1\nsolution:\nwait-leader\n```\n";
+
+    #[test]
+    fn a_broken_lesson_is_reported_with_its_line() {
+        let lesson = Lesson::parse("broken", LESSON).unwrap();
+        assert_eq!(lesson.blocks.len(), 3);
+        let (errors, outputs) = verify(&lesson);
+        assert_eq!(outputs, vec![vec!["1418ms n2 became leader (term 2)".to_string()]]);
+        // The cell's output is wrong (line 5), and the exercise is solved before anything is
+        // done, since the cells before it already elected a leader (line 12).
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![5, 12], "{errors:?}");
+        assert!(errors[0].to_string().starts_with("broken.md:5: the cell's output differs"));
+    }
+
+    #[test]
+    fn bad_blocks_name_their_line() {
+        let unclosed = Lesson::parse("x", "# T\n```scenario\nrun 1s\n").unwrap_err();
+        assert_eq!((unclosed.line, unclosed.message.contains("never closed")), (2, true));
+        let bad_check = Lesson::parse("x", "# T\n```exercise e\ngoal: g\ncheck: pigs fly\nsolution:\nrun 1s\n```\n").unwrap_err();
+        assert_eq!(bad_check.line, 4);
+        let no_answer = Lesson::parse("x", "# T\n```predict\nQ?\n- a\n- b\n```\n").unwrap_err();
+        assert!(no_answer.message.contains("right option"));
+        assert!(Lesson::parse("x", "no title").is_err());
+    }
+
+    #[test]
+    fn outputs_are_written_back_into_the_cells() {
+        let lesson = Lesson::parse("x", LESSON).unwrap();
+        let text = with_outputs(LESSON, &lesson, &[vec!["new".into()]]);
+        assert!(text.contains("wait-leader\n---\nnew\n```"), "{text}");
+        assert_eq!(Lesson::parse("x", &text).unwrap().blocks.len(), 3);
+    }
+}
