@@ -16,6 +16,7 @@ use yew::prelude::*;
 
 use crate::cluster_svg::cluster_svg;
 use crate::model::{Playground, SPEEDS};
+use crate::notebook::{self, NotebookAction};
 use crate::panels;
 
 type Shared = Rc<RefCell<Playground>>;
@@ -51,6 +52,31 @@ fn side_panels(props: &PanelProps) -> Html {
         { panels::member(&playground, &props.act) }
         { panels::console(&playground, &props.act, &props.set_target) }
     </> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NotebookProps {
+    pub model: Model,
+    pub version: u64,
+    pub on: Callback<NotebookAction>,
+}
+
+#[function_component(NotebookPanel)]
+fn notebook_panel(props: &NotebookProps) -> Html {
+    let playground = props.model.0.borrow();
+    let focus = playground.notebook.as_ref().map(|n| n.focus);
+    // Bring the block the learner moved to into view.
+    use_effect_with(focus, |focus| {
+        if let Some(element) = focus.and_then(|f| window().document()?.get_element_by_id(&format!("block-{f}"))) {
+            let options = web_sys::ScrollIntoViewOptions::new();
+            options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+            element.scroll_into_view_with_scroll_into_view_options(&options);
+        }
+    });
+    match &playground.notebook {
+        Some(notebook) => notebook::view(notebook, &playground.console, &props.on),
+        None => html! {},
+    }
 }
 
 #[function_component(LogPanel)]
@@ -96,7 +122,8 @@ pub fn app() -> Html {
             let elapsed = last.get().map_or(0.0, |previous| timestamp - previous);
             model.borrow_mut().frame(elapsed);
             frames.set(frames.get() + 1);
-            if frames.get() % PANEL_FRAMES == 0 {
+            // Redraw the panels every few frames, and always on the last frame before a pause.
+            if frames.get() % PANEL_FRAMES == 0 || !model.borrow().playing {
                 let v = version.borrow();
                 v.set(v.get() + 1);
             }
@@ -136,15 +163,16 @@ pub fn app() -> Html {
     let callbacks = {
         let change = change.clone();
         use_memo((), move |_| {
-            let (a, s, t) = (change.clone(), change.clone(), change);
+            let (a, s, t, n) = (change.clone(), change.clone(), change.clone(), change);
             (
                 Callback::from(move |line: String| a(&|p: &mut Playground| p.act(&line))),
                 Callback::from(move |id: u64| s(&|p: &mut Playground| p.selected = id)),
                 Callback::from(move |id: u64| t(&|p: &mut Playground| p.target = id)),
+                Callback::from(move |action: NotebookAction| n(&|p: &mut Playground| p.notebook_action(action.clone()))),
             )
         })
     };
-    let (act, select, set_target) = (callbacks.0.clone(), callbacks.1.clone(), callbacks.2.clone());
+    let (act, select, set_target, on_notebook) = (callbacks.0.clone(), callbacks.1.clone(), callbacks.2.clone(), callbacks.3.clone());
     let panel_version = version.borrow().get();
 
     // Keyboard: space plays or pauses, → or "." steps (not while typing in a field).
@@ -240,6 +268,14 @@ pub fn app() -> Html {
         Callback::from(move |event: Event| act.emit(format!("load {}", event.target_unchecked_into::<HtmlSelectElement>().value())))
     };
 
+    let on_lesson = {
+        let change = change.clone();
+        Callback::from(move |event: Event| {
+            let name = event.target_unchecked_into::<HtmlSelectElement>().value();
+            change(&|p: &mut Playground| if name.is_empty() { p.notebook = None } else { p.open_lesson(&name) });
+        })
+    };
+    let open_lesson = playground.notebook.as_ref().map(|n| n.lesson.name.clone()).unwrap_or_default();
     let now = playground.now();
     let link = &playground.console.cluster().network.default_link;
     html! {
@@ -265,10 +301,21 @@ pub fn app() -> Html {
                     </label>
                     <label>{"seed "}<input id="seed" type="number" value={playground.console.seed().to_string()} /></label>
                     <button id="new-run" onclick={on_new_run}>{"new run"}</button>
+                    <select id="lesson" onchange={on_lesson} title="open a lesson beside the cluster">
+                        <option value="" selected={open_lesson.is_empty()}>{"lessons…"}</option>
+                        { for notebook::catalogue().into_iter().map(|l| html! {
+                            <option value={l.name.clone()} selected={l.name == open_lesson}>{l.title.clone()}</option>
+                        }) }
+                    </select>
                 </div>
             </header>
             if let Some(notice) = &playground.notice { <p class="notice">{notice}</p> }
-            <main>
+            <main class={classes!(playground.notebook.is_some().then_some("with-notebook"))}>
+                if playground.notebook.is_some() {
+                    <div class="lesson-column">
+                        <NotebookPanel model={Model(model.clone())} version={panel_version} on={on_notebook.clone()} />
+                    </div>
+                }
                 <div class="left">
                     { cluster_svg(&playground, &act, &select) }
                     <div class="network-controls">

@@ -23,6 +23,14 @@ fn position(index: usize, count: usize) -> (f64, f64) {
     (CENTER + RADIUS * angle.cos(), CENTER + RADIUS * angle.sin())
 }
 
+/// The segment between two node centres, shortened by the nodes' radius plus a ring.
+fn rim_to_rim((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> ((f64, f64), (f64, f64)) {
+    let length = ((x2 - x1).powi(2) + (y2 - y1).powi(2)).sqrt().max(1.0);
+    let (ux, uy) = ((x2 - x1) / length, (y2 - y1) / length);
+    let rim = NODE_RADIUS + 10.0;
+    ((x1 + ux * rim, y1 + uy * rim), (x2 - ux * rim, y2 - uy * rim))
+}
+
 pub fn cluster_svg(playground: &Playground, act: &Callback<String>, select: &Callback<u64>) -> Html {
     let cluster = playground.console.cluster();
     let ids = cluster.node_ids();
@@ -75,7 +83,9 @@ pub fn cluster_svg(playground: &Playground, act: &Callback<String>, select: &Cal
         .in_flight()
         .map(|flight| {
             let view = MessageView::new(&flight.message);
-            let ((x1, y1), (x2, y2)) = (place(view.from), place(view.to));
+            // From the rim of the sender to the rim of the receiver, so a dot never covers a
+            // node (clicking a node must select it, not drop a message).
+            let ((x1, y1), (x2, y2)) = rim_to_rim(place(view.from), place(view.to));
             let span = flight.arrives_at.saturating_sub(flight.sent_at).max(1) as f64;
             let progress = (now.saturating_sub(flight.sent_at) as f64 / span).clamp(0.0, 1.0);
             let (x, y) = (x1 + (x2 - x1) * progress, y1 + (y2 - y1) * progress);

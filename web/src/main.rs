@@ -9,11 +9,13 @@
 //!   scrubbing) and the URL;
 //! - [`app`]: the page and its controls;
 //! - [`cluster_svg`]: nodes, links and messages in flight;
-//! - [`panels`]: logs, the selected member's state machine, the console, safety checks.
+//! - [`panels`]: logs, the selected member's state machine, the console, safety checks;
+//! - [`notebook`]: a lesson beside the cluster: cells that drive it, predictions, exercises.
 
 mod app;
 mod cluster_svg;
 mod model;
+mod notebook;
 mod panels;
 
 fn main() {

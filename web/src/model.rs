@@ -8,6 +8,8 @@
 
 use raftbook_core::scenario::console::{Console, TimedAction};
 
+use crate::notebook::{Notebook, NotebookAction};
+
 pub const SPEEDS: [f64; 9] = [0.01, 0.05, 0.25, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
 pub const DEFAULT_SPEED: usize = 3;
 
@@ -25,6 +27,8 @@ pub struct Playground {
     owed: f64,
     /// An error to show, e.g. a URL that could not be read.
     pub notice: Option<String>,
+    /// The open lesson, if any.
+    pub notebook: Option<Notebook>,
 }
 
 impl Playground {
@@ -35,13 +39,27 @@ impl Playground {
     /// A fresh run on the cluster a `cluster …` line describes.
     pub fn with_setup(setup: &str) -> Result<Playground, String> {
         let console = Console::new(setup)?;
-        Ok(Playground { console, present: 0, playing: false, speed: DEFAULT_SPEED, selected: 1, target: 0, owed: 0.0, notice: None })
+        Ok(Playground { console, present: 0, playing: false, speed: DEFAULT_SPEED, selected: 1, target: 0, owed: 0.0, notice: None, notebook: None })
     }
 
     /// A run from a URL fragment such as `setup=cluster%20nodes%3D5&t=2500&actions=…`
     /// (`nodes=5&seed=7` is short for a plain set-up). A fragment that cannot be read gives a
     /// fresh run and says why.
     pub fn from_fragment(fragment: &str) -> Playground {
+        // `lesson=04-partitions[&exercise=two-leaders]` opens a lesson (and starts an exercise).
+        let param = |key: &str| fragment.trim_start_matches('#').split('&').find_map(|p| p.strip_prefix(key)?.strip_prefix('=')).map(str::to_string);
+        if let Some(name) = param("lesson") {
+            let mut playground = Playground::new(5, 1);
+            playground.open_lesson(&name);
+            if let (Some(id), Some(notebook)) = (param("exercise"), &playground.notebook) {
+                let index = notebook.lesson.blocks.iter().position(|b| matches!(b, raftbook_core::lesson::Block::Exercise(e) if e.id == id));
+                match index {
+                    Some(index) => playground.notebook_action(NotebookAction::StartExercise(index)),
+                    None => playground.notice = Some(format!("no exercise {id:?} in lesson {name}")),
+                }
+            }
+            return playground;
+        }
         match parse_fragment(fragment) {
             Ok(None) => Playground::new(5, 1),
             Ok(Some((setup, time, actions))) => match Console::replay(&setup, actions) {
@@ -60,6 +78,13 @@ impl Playground {
     }
 
     pub fn fragment(&self) -> String {
+        if let Some(notebook) = &self.notebook {
+            let exercise = notebook.active.and_then(|i| match &notebook.lesson.blocks[i] {
+                raftbook_core::lesson::Block::Exercise(e) => Some(format!("&exercise={}", e.id)),
+                _ => None,
+            });
+            return format!("lesson={}{}", notebook.lesson.name, exercise.unwrap_or_default());
+        }
         let actions = js_sys::encode_uri_component(&self.console.encode_actions());
         let setup = js_sys::encode_uri_component(self.console.setup());
         format!("setup={setup}&t={}&actions={actions}", self.console.now())
@@ -80,9 +105,68 @@ impl Playground {
         if whole >= 1.0 {
             self.owed -= whole;
             let until = self.now() + whole as u64;
-            self.console.advance_to(until);
-            self.present = self.present.max(until);
+            match &mut self.notebook {
+                // A lesson cell is running: it moves time, and pauses when it is done.
+                Some(notebook) if notebook.is_running() => {
+                    if !notebook.frame(&mut self.console, until) {
+                        self.playing = false;
+                    }
+                    self.present = self.now();
+                }
+                _ => {
+                    self.console.advance_to(until);
+                    self.present = self.present.max(until);
+                }
+            }
         }
+        self.check_exercise();
+    }
+
+    fn check_exercise(&mut self) {
+        if let Some(notebook) = &mut self.notebook {
+            notebook.check(&self.console);
+        }
+    }
+
+    pub fn open_lesson(&mut self, name: &str) {
+        match Notebook::open(name) {
+            Some(notebook) => {
+                self.notebook = Some(notebook);
+                self.notice = None;
+            }
+            None => self.notice = Some(format!("no lesson called {name:?}")),
+        }
+    }
+
+    pub fn notebook_action(&mut self, action: NotebookAction) {
+        let Some(notebook) = &mut self.notebook else { return };
+        match action {
+            NotebookAction::RunCell(index) => {
+                notebook.run_cell(index);
+                self.playing = notebook.is_running();
+            }
+            NotebookAction::RunAll(index) => {
+                notebook.run_all(index);
+                self.playing = notebook.is_running();
+            }
+            NotebookAction::ResetTo(index) => {
+                notebook.reset_to(index, &mut self.console);
+                self.playing = false;
+            }
+            NotebookAction::StartExercise(index) => {
+                notebook.start_exercise(index, &mut self.console);
+                self.playing = false;
+            }
+            NotebookAction::Answer(index, option) => {
+                notebook.answers.insert(index, option);
+                notebook.error = None;
+            }
+            NotebookAction::Check(index) => notebook.checking = Some(index),
+            NotebookAction::Focus(forward) => notebook.move_focus(forward),
+            NotebookAction::Close => self.notebook = None,
+        }
+        self.present = self.now();
+        self.check_exercise();
     }
 
     /// Runs to the next event (a message arriving, a node's tick).
@@ -96,6 +180,7 @@ impl Playground {
         self.console.act(line);
         // Acting in the past forks: this moment is the new present.
         self.present = self.now();
+        self.check_exercise();
     }
 
     /// Shows the run at virtual time `time`, between 0 and the present.

@@ -126,11 +126,12 @@ fn node_script(script: &str, url: &str) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("web/e2e/{script} failed ({status}); screenshots in {}", shots.display())) }
 }
 
-/// The playground's end-to-end test in headless Chromium (screenshots in
+/// The playground's and the lessons' end-to-end tests in headless Chromium (screenshots in
 /// target/e2e-screenshots).
 pub fn end_to_end() -> Result<(), String> {
     let server = Server::start(0)?;
-    node_script("playground.test.mjs", &server.url)
+    node_script("playground.test.mjs", &server.url)?;
+    node_script("lessons.test.mjs", &server.url)
 }
 
 pub fn bench() -> Result<(), String> {

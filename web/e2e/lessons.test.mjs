@@ -1,0 +1,74 @@
+// A lesson in the playground, end to end: open it from a URL, run its cells (they drive the
+// visible cluster), answer a prediction, solve an exercise by clicking in the cluster view,
+// see it marked solved — also after a reload (local storage). Screenshots to $SCREENSHOTS.
+import assert from "node:assert/strict";
+import path from "node:path";
+import { launch, open } from "./browser.mjs";
+
+const base = process.argv[2];
+const shots = process.env.SCREENSHOTS || ".";
+const browser = await launch();
+
+async function until(what, check, ms = 30000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const nodes = (page) => page.$$eval("svg.cluster g.node", (gs) =>
+  gs.map((g) => ({ id: Number(g.dataset.node), role: g.dataset.role, term: Number(g.dataset.term) })));
+const shot = (page, name) => page.screenshot({ path: path.join(shots, `lesson-${name}.png`) });
+
+try {
+  console.log("a lesson opens from its URL and its cells drive the cluster");
+  const page = await open(browser, `${base}#lesson=04-partitions`);
+  await page.waitForSelector('#notebook[data-lesson="04-partitions"]');
+  await page.selectOption("#speed", "8"); // 100x
+  const cells = await page.$$eval("#notebook .cell", (cs) => cs.length);
+  await page.click("#notebook .cell .run-all");
+  await until("every cell to run", async () =>
+    (await page.$$eval('#notebook .cell[data-ran="true"]', (cs) => cs.length)) === cells &&
+    (await page.getAttribute("#notebook", "data-running")) === "false");
+  // As the lesson's last cell says: healed, n3 leads in term 3, everyone follows.
+  const after = await nodes(page);
+  assert.deepEqual(after.filter((n) => n.role === "leader").map((n) => [n.id, n.term]), [[3, 3]]);
+  await shot(page, "cells-ran");
+
+  console.log("an exercise is solved by clicking in the cluster view");
+  await page.click('[data-exercise="two-leaders"] .start-exercise');
+  await until("the exercise's cluster", async () => (await nodes(page)).some((n) => n.role === "leader" && n.id === 4));
+  await page.selectOption("#speed", "5"); // 5x
+  await page.click('svg.cluster g.node[data-node="4"]');
+  await page.click('section.member button[data-action="isolate"]');
+  await page.click("#play");
+  await until("the exercise marked solved", async () =>
+    (await page.getAttribute('[data-exercise="two-leaders"]', "data-solved")) === "true");
+  await page.click("#play");
+  await page.click('[data-exercise="two-leaders"] .check-answer');
+  const conditions = await page.$$eval('[data-exercise="two-leaders"] .conditions li', (lis) => lis.map((l) => l.className));
+  assert.deepEqual(conditions, ["holds", "holds"]);
+  await shot(page, "exercise-solved");
+
+  console.log("solved stays solved after a reload");
+  await page.reload();
+  await page.waitForSelector('#notebook[data-lesson="04-partitions"]');
+  assert.equal(await page.getAttribute('[data-exercise="two-leaders"]', "data-solved"), "true");
+
+  console.log("a prediction must be answered before the next cell runs");
+  const quorum = await open(browser, `${base}#lesson=01-quorum`);
+  await quorum.selectOption("#speed", "8");
+  await quorum.click("#notebook .cell .run-all");
+  await until("the run to stop at the question", async () => (await quorum.textContent("#notebook")).includes("answer the question above first"));
+  await quorum.click("#notebook .predict .option >> nth=1");
+  assert.ok((await quorum.textContent("#notebook .predict .verdict")).startsWith("Right"));
+  await shot(quorum, "prediction");
+  console.log("lessons end-to-end: ok");
+} catch (error) {
+  console.error(`lessons end-to-end FAILED: ${error.stack || error}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

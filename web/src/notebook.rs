@@ -1,0 +1,278 @@
+//! The notebook pane: a lesson beside the cluster.
+//!
+//! Running a cell drives the visible cluster, animated at the chosen speed (a core
+//! [`CellRunner`] lets time pass a frame at a time and stops where the lesson's script
+//! would). "Run all" queues every cell from the current one; "reset to here" replays the
+//! cells before a block at once. A prediction must be answered before the next cell runs.
+//! An exercise, once started, is checked after every frame and every action, whether the
+//! learner clicked or typed; solved exercises are remembered in the browser's local storage.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use raftbook_core::lesson::runner::CellRunner;
+use raftbook_core::lesson::{Block, Lesson};
+use raftbook_core::scenario::console::Console;
+use yew::prelude::*;
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
+}
+
+/// Every lesson and exercise file, parsed (a file that does not parse is left out: CI keeps
+/// that from happening).
+pub fn catalogue() -> Vec<Lesson> {
+    generated::LESSONS.iter().filter_map(|(name, text)| Lesson::parse(name, text).ok()).collect()
+}
+
+const SOLVED_KEY: &str = "raftbook.solved";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Exercises solved in this browser, as `lesson/exercise`.
+pub fn solved_everywhere() -> BTreeSet<String> {
+    storage().and_then(|s| s.get_item(SOLVED_KEY).ok()?).map(|text| text.lines().map(str::to_string).collect()).unwrap_or_default()
+}
+
+fn remember_solved(key: &str) {
+    let mut solved = solved_everywhere();
+    if solved.insert(key.to_string()) {
+        if let Some(storage) = storage() {
+            let _ = storage.set_item(SOLVED_KEY, &solved.into_iter().collect::<Vec<_>>().join("\n"));
+        }
+    }
+}
+
+pub struct Notebook {
+    pub lesson: Lesson,
+    /// Each prose block rendered to HTML once, when the lesson opens.
+    prose: Vec<Option<AttrValue>>,
+    /// The block the learner is at (back/next move it).
+    pub focus: usize,
+    /// The cell being run, and the runner taking its commands.
+    running: Option<(usize, CellRunner)>,
+    /// Cells queued by "run all".
+    queue: VecDeque<usize>,
+    pub ran: BTreeSet<usize>,
+    /// The option picked for each prediction.
+    pub answers: BTreeMap<usize, usize>,
+    /// The exercise being attempted.
+    pub active: Option<usize>,
+    /// The exercise whose conditions are shown ("check my answer").
+    pub checking: Option<usize>,
+    pub error: Option<String>,
+}
+
+impl Notebook {
+    pub fn open(name: &str) -> Option<Notebook> {
+        let lesson = catalogue().into_iter().find(|l| l.name == name)?;
+        let prose = lesson.blocks.iter().map(|b| if let Block::Prose(text) = b { Some(markdown(text)) } else { None }).collect();
+        Some(Notebook { lesson, prose, focus: 0, running: None, queue: VecDeque::new(), ran: BTreeSet::new(), answers: BTreeMap::new(), active: None, checking: None, error: None })
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The prediction that must be answered before block `index` may run, if any.
+    fn unanswered_prediction(&self, index: usize) -> Option<usize> {
+        let previous = index.checked_sub(1)?;
+        matches!(self.lesson.blocks[previous], Block::Predict(_)).then_some(previous).filter(|p| !self.answers.contains_key(p))
+    }
+
+    /// Starts running cell `index` (animated from the next frame on).
+    pub fn run_cell(&mut self, index: usize) {
+        if let Some(prediction) = self.unanswered_prediction(index) {
+            self.focus = prediction;
+            self.error = Some("answer the question above first".into());
+            self.queue.clear();
+            return;
+        }
+        let Block::Cell(cell) = &self.lesson.blocks[index] else { return };
+        self.error = None;
+        self.focus = index;
+        self.running = Some((index, CellRunner::new(cell.commands.iter().map(|(_, c)| c.clone()).collect())));
+    }
+
+    /// Runs every cell from `index` on, one after the other.
+    pub fn run_all(&mut self, index: usize) {
+        self.queue = (index..self.lesson.blocks.len()).filter(|&i| matches!(self.lesson.blocks[i], Block::Cell(_))).collect();
+        if let Some(first) = self.queue.pop_front() {
+            self.run_cell(first);
+        }
+    }
+
+    /// Brings the cluster to the state the cells before block `index` leave, at once.
+    pub fn reset_to(&mut self, index: usize, console: &mut Console) {
+        self.replay(self.lesson.commands_before(index), console);
+        self.ran = (0..index).filter(|&i| matches!(self.lesson.blocks[i], Block::Cell(_))).collect();
+        self.focus = index;
+    }
+
+    /// Sets up exercise `index` and starts checking it.
+    pub fn start_exercise(&mut self, index: usize, console: &mut Console) {
+        self.replay(self.lesson.exercise_start(index), console);
+        self.active = Some(index);
+        self.checking = Some(index);
+        self.focus = index;
+    }
+
+    fn replay(&mut self, commands: Vec<String>, console: &mut Console) {
+        self.running = None;
+        self.queue.clear();
+        let mut runner = CellRunner::new(commands);
+        if let Err(error) = runner.advance(console, u64::MAX) {
+            self.error = Some(error);
+        }
+    }
+
+    /// One frame while a cell runs: time may pass up to `until`. Returns whether a cell is
+    /// still running.
+    pub fn frame(&mut self, console: &mut Console, until: u64) -> bool {
+        let Some((index, runner)) = &mut self.running else { return false };
+        let index = *index;
+        if let Err(error) = runner.advance(console, until) {
+            self.error = Some(error);
+            self.running = None;
+            self.queue.clear();
+            return false;
+        }
+        if runner.is_done() {
+            self.running = None;
+            self.ran.insert(index);
+            if let Some(next) = self.queue.pop_front() {
+                self.run_cell(next);
+            }
+        }
+        self.running.is_some()
+    }
+
+    /// Marks the active exercise solved if its conditions hold now.
+    pub fn check(&mut self, console: &Console) {
+        let Some(index) = self.active else { return };
+        let Block::Exercise(exercise) = &self.lesson.blocks[index] else { return };
+        let transcript = transcript(console);
+        if exercise.checks.iter().all(|c| c.holds(console.cluster(), &transcript)) {
+            remember_solved(&format!("{}/{}", self.lesson.name, exercise.id));
+        }
+    }
+
+    pub fn move_focus(&mut self, forward: bool) {
+        let last = self.lesson.blocks.len().saturating_sub(1);
+        self.focus = if forward { (self.focus + 1).min(last) } else { self.focus.saturating_sub(1) };
+    }
+}
+
+fn transcript(console: &Console) -> String {
+    console.lines().iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+/// What the notebook pane's buttons ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NotebookAction {
+    RunCell(usize),
+    RunAll(usize),
+    ResetTo(usize),
+    Answer(usize, usize),
+    StartExercise(usize),
+    Check(usize),
+    Focus(bool),
+    Close,
+}
+
+/// Lesson prose as HTML. Lessons are our own files, built into the app, so their HTML is
+/// trusted.
+fn markdown(text: &str) -> AttrValue {
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES));
+    AttrValue::from(html)
+}
+
+pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction>) -> Html {
+    let solved = solved_everywhere();
+    let button = |label: &str, action: NotebookAction, class: &str| {
+        let on = on.clone();
+        let onclick = Callback::from(move |_: MouseEvent| on.emit(action.clone()));
+        html! { <button class={class.to_string()} {onclick}>{label}</button> }
+    };
+    let transcript = transcript(console);
+    let blocks = notebook.lesson.blocks.iter().enumerate().map(|(index, block)| {
+        let focused = notebook.focus == index;
+        let body = match block {
+            Block::Prose(_) => Html::from_html_unchecked(notebook.prose[index].clone().unwrap_or_default()),
+            Block::Cell(cell) => {
+                let running = notebook.running.as_ref().is_some_and(|(i, _)| *i == index);
+                let ran = notebook.ran.contains(&index);
+                html! {
+                    <div class={classes!("cell", running.then_some("running"), ran.then_some("ran"))} data-cell={index.to_string()} data-ran={ran.to_string()}>
+                        <pre class="commands">{ cell.commands.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("\n") }</pre>
+                        <div class="cell-buttons">
+                            { button(if running { "running…" } else { "run" }, NotebookAction::RunCell(index), "run-cell") }
+                            { button("run all from here", NotebookAction::RunAll(index), "run-all") }
+                            { button("reset to here", NotebookAction::ResetTo(index), "reset-to") }
+                        </div>
+                        <details class="expected"><summary>{"expected output"}</summary><pre>{ cell.expected.join("\n") }</pre></details>
+                    </div>
+                }
+            }
+            Block::Predict(predict) => {
+                let answer = notebook.answers.get(&index);
+                let options = predict.options.iter().enumerate().map(|(option, text)| {
+                    let class = match answer {
+                        Some(_) if option == predict.answer => "right",
+                        Some(&picked) if picked == option => "wrong",
+                        _ => "",
+                    };
+                    let on = on.clone();
+                    let onclick = Callback::from(move |_: MouseEvent| on.emit(NotebookAction::Answer(index, option)));
+                    html! { <li><button class={classes!("option", class)} disabled={answer.is_some()} {onclick}>{text}</button></li> }
+                });
+                html! {
+                    <div class="predict" data-predict={index.to_string()}>
+                        <p><b>{"Predict: "}</b>{&predict.question}</p>
+                        <ul>{ for options }</ul>
+                        if let Some(&picked) = answer {
+                            <p class="verdict">{ if picked == predict.answer { "Right. Run the next cell to see it." } else { "Not quite: run the next cell and see why." } }</p>
+                        }
+                    </div>
+                }
+            }
+            Block::Exercise(exercise) => {
+                let key = format!("{}/{}", notebook.lesson.name, exercise.id);
+                let is_solved = solved.contains(&key);
+                let active = notebook.active == Some(index);
+                let conditions = (notebook.checking == Some(index)).then(|| {
+                    let rows = exercise.checks.iter().map(|c| {
+                        let holds = c.holds(console.cluster(), &transcript);
+                        html! { <li class={if holds { "holds" } else { "unmet" }}>{ if holds { "✔ " } else { "✘ " } }<code>{&c.text}</code></li> }
+                    });
+                    html! { <ul class="conditions">{ for rows }</ul> }
+                });
+                html! {
+                    <div class={classes!("exercise", is_solved.then_some("solved"), active.then_some("active"))} data-exercise={exercise.id.clone()} data-solved={is_solved.to_string()}>
+                        <p><b>{ if is_solved { "Exercise (solved ✔): " } else { "Exercise: " } }</b>{&exercise.goal}</p>
+                        <div class="cell-buttons">
+                            { button(if active { "restart exercise" } else { "start exercise" }, NotebookAction::StartExercise(index), "start-exercise") }
+                            { button("check my answer", NotebookAction::Check(index), "check-answer") }
+                        </div>
+                        { conditions.unwrap_or_default() }
+                    </div>
+                }
+            }
+        };
+        html! { <div class={classes!("block", focused.then_some("focused"))} id={format!("block-{index}")}>{body}</div> }
+    });
+    html! {
+        <section class="notebook" id="notebook" data-lesson={notebook.lesson.name.clone()} data-running={notebook.is_running().to_string()}>
+            <div class="notebook-bar">
+                <h2>{&notebook.lesson.title}</h2>
+                { button("◀ back", NotebookAction::Focus(false), "back") }
+                { button("next ▶", NotebookAction::Focus(true), "next") }
+                { button("close", NotebookAction::Close, "close") }
+            </div>
+            if let Some(error) = &notebook.error { <p class="notice">{error}</p> }
+            <div class="blocks">{ for blocks }</div>
+        </section>
+    }
+}
