@@ -1,21 +1,23 @@
-//! `raftbook`: the native side of raftbook.
-//!
-//! - `raftbook play --dir DIR`: serves the playground (the WASM app built into `DIR` by
-//!   `cargo xtask play`) at a local URL.
-
-mod play;
+//! `raftbook`: a cluster member speaking etcd's v3 API (run it like `etcd`, with etcd's
+//! flags; with none, a single-member cluster), a local cluster in one command, or the
+//! browser playground's server.
 
 use clap::{Parser, Subcommand};
+use raftbook_server::{config, play, serve, supervise};
 
 #[derive(Parser)]
-#[command(name = "raftbook", about = "Learn Raft and etcd by running them")]
+#[command(name = "raftbook", about = "Learn Raft and etcd by running them", args_conflicts_with_subcommands = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Commands,
+    command: Option<Commands>,
+    #[command(flatten)]
+    member: config::MemberArgs,
 }
 
 #[derive(Subcommand)]
 enum Commands {
+    /// Start a local cluster (members infra1…) and supervise it.
+    Cluster(supervise::ClusterArgs),
     /// Serve the browser playground.
     Play(play::PlayArgs),
 }
@@ -26,8 +28,11 @@ async fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    let result = match Cli::parse().command {
-        Commands::Play(args) => play::serve(args).await,
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Commands::Play(args)) => play::serve(args).await,
+        Some(Commands::Cluster(args)) => supervise::run(args).await,
+        None => serve::run_member(cli.member).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,253 @@
+//! etcd's gRPC services, on the client port: each call becomes a core request to the member
+//! loop, and its answer (or etcd error) goes back as etcd's message (or status).
+
+use std::pin::Pin;
+
+use raftbook_core::etcd::api::{self as api, EtcdError, Request, Response};
+use raftbook_core::node::MembershipChange;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request as GrpcRequest, Response as GrpcResponse, Status, Streaming};
+
+use crate::convert;
+use crate::member::{Input, MemberHandle};
+use crate::pb;
+
+type Answer<T> = Result<GrpcResponse<T>, Status>;
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The version Maintenance.Status reports: etcd's API level, and who implements it.
+pub const VERSION: &str = "3.4.23-raftbook";
+
+/// One handle, all services.
+#[derive(Clone)]
+pub struct Services {
+    pub member: MemberHandle,
+}
+
+async fn ask(member: &MemberHandle, request: Request) -> Result<Response, Status> {
+    member.request(request).await.map_err(|e| convert::status(&e))
+}
+
+fn unexpected(response: Response) -> Status {
+    Status::internal(format!("raftbook: unexpected answer {response:?}"))
+}
+
+#[tonic::async_trait]
+impl pb::kv_server::Kv for Services {
+    async fn range(&self, request: GrpcRequest<pb::RangeRequest>) -> Answer<pb::RangeResponse> {
+        match ask(&self.member, Request::Range(convert::range_request(request.into_inner()))).await? {
+            Response::Range(r) => Ok(GrpcResponse::new(convert::range_response(r))),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn put(&self, request: GrpcRequest<pb::PutRequest>) -> Answer<pb::PutResponse> {
+        match ask(&self.member, Request::Put(convert::put_request(request.into_inner()))).await? {
+            Response::Put(r) => Ok(GrpcResponse::new(convert::put_response(r))),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn delete_range(&self, request: GrpcRequest<pb::DeleteRangeRequest>) -> Answer<pb::DeleteRangeResponse> {
+        match ask(&self.member, Request::DeleteRange(convert::delete_request(request.into_inner()))).await? {
+            Response::DeleteRange(r) => Ok(GrpcResponse::new(convert::delete_response(r))),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn txn(&self, request: GrpcRequest<pb::TxnRequest>) -> Answer<pb::TxnResponse> {
+        match ask(&self.member, Request::Txn(convert::txn_request(request.into_inner())?)).await? {
+            Response::Txn(r) => Ok(GrpcResponse::new(convert::txn_response(r))),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn compact(&self, request: GrpcRequest<pb::CompactionRequest>) -> Answer<pb::CompactionResponse> {
+        let r = request.into_inner();
+        match ask(&self.member, Request::Compact(api::CompactionRequest { revision: r.revision, physical: r.physical })).await? {
+            Response::Compact(r) => Ok(GrpcResponse::new(pb::CompactionResponse { header: convert::header(r.header) })),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::watch_server::Watch for Services {
+    type WatchStream = BoxStream<pb::WatchResponse>;
+
+    /// One gRPC stream carries many watches: creates and cancels come in, every watch's
+    /// responses go out. When the client goes away, its watches are cancelled.
+    async fn watch(&self, request: GrpcRequest<Streaming<pb::WatchRequest>>) -> Answer<Self::WatchStream> {
+        let mut incoming = request.into_inner();
+        let (out, responses) = mpsc::unbounded_channel::<api::WatchResponse>();
+        let member = self.member.clone();
+        tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(Ok(request)) = incoming.next().await {
+                use pb::watch_request::RequestUnion;
+                match request.request_union {
+                    Some(RequestUnion::CreateRequest(create)) => {
+                        let (created, id) = oneshot::channel();
+                        member.send(Input::Watch { request: convert::watch_create(create), stream: out.clone(), created });
+                        if let Ok(id) = id.await {
+                            mine.push(id);
+                        }
+                    }
+                    Some(RequestUnion::CancelRequest(cancel)) => member.send(Input::CancelWatch(cancel.watch_id)),
+                    Some(RequestUnion::ProgressRequest(_)) => member.send(Input::WatchProgress),
+                    None => {}
+                }
+            }
+            for id in mine {
+                member.send(Input::CancelWatch(id));
+            }
+        });
+        let stream = UnboundedReceiverStream::new(responses).map(|r| Ok(convert::watch_response(r)));
+        Ok(GrpcResponse::new(Box::pin(stream)))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::lease_server::Lease for Services {
+    type LeaseKeepAliveStream = BoxStream<pb::LeaseKeepAliveResponse>;
+
+    async fn lease_grant(&self, request: GrpcRequest<pb::LeaseGrantRequest>) -> Answer<pb::LeaseGrantResponse> {
+        let r = request.into_inner();
+        match ask(&self.member, Request::LeaseGrant(api::LeaseGrantRequest { ttl: r.ttl, id: r.id })).await? {
+            Response::LeaseGrant(g) => Ok(GrpcResponse::new(pb::LeaseGrantResponse { header: convert::header(g.header), id: g.id, ttl: g.ttl, error: String::new() })),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn lease_revoke(&self, request: GrpcRequest<pb::LeaseRevokeRequest>) -> Answer<pb::LeaseRevokeResponse> {
+        match ask(&self.member, Request::LeaseRevoke(api::LeaseRevokeRequest { id: request.into_inner().id })).await? {
+            Response::LeaseRevoke(r) => Ok(GrpcResponse::new(pb::LeaseRevokeResponse { header: convert::header(r.header) })),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn lease_keep_alive(&self, request: GrpcRequest<Streaming<pb::LeaseKeepAliveRequest>>) -> Answer<Self::LeaseKeepAliveStream> {
+        let mut incoming = request.into_inner();
+        let (out, responses) = mpsc::unbounded_channel();
+        let member = self.member.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(request)) = incoming.next().await {
+                let answer = match ask(&member, Request::LeaseKeepAlive(api::LeaseKeepAliveRequest { id: request.id })).await {
+                    Ok(Response::LeaseKeepAlive(k)) => Ok(pb::LeaseKeepAliveResponse { header: convert::header(k.header), id: k.id, ttl: k.ttl }),
+                    Ok(other) => Err(unexpected(other)),
+                    Err(status) => Err(status),
+                };
+                if out.send(answer).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(GrpcResponse::new(Box::pin(UnboundedReceiverStream::new(responses))))
+    }
+
+    async fn lease_time_to_live(&self, request: GrpcRequest<pb::LeaseTimeToLiveRequest>) -> Answer<pb::LeaseTimeToLiveResponse> {
+        let r = request.into_inner();
+        match ask(&self.member, Request::LeaseTimeToLive(api::LeaseTimeToLiveRequest { id: r.id, keys: r.keys })).await? {
+            Response::LeaseTimeToLive(t) => Ok(GrpcResponse::new(pb::LeaseTimeToLiveResponse {
+                header: convert::header(t.header),
+                id: t.id,
+                ttl: t.ttl,
+                granted_ttl: t.granted_ttl,
+                keys: t.keys,
+            })),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    async fn lease_leases(&self, _: GrpcRequest<pb::LeaseLeasesRequest>) -> Answer<pb::LeaseLeasesResponse> {
+        match ask(&self.member, Request::LeaseLeases).await? {
+            Response::LeaseLeases(l) => Ok(GrpcResponse::new(pb::LeaseLeasesResponse {
+                header: convert::header(l.header),
+                leases: l.leases.into_iter().map(|id| pb::LeaseStatus { id }).collect(),
+            })),
+            other => Err(unexpected(other)),
+        }
+    }
+}
+
+impl Services {
+    async fn members(&self) -> Result<(pb::ResponseHeader, Vec<pb::Member>), Status> {
+        let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let config = &self.member.config;
+        let member = |id: u64, learner: bool| {
+            let peer = config.peers.get(&id);
+            pb::Member {
+                id,
+                name: peer.map(|p| p.name.clone()).unwrap_or_default(),
+                peer_ur_ls: peer.map(|p| vec![p.peer_url.clone()]).unwrap_or_default(),
+                // Only this member's client URL is known here.
+                client_ur_ls: if id == config.id { vec![config.client_url.clone()] } else { Vec::new() },
+                is_learner: learner,
+            }
+        };
+        let members = status.voters.iter().map(|&id| member(id, false)).chain(status.learners.iter().map(|&id| member(id, true))).collect();
+        let header = pb::ResponseHeader { cluster_id: config.cluster_id, member_id: config.id, revision: status.store.revision, raft_term: status.term };
+        Ok((header, members))
+    }
+
+    async fn change(&self, change: MembershipChange) -> Result<(), Status> {
+        let (reply, answer) = oneshot::channel();
+        self.member.send(Input::Membership { change, reply });
+        answer.await.unwrap_or(Err(EtcdError::Timeout)).map(|_| ()).map_err(|e| convert::status(&e))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::cluster_server::Cluster for Services {
+    async fn member_add(&self, _: GrpcRequest<pb::MemberAddRequest>) -> Answer<pb::MemberAddResponse> {
+        Err(Status::unimplemented("raftbook: member add is not supported yet (start the cluster with every member in --initial-cluster)"))
+    }
+
+    async fn member_remove(&self, request: GrpcRequest<pb::MemberRemoveRequest>) -> Answer<pb::MemberRemoveResponse> {
+        self.change(MembershipChange::Remove(request.into_inner().id)).await?;
+        let (header, members) = self.members().await?;
+        Ok(GrpcResponse::new(pb::MemberRemoveResponse { header: Some(header), members }))
+    }
+
+    async fn member_list(&self, _: GrpcRequest<pb::MemberListRequest>) -> Answer<pb::MemberListResponse> {
+        let (header, members) = self.members().await?;
+        Ok(GrpcResponse::new(pb::MemberListResponse { header: Some(header), members }))
+    }
+
+    async fn member_promote(&self, request: GrpcRequest<pb::MemberPromoteRequest>) -> Answer<pb::MemberPromoteResponse> {
+        self.change(MembershipChange::AddVoter(request.into_inner().id)).await?;
+        let (header, members) = self.members().await?;
+        Ok(GrpcResponse::new(pb::MemberPromoteResponse { header: Some(header), members }))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::maintenance_server::Maintenance for Services {
+    async fn alarm(&self, _: GrpcRequest<pb::AlarmRequest>) -> Answer<pb::AlarmResponse> {
+        let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let config = &self.member.config;
+        let header = pb::ResponseHeader { cluster_id: config.cluster_id, member_id: config.id, revision: status.store.revision, raft_term: status.term };
+        // raftbook raises no alarms (no space quota, no corruption check).
+        Ok(GrpcResponse::new(pb::AlarmResponse { header: Some(header), alarms: Vec::new() }))
+    }
+
+    async fn status(&self, _: GrpcRequest<pb::StatusRequest>) -> Answer<pb::StatusResponse> {
+        let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let config = &self.member.config;
+        let header = pb::ResponseHeader { cluster_id: config.cluster_id, member_id: config.id, revision: status.store.revision, raft_term: status.term };
+        Ok(GrpcResponse::new(pb::StatusResponse {
+            header: Some(header),
+            version: VERSION.into(),
+            db_size: status.db_size as i64,
+            leader: status.leader,
+            raft_index: status.commit,
+            raft_term: status.term,
+            raft_applied_index: status.applied,
+            errors: Vec::new(),
+            db_size_in_use: status.db_size as i64,
+            is_learner: status.is_learner,
+        }))
+    }
+}

@@ -1,0 +1,34 @@
+//! raftbook's native side: a real cluster member that speaks etcd's v3 API.
+//!
+//! The member runs the very same sans-I/O [`EtcdServer`](raftbook_core::etcd::server) as the
+//! browser's simulator; this crate only adds what is real here:
+//!
+//! - [`config`]: etcd's flags, member and cluster ids;
+//! - [`wal`]: the write-ahead log and snapshot files (durability, crash recovery);
+//! - [`member`]: the loop that feeds the core clock ticks, peer messages and client requests,
+//!   and carries out its outputs (fsync, send, answer);
+//! - [`peer`]: the HTTP transport between members;
+//! - [`grpc`]: etcd's gRPC services (KV, Watch, Lease, Cluster, Maintenance), translated by
+//!   [`convert`];
+//! - [`http`]: the client port's HTTP side (JSON gateway, `/metrics`, `/health`, `/status`);
+//! - [`metrics`]: the counters behind `/metrics`;
+//! - [`supervise`]: `raftbook cluster`, a local cluster in one command;
+//! - [`serve`]: starting a member (its loop, peer port, client port);
+//! - [`play`]: serving the browser playground.
+
+pub mod config;
+pub mod convert;
+pub mod grpc;
+pub mod http;
+pub mod member;
+pub mod metrics;
+pub mod peer;
+pub mod play;
+pub mod serve;
+pub mod supervise;
+pub mod wal;
+
+/// The generated etcd v3 API types and services.
+pub mod pb {
+    tonic::include_proto!("etcdserverpb");
+}

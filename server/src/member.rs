@@ -1,0 +1,325 @@
+//! The member loop: a thread that owns the sans-I/O [`EtcdServer`] and is its only driver.
+//!
+//! It waits for the next input (a client request, peer messages, a watch…) or the next clock
+//! tick, hands it to the core, and carries out the outputs **in order**: WAL writes (and the
+//! fsync raft-rs asks for) before any message that was waiting on them goes out; answers to
+//! the clients whose requests were applied; events to watch streams. A plain thread with a
+//! channel keeps that ordering obvious; the async world (gRPC, HTTP) talks to it through
+//! [`MemberHandle`].
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use raft::eraftpb::Message;
+use raftbook_core::etcd::api::{EtcdError, Request, Response, WatchCreateRequest, WatchResponse};
+use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
+use raftbook_core::etcd::view::StoreView;
+use raftbook_core::node::{MembershipChange, NodeConfig, NodeEvent, Output, Role};
+use raftbook_core::storage::RaftStorage;
+use raftbook_core::view::NodeView;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::MemberConfig;
+use crate::metrics::Metrics;
+use crate::peer::Transport;
+use crate::wal::Wal;
+
+pub type Reply = oneshot::Sender<Result<Response, EtcdError>>;
+
+/// What the member loop can be asked to do.
+pub enum Input {
+    Request { request: Request, reply: Reply },
+    Watch { request: WatchCreateRequest, stream: mpsc::UnboundedSender<WatchResponse>, created: oneshot::Sender<i64> },
+    CancelWatch(i64),
+    WatchProgress,
+    Peer(Vec<Message>),
+    SnapshotReport { to: u64, delivered: bool },
+    /// A follower's lease request, to be answered here if this member leads.
+    ServeAtLeader { request: Request, reply: Reply },
+    /// The leader's answer to a lease request this member forwarded.
+    ForwardedReply { request_id: u64, result: Result<Response, EtcdError> },
+    Membership { change: MembershipChange, reply: Reply },
+    Status { reply: oneshot::Sender<Status> },
+}
+
+/// A member's state, for Maintenance.Status, member lists and `/status`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Status {
+    pub id: u64,
+    pub leader: u64,
+    pub term: u64,
+    pub commit: u64,
+    pub applied: u64,
+    pub is_learner: bool,
+    pub voters: Vec<u64>,
+    pub learners: Vec<u64>,
+    pub db_size: u64,
+    pub node: NodeView,
+    pub store: StoreView,
+}
+
+/// How the rest of the process talks to the member loop.
+#[derive(Clone)]
+pub struct MemberHandle {
+    inputs: Sender<Input>,
+    pub metrics: Arc<Metrics>,
+    pub config: Arc<MemberConfig>,
+}
+
+impl MemberHandle {
+    pub fn send(&self, input: Input) {
+        // The loop only ends with the process.
+        let _ = self.inputs.send(input);
+    }
+
+    /// Sends a request and waits for its answer (the member times requests out itself).
+    pub async fn request(&self, request: Request) -> Result<Response, EtcdError> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Input::Request { request, reply });
+        answer.await.unwrap_or(Err(EtcdError::Timeout))
+    }
+
+    pub async fn status(&self) -> Option<Status> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Input::Status { reply });
+        answer.await.ok()
+    }
+}
+
+/// Opens the member's data directory (recovering, bootstrapping or joining) and starts its
+/// loop. `transport` carries its messages to the peers.
+pub fn start(config: MemberConfig, metrics: Arc<Metrics>, inputs: Sender<Input>, receiver: Receiver<Input>, transport: Transport) -> Result<MemberHandle, String> {
+    let recovered = Wal::open(&config.data_dir).map_err(|e| e.to_string())?;
+    if recovered.dropped_torn_record {
+        tracing::warn!("dropped a torn record at the end of the WAL (a crash in mid-write)");
+    }
+    let mut wal = recovered.wal;
+    let storage = match recovered.storage {
+        Some(storage) => {
+            tracing::info!(last_index = storage.last_index(), term = storage.hard_state().term, "recovered from the WAL");
+            storage
+        }
+        None if config.join_existing => RaftStorage::empty(),
+        None => {
+            let ids: Vec<u64> = config.peers.keys().copied().collect();
+            let storage = RaftStorage::bootstrap(&ids);
+            wal.bootstrap(&storage).map_err(|e| e.to_string())?;
+            tracing::info!(members = ids.len(), "bootstrapped a new cluster");
+            storage
+        }
+    };
+    let node = NodeConfig {
+        id: config.id,
+        election_tick: config.election_ticks,
+        heartbeat_tick: 1,
+        pre_vote: true,
+        check_quorum: true,
+        snapshot_interval: config.snapshot_count,
+        snapshot_catchup_entries: 5000.min(config.snapshot_count),
+    };
+    let server_config = ServerConfig { node, tick_ms: config.tick_ms, cluster_id: config.cluster_id };
+    let started = Instant::now();
+    let (server, outputs) = EtcdServer::new(server_config, storage, rand::random(), 0).map_err(|e| e.to_string())?;
+    let config = Arc::new(config);
+    let handle = MemberHandle { inputs, metrics: metrics.clone(), config: config.clone() };
+    let mut member = Member { server, wal, transport, metrics, pending: HashMap::new(), watches: HashMap::new(), next_request: 1, started, leader: 0 };
+    member.carry_out(outputs);
+    std::thread::Builder::new()
+        .name("member".into())
+        .spawn(move || member.run(receiver, config.tick_ms))
+        .map_err(|e| e.to_string())?;
+    Ok(handle)
+}
+
+struct Member {
+    server: EtcdServer,
+    wal: Wal,
+    transport: Transport,
+    metrics: Arc<Metrics>,
+    /// Clients waiting for an answer, by request id.
+    pending: HashMap<u64, Reply>,
+    /// Watch streams, by watch id.
+    watches: HashMap<i64, mpsc::UnboundedSender<WatchResponse>>,
+    next_request: u64,
+    started: Instant,
+    leader: u64,
+}
+
+impl Member {
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn run(mut self, inputs: Receiver<Input>, tick_ms: u64) {
+        let mut next_tick = self.now() + tick_ms;
+        loop {
+            let wait = next_tick.saturating_sub(self.now());
+            match inputs.recv_timeout(Duration::from_millis(wait)) {
+                Ok(input) => self.handle(input),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if self.now() >= next_tick {
+                let outputs = self.server.tick(self.now());
+                self.carry_out(outputs);
+                next_tick += tick_ms;
+            }
+        }
+    }
+
+    fn handle(&mut self, input: Input) {
+        let now = self.now();
+        let outputs = match input {
+            Input::Request { request, reply } => {
+                let id = self.next_request;
+                self.next_request += 1;
+                self.pending.insert(id, reply);
+                self.server.request(now, id, request)
+            }
+            Input::Watch { request, stream, created } => {
+                let outputs = self.server.watch(now, request);
+                // The first response is the new watch's `created`: route its stream.
+                if let Some(ServerOutput::Watch(response)) = outputs.iter().find(|o| matches!(o, ServerOutput::Watch(r) if r.created)) {
+                    self.watches.insert(response.watch_id, stream);
+                    let _ = created.send(response.watch_id);
+                }
+                outputs
+            }
+            Input::CancelWatch(watch_id) => self.server.cancel_watch(now, watch_id),
+            Input::WatchProgress => self.server.request_progress(now),
+            Input::Peer(messages) => {
+                let mut outputs = Vec::new();
+                for message in messages {
+                    outputs.extend(self.server.step(now, message));
+                }
+                outputs
+            }
+            Input::SnapshotReport { to, delivered } => self.server.drive(now, |node| node.report_snapshot(to, delivered)),
+            Input::ServeAtLeader { request, reply } => {
+                let _ = reply.send(self.server.serve_at_leader(now, &request));
+                Vec::new()
+            }
+            Input::ForwardedReply { request_id, result } => self.server.forwarded_reply(now, request_id, result),
+            Input::Membership { change, reply } => {
+                let id = self.next_request;
+                self.next_request += 1;
+                match self.server.change_membership(now, id, change) {
+                    Ok(outputs) => {
+                        self.pending.insert(id, reply);
+                        outputs
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "membership change refused");
+                        let _ = reply.send(Err(EtcdError::NoLeader));
+                        Vec::new()
+                    }
+                }
+            }
+            Input::Status { reply } => {
+                let _ = reply.send(self.status());
+                Vec::new()
+            }
+        };
+        self.carry_out(outputs);
+    }
+
+    fn status(&self) -> Status {
+        let node = self.server.node();
+        let raft = node.raft();
+        let (voters, learners) = node.members();
+        Status {
+            id: node.id(),
+            leader: raft.leader_id,
+            term: raft.term,
+            commit: raft.raft_log.committed,
+            applied: raft.raft_log.applied,
+            is_learner: node.role() == Role::Learner,
+            voters,
+            learners,
+            db_size: self.server.store().stats().bytes as u64,
+            node: NodeView::of_node(node, 50),
+            store: StoreView::of(&self.server, self.now()),
+        }
+    }
+
+    /// Carries out the core's outputs, in order (see the module docs).
+    fn carry_out(&mut self, outputs: Vec<ServerOutput>) {
+        for output in outputs {
+            match output {
+                ServerOutput::Node(Output::Send(message)) => {
+                    self.metrics.peer_messages_sent.fetch_add(1, Ordering::Relaxed);
+                    self.transport.send(message);
+                }
+                ServerOutput::Node(Output::Persist { writes, must_sync }) => {
+                    for write in &writes {
+                        if let Err(error) = self.wal.write(write, self.server.node().storage()) {
+                            fatal(&error.to_string());
+                        }
+                    }
+                    if must_sync {
+                        match self.wal.sync() {
+                            Ok(took) => self.metrics.observe_fsync(took.as_secs_f64()),
+                            Err(error) => fatal(&error.to_string()),
+                        }
+                    }
+                }
+                ServerOutput::Node(Output::Event(event)) => self.observe(event),
+                ServerOutput::Node(Output::Response { .. } | Output::ReadReady { .. }) => unreachable!("the server layer answers these"),
+                ServerOutput::Reply { request_id, result, .. } => {
+                    if result.is_err() {
+                        self.metrics.proposals_failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if let Some(reply) = self.pending.remove(&request_id) {
+                        let _ = reply.send(result);
+                    }
+                }
+                ServerOutput::Watch(response) => {
+                    let canceled = response.canceled;
+                    let watch_id = response.watch_id;
+                    if let Some(stream) = self.watches.get(&watch_id) {
+                        let _ = stream.send(response);
+                    }
+                    if canceled {
+                        self.watches.remove(&watch_id);
+                    }
+                }
+                ServerOutput::ForwardToLeader { leader, request_id, request } => self.transport.forward(leader, request_id, request),
+            }
+        }
+    }
+
+    fn observe(&mut self, event: NodeEvent) {
+        let m = &self.metrics;
+        match event {
+            NodeEvent::RoleChanged { role, term, leader } => {
+                m.current_term.store(term, Ordering::Relaxed);
+                m.has_leader.store((leader != 0) as u64, Ordering::Relaxed);
+                m.is_leader.store((role == Role::Leader) as u64, Ordering::Relaxed);
+                if leader != self.leader && leader != 0 {
+                    m.leader_changes_seen.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(leader = format!("{leader:x}"), term, "leader elected");
+                }
+                self.leader = leader;
+                tracing::debug!(role = role.name(), term, "role changed");
+            }
+            NodeEvent::Committed { index } => m.proposals_committed.store(index, Ordering::Relaxed),
+            NodeEvent::Applied { index, .. } => m.proposals_applied.store(index, Ordering::Relaxed),
+            NodeEvent::SnapshotTaken { index, .. } => {
+                m.snapshots_taken.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(index, "took a snapshot; older WAL segments removed");
+            }
+            NodeEvent::SnapshotInstalled { index, .. } => tracing::info!(index, "installed a snapshot from the leader"),
+            NodeEvent::TimerReset { .. } => {}
+        }
+    }
+}
+
+/// The disk failed under the WAL: carrying on could lose acknowledged writes, so stop, as
+/// etcd does.
+fn fatal(error: &str) -> ! {
+    tracing::error!(error, "WAL write failed; stopping");
+    std::process::exit(2);
+}
