@@ -176,18 +176,22 @@ impl Services {
     async fn members(&self) -> Result<(pb::ResponseHeader, Vec<pb::Member>), Status> {
         let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
         let config = &self.member.config;
-        let member = |id: u64, learner: bool| {
+        let mut members = Vec::new();
+        for (&id, learner) in status.voters.iter().map(|id| (id, false)).chain(status.learners.iter().map(|id| (id, true))) {
             let peer = config.peers.get(&id);
-            pb::Member {
+            let client_url = match peer {
+                _ if id == config.id => config.client_url.clone(),
+                Some(peer) => crate::peer::client_url_of(&peer.peer_url).await,
+                None => String::new(),
+            };
+            members.push(pb::Member {
                 id,
                 name: peer.map(|p| p.name.clone()).unwrap_or_default(),
                 peer_ur_ls: peer.map(|p| vec![p.peer_url.clone()]).unwrap_or_default(),
-                // Only this member's client URL is known here.
-                client_ur_ls: if id == config.id { vec![config.client_url.clone()] } else { Vec::new() },
+                client_ur_ls: if client_url.is_empty() { Vec::new() } else { vec![client_url] },
                 is_learner: learner,
-            }
-        };
-        let members = status.voters.iter().map(|&id| member(id, false)).chain(status.learners.iter().map(|&id| member(id, true))).collect();
+            });
+        }
         let header = pb::ResponseHeader { cluster_id: config.cluster_id, member_id: config.id, revision: status.store.revision, raft_term: status.term };
         Ok((header, members))
     }

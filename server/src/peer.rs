@@ -6,6 +6,7 @@
 //!   queued meanwhile are dropped, which Raft tolerates (it resends), except that a lost
 //!   snapshot is reported to the core so raft-rs tries again.
 //! - `POST /lease`: a follower's lease keep-alive or time-to-live, answered by the leader.
+//! - `GET /client-url`: the member's client URL, for member lists.
 //!
 //! Requests carry the cluster id; a request from another cluster, or a body that is not a
 //! batch of Raft messages, gets a 400 with the reason and changes nothing.
@@ -156,9 +157,23 @@ impl PeerSender {
 }
 
 /// The receiving side: the peer port's HTTP routes.
-pub fn router(member_id: u64, cluster_id: u64, inputs: Sender<Input>) -> Router {
+pub fn router(member_id: u64, cluster_id: u64, client_url: String, inputs: Sender<Input>) -> Router {
     let state = Arc::new(PeerState { member_id, cluster_id, inputs });
-    Router::new().route("/raft", post(receive_raft)).route("/lease", post(receive_lease)).with_state(state)
+    Router::new()
+        .route("/raft", post(receive_raft))
+        .route("/lease", post(receive_lease))
+        // Members learn each other's client URLs here (for member lists).
+        .route("/client-url", axum::routing::get(move || async move { client_url }))
+        .with_state(state)
+}
+
+/// A peer's client URL, asked from the peer itself (empty if it does not answer quickly).
+pub async fn client_url_of(peer_url: &str) -> String {
+    let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().expect("an HTTP client");
+    match client.get(format!("{peer_url}/client-url")).send().await {
+        Ok(response) => response.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 struct PeerState {

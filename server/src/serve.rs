@@ -20,7 +20,7 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
     let member = crate::member::start(config, metrics, inputs.clone(), receiver, transport)?;
 
     let peer_listener = tokio::net::TcpListener::bind(&peer_listen).await.map_err(|e| format!("cannot listen for peers on {peer_listen}: {e}"))?;
-    let peer_app = peer::router(id, member.config.cluster_id, inputs);
+    let peer_app = peer::router(id, member.config.cluster_id, member.config.client_url.clone(), inputs);
     tokio::spawn(async move { axum::serve(peer_listener, peer_app).await });
 
     let services = Services { member: member.clone() };
