@@ -6,11 +6,14 @@
 //!   nodes=5`, `wait-leader`, `put foo bar`, `status` …), or runs a script file and prints
 //!   it with outputs.
 //! - `cargo xtask test`: installs what the tests need (the wasm32 target, wasm-bindgen-cli
-//!   matching `Cargo.lock`, Debian's Chromium, playwright-core), then runs every test: the
-//!   workspace's native tests, the WASM determinism test under Node.js, and the playground's
-//!   end-to-end test in headless Chromium.
+//!   matching `Cargo.lock`, Debian's Chromium, etcd and etcdctl, playwright-core), then runs
+//!   every test: the workspace's native tests (the native server's against real etcdctl and
+//!   real etcd), the WASM determinism test under Node.js, and the playground's end-to-end
+//!   tests in headless Chromium.
 //! - `cargo xtask bench-web`: frames per second of the playground in headless Chromium,
 //!   and the size of the WASM module.
+//! - `cargo xtask bench-server`: put throughput and latency of a raftbook cluster and of an
+//!   etcd 3.4 cluster, side by side.
 //! - `cargo xtask setup`: only the installing part.
 
 use std::io::{BufRead, Write};
@@ -41,6 +44,8 @@ enum Task {
     Console { script: Option<PathBuf> },
     /// Measure the playground's frame rate in headless Chromium, and its size.
     BenchWeb,
+    /// Measure put throughput and latency of raftbook and of etcd 3.4, side by side.
+    BenchServer,
     /// Install the tools the tests need.
     Setup,
     /// Install what is needed, then run every test.
@@ -53,6 +58,9 @@ fn main() -> ExitCode {
         Task::Console { script: Some(path) } => play_script(&path),
         Task::Console { script: None } => console(),
         Task::BenchWeb => setup().and_then(|()| web::build()).and_then(|()| web::bench()),
+        Task::BenchServer => setup()
+            .and_then(|()| run("cargo", &["build", "--release", "-p", "raftbook-server"]))
+            .and_then(|()| run("target/release/raftbook-bench", &["--compare"])),
         Task::Setup => setup(),
         Task::Test => setup().and_then(|()| test()),
     };
@@ -135,7 +143,21 @@ fn setup() -> Result<(), String> {
     if Command::new("node").arg("--version").output().is_err() {
         return Err("Node.js is needed to run the WASM tests (apt-get install nodejs)".into());
     }
+    // Real etcd and etcdctl 3.4: the reference the native server is compared with.
+    apt_install_if_missing("/usr/bin/etcd", "etcd-server")?;
+    apt_install_if_missing("/usr/bin/etcdctl", "etcd-client")?;
     web::setup()
+}
+
+/// Installs a Debian package if `path` is missing (as root on CI; elsewhere through sudo).
+pub(crate) fn apt_install_if_missing(path: &str, package: &str) -> Result<(), String> {
+    if Path::new(path).exists() {
+        return Ok(());
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = |args: &[&str]| if root { run("apt-get", args) } else { run("sudo", &[&["apt-get"], args].concat()) };
+    apt(&["update"])?;
+    apt(&["install", "-y", package])
 }
 
 fn test() -> Result<(), String> {

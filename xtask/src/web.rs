@@ -19,14 +19,7 @@ fn web_dir() -> PathBuf {
 
 /// Installs Chromium (Debian's) and playwright-core (npm), if missing.
 pub fn setup() -> Result<(), String> {
-    if !Path::new(CHROMIUM).exists() {
-        // As root on CI; elsewhere through sudo.
-        let apt = |args: &[&str]| -> Result<(), String> {
-            if is_root() { run("apt-get", args) } else { run("sudo", &[&["apt-get"], args].concat()) }
-        };
-        apt(&["update"])?;
-        apt(&["install", "-y", "chromium"])?;
-    }
+    crate::apt_install_if_missing(CHROMIUM, "chromium")?;
     let e2e = workspace_root().join("web/e2e");
     if !e2e.join("node_modules/playwright-core").exists() {
         let status = Command::new("npm").arg("ci").current_dir(&e2e).status().map_err(|e| format!("npm: {e}"))?;
@@ -35,10 +28,6 @@ pub fn setup() -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// Builds the playground into target/web and prints the module's size.
