@@ -138,3 +138,19 @@ impl MemberArgs {
         })
     }
 }
+
+/// The flags of a member of a local cluster on loopback (used by `raftbook cluster` and the
+/// benchmark; they work for etcd too).
+pub fn local_member_flags(name: &str, data_dir: &std::path::Path, client_port: u16, peer_port: u16, initial_cluster: &str) -> Vec<String> {
+    vec![
+        format!("--name={name}"),
+        format!("--data-dir={}", data_dir.display()),
+        format!("--listen-client-urls=http://127.0.0.1:{client_port}"),
+        format!("--advertise-client-urls=http://127.0.0.1:{client_port}"),
+        format!("--listen-peer-urls=http://127.0.0.1:{peer_port}"),
+        format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}"),
+        format!("--initial-cluster={initial_cluster}"),
+        "--initial-cluster-token=raftbook-cluster-1".into(),
+        "--initial-cluster-state=new".into(),
+    ]
+}

@@ -31,17 +31,7 @@ pub fn ports(n: usize) -> (u16, u16) {
 pub fn member_flags(n: usize, size: usize, dir: &std::path::Path) -> Vec<String> {
     let initial: Vec<String> = (1..=size).map(|i| format!("infra{i}=http://127.0.0.1:{}", ports(i).1)).collect();
     let (client, peer) = ports(n);
-    vec![
-        format!("--name=infra{n}"),
-        format!("--data-dir={}", dir.join(format!("infra{n}.raftbook")).display()),
-        format!("--listen-client-urls=http://127.0.0.1:{client}"),
-        format!("--advertise-client-urls=http://127.0.0.1:{client}"),
-        format!("--listen-peer-urls=http://127.0.0.1:{peer}"),
-        format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer}"),
-        format!("--initial-cluster={}", initial.join(",")),
-        "--initial-cluster-token=raftbook-cluster-1".into(),
-        "--initial-cluster-state=new".into(),
-    ]
+    crate::config::local_member_flags(&format!("infra{n}"), &dir.join(format!("infra{n}.raftbook")), client, peer, &initial.join(","))
 }
 
 const COLOURS: [&str; 5] = ["\x1b[32m", "\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[34m"];

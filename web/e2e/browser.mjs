@@ -18,3 +18,14 @@ export async function open(browser, url, viewport = { width: 1280, height: 800 }
   await page.waitForSelector("svg.cluster g.node");
   return page;
 }
+
+// Polls `check` (an async function returning a truthy value) for up to `ms` real milliseconds.
+export async function until(what, check, ms = 30000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

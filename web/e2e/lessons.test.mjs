@@ -3,21 +3,12 @@
 // see it marked solved — also after a reload (local storage). Screenshots to $SCREENSHOTS.
 import assert from "node:assert/strict";
 import path from "node:path";
-import { launch, open } from "./browser.mjs";
+import { launch, open, until } from "./browser.mjs";
 
 const base = process.argv[2];
 const shots = process.env.SCREENSHOTS || ".";
 const browser = await launch();
 
-async function until(what, check, ms = 30000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 const nodes = (page) => page.$$eval("svg.cluster g.node", (gs) =>
   gs.map((g) => ({ id: Number(g.dataset.node), role: g.dataset.role, term: Number(g.dataset.term) })));
 const shot = (page, name) => page.screenshot({ path: path.join(shots, `lesson-${name}.png`) });

@@ -3,7 +3,7 @@
 // $SCREENSHOTS (target/e2e-screenshots).
 import assert from "node:assert/strict";
 import path from "node:path";
-import { launch, open } from "./browser.mjs";
+import { launch, open, until } from "./browser.mjs";
 
 const base = process.argv[2];
 const shots = process.env.SCREENSHOTS || ".";
@@ -17,16 +17,6 @@ async function shot(page, name) {
   console.log(`  screenshot ${file}`);
 }
 
-// Polls `check` (an async function returning a truthy value) for up to `ms` real milliseconds.
-async function until(what, check, ms = 20000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // Every node as the page shows it: id, role, term.
 const nodes = (page) => page.$$eval("svg.cluster g.node", (gs) =>

@@ -98,17 +98,9 @@ impl Local {
         let initial: Vec<String> = ports.iter().enumerate().map(|(i, (_, p))| format!("b{i}=http://127.0.0.1:{p}")).collect();
         let mut children = Vec::new();
         for (i, (client, peer)) in ports.iter().enumerate() {
+            let flags = raftbook_server::config::local_member_flags(&format!("b{i}"), &dir.join(format!("b{i}")), *client, *peer, &initial.join(","));
             let child = Command::new(program)
-                .args([
-                    format!("--name=b{i}"),
-                    format!("--data-dir={}", dir.join(format!("b{i}")).display()),
-                    format!("--listen-client-urls=http://127.0.0.1:{client}"),
-                    format!("--advertise-client-urls=http://127.0.0.1:{client}"),
-                    format!("--listen-peer-urls=http://127.0.0.1:{peer}"),
-                    format!("--initial-advertise-peer-urls=http://127.0.0.1:{peer}"),
-                    format!("--initial-cluster={}", initial.join(",")),
-                    "--initial-cluster-state=new".into(),
-                ])
+                .args(flags)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
