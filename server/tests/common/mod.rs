@@ -40,6 +40,11 @@ fn program(kind: Kind) -> PathBuf {
 
 impl LocalCluster {
     pub fn start(kind: Kind, size: usize) -> LocalCluster {
+        Self::start_with(kind, size, &[])
+    }
+
+    /// A cluster whose members all get `extra` flags too.
+    pub fn start_with(kind: Kind, size: usize, extra: &[&str]) -> LocalCluster {
         let dir = tempfile::tempdir().unwrap();
         let ports: Vec<(u16, u16)> = (0..size).map(|_| (free_port(), free_port())).collect();
         let initial: Vec<String> = ports.iter().enumerate().map(|(i, (_, peer))| format!("m{}=http://127.0.0.1:{peer}", i + 1)).collect();
@@ -59,6 +64,7 @@ impl LocalCluster {
                     "--initial-cluster-token=test-cluster".into(),
                     "--initial-cluster-state=new".into(),
                 ];
+                let args = args.into_iter().chain(extra.iter().map(|e| e.to_string())).collect();
                 Member { name, args, client: format!("127.0.0.1:{client}"), child: None }
             })
             .collect();
