@@ -235,11 +235,13 @@ impl<S: StateMachine> Node<S> {
         Ok(self.finish())
     }
 
-    /// Proposes a membership change (only the leader accepts these).
+    /// Proposes a membership change (only the leader accepts these). `info` travels with it
+    /// (in the entry's context) to every member's state machine: how to reach the member.
     pub fn propose_membership(
         &mut self,
         request_id: u64,
         change: MembershipChange,
+        info: Vec<u8>,
     ) -> Result<Vec<Output>, NodeError> {
         if self.raw.raft.has_pending_conf() {
             return Err(NodeError::ConfChangeInProgress);
@@ -252,8 +254,8 @@ impl<S: StateMachine> Node<S> {
         };
         cc.set_change_type(change_type);
         cc.node_id = node;
-        let origin = encode_origin(self.config.id, request_id);
-        self.raw.propose_conf_change(origin, cc).map_err(Self::proposal_error)?;
+        let context = [encode_origin(self.config.id, request_id), info].concat();
+        self.raw.propose_conf_change(context, cc).map_err(Self::proposal_error)?;
         Ok(self.finish())
     }
 
@@ -430,7 +432,12 @@ impl<S: StateMachine> Node<S> {
         let change = ConfChange::parse_from_bytes(&entry.data).expect("conf change we encoded");
         let summary = describe_conf_change(&change);
         match self.raw.apply_conf_change(&change) {
-            Ok(conf_state) => self.raw.mut_store().set_conf_state(conf_state),
+            Ok(conf_state) => {
+                self.raw.mut_store().set_conf_state(conf_state);
+                let removed = change.get_change_type() == ConfChangeType::RemoveNode;
+                let info = entry.context.get(16..).unwrap_or_default();
+                self.state_machine.apply_membership(change.node_id, removed, info);
+            }
             // raft-rs refuses impossible changes (e.g. removing the last voter); every node
             // refuses the same ones, so they stay consistent.
             Err(error) => return format!("{summary} (refused: {error})"),

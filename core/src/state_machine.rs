@@ -17,4 +17,8 @@ pub trait StateMachine {
     fn restore(&mut self, snapshot: &[u8]);
     /// A few words describing a command, for log views.
     fn describe(&self, command: &[u8]) -> String;
+    /// A membership change was applied: `member` joined (with `info` on how to reach it) or
+    /// left. A state machine that keeps such facts keeps them in its snapshots too, so a
+    /// member restored from a snapshot still knows them.
+    fn apply_membership(&mut self, _member: u64, _removed: bool, _info: &[u8]) {}
 }

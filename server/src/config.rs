@@ -68,6 +68,7 @@ pub struct MemberConfig {
     /// Every member by id (this one included).
     pub peers: BTreeMap<u64, Peer>,
     pub join_existing: bool,
+    pub token: String,
     pub tick_ms: u64,
     pub election_ticks: usize,
     pub snapshot_count: u64,
@@ -132,6 +133,7 @@ impl MemberArgs {
             peer_listen: host_port(&first(&self.listen_peer_urls))?,
             peers,
             join_existing,
+            token: self.initial_cluster_token.clone(),
             tick_ms: self.heartbeat_interval,
             election_ticks: (self.election_timeout / self.heartbeat_interval) as usize,
             snapshot_count: self.snapshot_count,

@@ -178,16 +178,21 @@ impl Services {
         let config = &self.member.config;
         let mut members = Vec::new();
         for (&id, learner) in status.voters.iter().map(|id| (id, false)).chain(status.learners.iter().map(|id| (id, true))) {
-            let peer = config.peers.get(&id);
-            let client_url = match peer {
-                _ if id == config.id => config.client_url.clone(),
-                Some(peer) => crate::peer::client_url_of(&peer.peer_url).await,
-                None => String::new(),
+            let peer_url = config.peers.get(&id).map(|p| p.peer_url.clone()).or_else(|| status.added_members.get(&id).cloned());
+            // Name and client URL: ours we know; the others tell (a member added but not yet
+            // started has none, and etcdctl shows it "unstarted").
+            let (name, client_url) = if id == config.id {
+                (config.name.clone(), config.client_url.clone())
+            } else {
+                match &peer_url {
+                    Some(url) => crate::peer::info_of(url).await.map(|i| (i.name, i.client_url)).unwrap_or_default(),
+                    None => Default::default(),
+                }
             };
             members.push(pb::Member {
                 id,
-                name: peer.map(|p| p.name.clone()).unwrap_or_default(),
-                peer_ur_ls: peer.map(|p| vec![p.peer_url.clone()]).unwrap_or_default(),
+                name,
+                peer_ur_ls: peer_url.into_iter().collect(),
                 client_ur_ls: if client_url.is_empty() { Vec::new() } else { vec![client_url] },
                 is_learner: learner,
             });
@@ -196,21 +201,34 @@ impl Services {
         Ok((header, members))
     }
 
-    async fn change(&self, change: MembershipChange) -> Result<(), Status> {
+    async fn change(&self, change: MembershipChange, info: Vec<u8>) -> Result<(), Status> {
         let (reply, answer) = oneshot::channel();
-        self.member.send(Input::Membership { change, reply });
+        self.member.send(Input::Membership { change, info, reply });
         answer.await.unwrap_or(Err(EtcdError::Timeout)).map(|_| ()).map_err(|e| convert::status(&e))
     }
 }
 
 #[tonic::async_trait]
 impl pb::cluster_server::Cluster for Services {
-    async fn member_add(&self, _: GrpcRequest<pb::MemberAddRequest>) -> Answer<pb::MemberAddResponse> {
-        Err(Status::unimplemented("raftbook: member add is not supported yet (start the cluster with every member in --initial-cluster)"))
+    /// Adds a member by its peer URL. Its id is derived like a founding member's (from the
+    /// URL and the cluster token), so the new member, started with `--initial-cluster-state
+    /// existing`, finds its own id; its URL is replicated with the change, so every member
+    /// can reach it.
+    async fn member_add(&self, request: GrpcRequest<pb::MemberAddRequest>) -> Answer<pb::MemberAddResponse> {
+        let request = request.into_inner();
+        let url = request.peer_ur_ls.first().ok_or_else(|| Status::invalid_argument("etcdserver: member add needs a peer URL"))?.clone();
+        crate::config::host_port(&url).map_err(Status::invalid_argument)?;
+        let id = crate::config::member_id(&url, &self.member.config.token);
+        let change = if request.is_learner { MembershipChange::AddLearner(id) } else { MembershipChange::AddVoter(id) };
+        let info = serde_json::to_vec(&serde_json::json!({ "peer_url": url })).expect("JSON");
+        self.change(change, info).await?;
+        let (header, members) = self.members().await?;
+        let member = pb::Member { id, peer_ur_ls: vec![url], is_learner: request.is_learner, ..Default::default() };
+        Ok(GrpcResponse::new(pb::MemberAddResponse { header: Some(header), member: Some(member), members }))
     }
 
     async fn member_remove(&self, request: GrpcRequest<pb::MemberRemoveRequest>) -> Answer<pb::MemberRemoveResponse> {
-        self.change(MembershipChange::Remove(request.into_inner().id)).await?;
+        self.change(MembershipChange::Remove(request.into_inner().id), Vec::new()).await?;
         let (header, members) = self.members().await?;
         Ok(GrpcResponse::new(pb::MemberRemoveResponse { header: Some(header), members }))
     }
@@ -221,7 +239,7 @@ impl pb::cluster_server::Cluster for Services {
     }
 
     async fn member_promote(&self, request: GrpcRequest<pb::MemberPromoteRequest>) -> Answer<pb::MemberPromoteResponse> {
-        self.change(MembershipChange::AddVoter(request.into_inner().id)).await?;
+        self.change(MembershipChange::AddVoter(request.into_inner().id), Vec::new()).await?;
         let (header, members) = self.members().await?;
         Ok(GrpcResponse::new(pb::MemberPromoteResponse { header: Some(header), members }))
     }

@@ -7,7 +7,7 @@
 //! channel keeps that ordering obvious; the async world (gRPC, HTTP) talks to it through
 //! [`MemberHandle`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
@@ -41,7 +41,8 @@ pub enum Input {
     ServeAtLeader { request: Request, reply: Reply },
     /// The leader's answer to a lease request this member forwarded.
     ForwardedReply { request_id: u64, result: Result<Response, EtcdError> },
-    Membership { change: MembershipChange, reply: Reply },
+    /// `info`: how to reach a new member (JSON `{"name", "peer_url"}`), replicated with it.
+    Membership { change: MembershipChange, info: Vec<u8>, reply: Reply },
     Status { reply: oneshot::Sender<Status> },
 }
 
@@ -57,6 +58,8 @@ pub struct Status {
     pub voters: Vec<u64>,
     pub learners: Vec<u64>,
     pub db_size: u64,
+    /// Peer URLs of members added after bootstrap.
+    pub added_members: BTreeMap<u64, String>,
     pub node: NodeView,
     pub store: StoreView,
 }
@@ -203,10 +206,10 @@ impl Member {
                 Vec::new()
             }
             Input::ForwardedReply { request_id, result } => self.server.forwarded_reply(now, request_id, result),
-            Input::Membership { change, reply } => {
+            Input::Membership { change, info, reply } => {
                 let id = self.next_request;
                 self.next_request += 1;
-                match self.server.change_membership(now, id, change) {
+                match self.server.change_membership(now, id, change, info) {
                     Ok(outputs) => {
                         self.pending.insert(id, reply);
                         outputs
@@ -224,6 +227,16 @@ impl Member {
             }
         };
         self.carry_out(outputs);
+        self.learn_new_peers();
+    }
+
+    /// Members added since bootstrap become reachable as soon as their addition is applied.
+    fn learn_new_peers(&mut self) {
+        for (id, url) in added_members(&self.server) {
+            if id != self.server.node().id() {
+                self.transport.add_peer(id, url);
+            }
+        }
     }
 
     fn status(&self) -> Status {
@@ -240,6 +253,7 @@ impl Member {
             voters,
             learners,
             db_size: self.server.store().stats().bytes as u64,
+            added_members: added_members(&self.server),
             node: NodeView::of_node(node, 50),
             store: StoreView::of(&self.server, self.now()),
         }
@@ -315,6 +329,19 @@ impl Member {
             NodeEvent::TimerReset { .. } => {}
         }
     }
+}
+
+/// Peer URLs of the members added after bootstrap, from the replicated member info.
+fn added_members(server: &EtcdServer) -> BTreeMap<u64, String> {
+    server
+        .store()
+        .member_info()
+        .iter()
+        .filter_map(|(&id, info)| {
+            let info: serde_json::Value = serde_json::from_slice(info).ok()?;
+            Some((id, info.get("peer_url")?.as_str()?.to_string()))
+        })
+        .collect()
 }
 
 /// The disk failed under the WAL: carrying on could lose acknowledged writes, so stop, as

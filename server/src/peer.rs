@@ -6,7 +6,8 @@
 //!   queued meanwhile are dropped, which Raft tolerates (it resends), except that a lost
 //!   snapshot is reported to the core so raft-rs tries again.
 //! - `POST /lease`: a follower's lease keep-alive or time-to-live, answered by the leader.
-//! - `GET /client-url`: the member's client URL, for member lists.
+//! - `GET /info`: the member's name, client URL and cluster id, for member lists and for a
+//!   member joining the cluster.
 //!
 //! Requests carry the cluster id; a request from another cluster, or a body that is not a
 //! batch of Raft messages, gets a 400 with the reason and changes nothing.
@@ -41,6 +42,7 @@ pub struct Transport {
     client: reqwest::Client,
     cluster_id: u64,
     runtime: tokio::runtime::Handle,
+    metrics: Arc<Metrics>,
 }
 
 pub fn encode_batch(messages: &[Message]) -> Vec<u8> {
@@ -71,14 +73,23 @@ impl Transport {
     /// Starts one sender task per peer (`urls` excludes this member).
     pub fn new(urls: BTreeMap<u64, String>, cluster_id: u64, inputs: Sender<Input>, metrics: Arc<Metrics>, runtime: tokio::runtime::Handle) -> Transport {
         let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("an HTTP client");
-        let mut queues = HashMap::new();
-        for (&id, url) in &urls {
-            let (queue, receiver) = mpsc::unbounded_channel();
-            queues.insert(id, queue);
-            let sender = PeerSender { to: id, url: format!("{url}/raft"), client: client.clone(), cluster_id, inputs: inputs.clone(), metrics: metrics.clone() };
-            runtime.spawn(sender.run(receiver));
+        let mut transport = Transport { queues: HashMap::new(), urls: BTreeMap::new(), inputs, client, cluster_id, runtime, metrics };
+        for (id, url) in urls {
+            transport.add_peer(id, url);
         }
-        Transport { queues, urls, inputs, client, cluster_id, runtime }
+        transport
+    }
+
+    /// Starts sending to a peer (nothing changes if it is known already).
+    pub fn add_peer(&mut self, id: u64, url: String) {
+        if self.queues.contains_key(&id) {
+            return;
+        }
+        let (queue, receiver) = mpsc::unbounded_channel();
+        self.queues.insert(id, queue);
+        let sender = PeerSender { to: id, url: format!("{url}/raft"), client: self.client.clone(), cluster_id: self.cluster_id, inputs: self.inputs.clone(), metrics: self.metrics.clone() };
+        self.runtime.spawn(sender.run(receiver));
+        self.urls.insert(id, url);
     }
 
     pub fn send(&self, message: Message) {
@@ -157,23 +168,29 @@ impl PeerSender {
 }
 
 /// The receiving side: the peer port's HTTP routes.
-pub fn router(member_id: u64, cluster_id: u64, client_url: String, inputs: Sender<Input>) -> Router {
+pub fn router(member_id: u64, cluster_id: u64, info: PeerInfo, inputs: Sender<Input>) -> Router {
     let state = Arc::new(PeerState { member_id, cluster_id, inputs });
     Router::new()
         .route("/raft", post(receive_raft))
         .route("/lease", post(receive_lease))
-        // Members learn each other's client URLs here (for member lists).
-        .route("/client-url", axum::routing::get(move || async move { client_url }))
+        // Members learn each other's names and client URLs here, and a joining member the
+        // cluster's id.
+        .route("/info", axum::routing::get(move || async move { axum::Json(info) }))
         .with_state(state)
 }
 
-/// A peer's client URL, asked from the peer itself (empty if it does not answer quickly).
-pub async fn client_url_of(peer_url: &str) -> String {
+/// What a member tells its peers about itself.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct PeerInfo {
+    pub name: String,
+    pub client_url: String,
+    pub cluster_id: u64,
+}
+
+/// What the member at `peer_url` says about itself (`None` if it does not answer quickly).
+pub async fn info_of(peer_url: &str) -> Option<PeerInfo> {
     let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().expect("an HTTP client");
-    match client.get(format!("{peer_url}/client-url")).send().await {
-        Ok(response) => response.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
+    client.get(format!("{peer_url}/info")).send().await.ok()?.json().await.ok()
 }
 
 struct PeerState {

@@ -11,7 +11,10 @@ use crate::pb;
 use crate::peer::{self, Transport};
 
 pub async fn run_member(args: MemberArgs) -> Result<(), String> {
-    let config = args.resolve()?;
+    let mut config = args.resolve()?;
+    if config.join_existing {
+        config.cluster_id = existing_cluster_id(&config).await?;
+    }
     let metrics = Arc::new(Metrics::default());
     let (inputs, receiver) = std::sync::mpsc::channel();
     let others = config.peers.values().filter(|p| p.id != config.id).map(|p| (p.id, p.peer_url.clone())).collect();
@@ -20,7 +23,8 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
     let member = crate::member::start(config, metrics, inputs.clone(), receiver, transport)?;
 
     let peer_listener = tokio::net::TcpListener::bind(&peer_listen).await.map_err(|e| format!("cannot listen for peers on {peer_listen}: {e}"))?;
-    let peer_app = peer::router(id, member.config.cluster_id, member.config.client_url.clone(), inputs);
+    let info = peer::PeerInfo { name: name.clone(), client_url: member.config.client_url.clone(), cluster_id: member.config.cluster_id };
+    let peer_app = peer::router(id, member.config.cluster_id, info, inputs);
     tokio::spawn(async move { axum::serve(peer_listener, peer_app).await });
 
     let services = Services { member: member.clone() };
@@ -40,4 +44,17 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+/// A member joining a running cluster takes the cluster's id from a member already in it.
+async fn existing_cluster_id(config: &crate::config::MemberConfig) -> Result<u64, String> {
+    for _ in 0..50 {
+        for peer in config.peers.values().filter(|p| p.id != config.id) {
+            if let Some(info) = peer::info_of(&peer.peer_url).await {
+                return Ok(info.cluster_id);
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Err("--initial-cluster-state existing: no member of --initial-cluster answers".into())
 }

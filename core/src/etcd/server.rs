@@ -204,10 +204,11 @@ impl EtcdServer {
         }
     }
 
-    /// Asks for a membership change; answered like a write, once applied.
-    pub fn change_membership(&mut self, now: u64, request_id: u64, change: MembershipChange) -> Result<Vec<ServerOutput>, NodeError> {
+    /// Asks for a membership change; answered like a write, once applied. `info` (how to
+    /// reach a new member) is replicated with it (see [`EtcdStore::member_info`]).
+    pub fn change_membership(&mut self, now: u64, request_id: u64, change: MembershipChange, info: Vec<u8>) -> Result<Vec<ServerOutput>, NodeError> {
         self.now = now;
-        let outputs = self.node.propose_membership(request_id, change)?;
+        let outputs = self.node.propose_membership(request_id, change, info)?;
         let deadline = now + self.config.request_timeout_ms();
         self.pending.insert(request_id, Pending { waiting: Waiting::Applied, deadline });
         self.absorb(outputs);

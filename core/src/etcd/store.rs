@@ -76,6 +76,9 @@ pub struct Lease {
 pub struct EtcdStore {
     pub mvcc: MvccStore,
     leases: OrdMap<i64, Lease>,
+    /// What each member added after bootstrap told about itself (its name and peer URL):
+    /// replicated with the membership change, so every member can reach it.
+    members: OrdMap<u64, Vec<u8>>,
 }
 
 impl EtcdStore {
@@ -85,6 +88,11 @@ impl EtcdStore {
 
     pub fn leases(&self) -> impl Iterator<Item = &Lease> {
         self.leases.values()
+    }
+
+    /// Members added after bootstrap, with what they told about themselves.
+    pub fn member_info(&self) -> &OrdMap<u64, Vec<u8>> {
+        &self.members
     }
 
     pub fn stats(&self) -> MvccStats {
@@ -288,6 +296,14 @@ impl StateMachine for EtcdStore {
 
     fn snapshot(&self) -> Vec<u8> {
         postcard::to_allocvec(self).expect("the store serialises")
+    }
+
+    fn apply_membership(&mut self, member: u64, removed: bool, info: &[u8]) {
+        if removed {
+            self.members.remove(&member);
+        } else if !info.is_empty() {
+            self.members.insert(member, info.to_vec());
+        }
     }
 
     fn restore(&mut self, snapshot: &[u8]) {

@@ -723,7 +723,7 @@ impl Cluster {
         self.running_machine(leader)?;
         let id = self.new_request(leader, what, None);
         let now = self.now;
-        match self.running_server(leader)?.change_membership(now, id, change) {
+        match self.running_server(leader)?.change_membership(now, id, change, Vec::new()) {
             Ok(outputs) => {
                 self.carry_out(leader, outputs);
                 Ok(id)
