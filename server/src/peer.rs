@@ -2,7 +2,9 @@
 //!
 //! - `POST /raft`: a batch of Raft messages, each `[length u32][protobuf]`. One sender task
 //!   per peer drains its queue into one request, so a busy leader sends many messages per
-//!   round trip. A failed send is retried after a growing pause (100 ms to 2 s); messages
+//!   round trip.
+//! - `POST /snapshot`: one snapshot message, streamed in 1 MiB chunks (a snapshot holds the
+//!   whole store and may be large). A failed send is retried after a growing pause (100 ms to 2 s); messages
 //!   queued meanwhile are dropped, which Raft tolerates (it resends), except that a lost
 //!   snapshot is reported to the core so raft-rs tries again.
 //! - `POST /lease`: a follower's lease keep-alive or time-to-live, answered by the leader.
@@ -33,6 +35,9 @@ use crate::metrics::Metrics;
 
 const CLUSTER_HEADER: &str = "x-raftbook-cluster-id";
 const MAX_BATCH: usize = 4096;
+const SNAPSHOT_CHUNK: usize = 1 << 20;
+/// Peer bodies may be much larger than axum's 2 MB default (a batch of big entries).
+const MAX_PEER_BODY: usize = 1 << 30;
 
 /// The sending side, owned by the member loop.
 pub struct Transport {
@@ -126,7 +131,19 @@ struct PeerSender {
     metrics: Arc<Metrics>,
 }
 
+/// A snapshot message as a body sent in chunks.
+fn streamed(message: &Message) -> reqwest::Body {
+    let bytes = Bytes::from(message.write_to_bytes().expect("raft messages encode"));
+    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..bytes.len()).step_by(SNAPSHOT_CHUNK).map(|at| Ok(bytes.slice(at..(at + SNAPSHOT_CHUNK).min(bytes.len())))).collect();
+    reqwest::Body::wrap_stream(tokio_stream::iter(chunks))
+}
+
 impl PeerSender {
+    async fn post(&self, url: &str, body: reqwest::Body) -> bool {
+        let request = self.client.post(url).header(CLUSTER_HEADER, self.cluster_id.to_string()).body(body);
+        request.send().await.is_ok_and(|r| r.status().is_success())
+    }
+
     async fn run(self, mut queue: mpsc::UnboundedReceiver<Message>) {
         let mut pause = Duration::from_millis(100);
         while let Some(first) = queue.recv().await {
@@ -137,17 +154,12 @@ impl PeerSender {
                     Err(_) => break,
                 }
             }
-            let snapshots: Vec<u64> = batch.iter().filter(|m| m.get_msg_type() == MessageType::MsgSnapshot).map(|m| m.to).collect();
-            let sent = self
-                .client
-                .post(&self.url)
-                .header(CLUSTER_HEADER, self.cluster_id.to_string())
-                .body(encode_batch(&batch))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            for to in snapshots {
-                let _ = self.inputs.send(Input::SnapshotReport { to, delivered: sent });
+            let (snapshots, messages): (Vec<Message>, Vec<Message>) = batch.into_iter().partition(|m| m.get_msg_type() == MessageType::MsgSnapshot);
+            let mut sent = messages.is_empty() || self.post(&self.url, reqwest::Body::from(encode_batch(&messages))).await;
+            for snapshot in snapshots {
+                let delivered = self.post(&self.url.replace("/raft", "/snapshot"), streamed(&snapshot)).await;
+                let _ = self.inputs.send(Input::SnapshotReport { to: snapshot.to, delivered });
+                sent &= delivered;
             }
             if sent {
                 pause = Duration::from_millis(100);
@@ -172,7 +184,9 @@ pub fn router(member_id: u64, cluster_id: u64, info: PeerInfo, inputs: Sender<In
     let state = Arc::new(PeerState { member_id, cluster_id, inputs });
     Router::new()
         .route("/raft", post(receive_raft))
+        .route("/snapshot", post(receive_snapshot))
         .route("/lease", post(receive_lease))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_PEER_BODY))
         // Members learn each other's names and client URLs here, and a joining member the
         // cluster's id.
         .route("/info", axum::routing::get(move || async move { axum::Json(info) }))
@@ -220,6 +234,26 @@ async fn receive_raft(State(state): State<Arc<PeerState>>, headers: HeaderMap, b
         return Err((StatusCode::BAD_REQUEST, format!("message for member {:x} sent to {:x}\n", stray.to, state.member_id)));
     }
     state.send(Input::Peer(messages));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn receive_snapshot(State(state): State<Arc<PeerState>>, headers: HeaderMap, body: axum::body::Body) -> Result<StatusCode, (StatusCode, String)> {
+    use tokio_stream::StreamExt;
+    state.check_cluster(&headers)?;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| (StatusCode::BAD_REQUEST, format!("snapshot stream broken: {e}\n")))?;
+        if bytes.len() + chunk.len() > MAX_PEER_BODY {
+            return Err((StatusCode::PAYLOAD_TOO_LARGE, "snapshot too large\n".into()));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    let message = Message::parse_from_bytes(&bytes).map_err(|e| (StatusCode::BAD_REQUEST, format!("not a Raft message: {e}\n")))?;
+    if message.get_msg_type() != MessageType::MsgSnapshot || message.to != state.member_id {
+        return Err((StatusCode::BAD_REQUEST, "not a snapshot for this member\n".into()));
+    }
+    state.send(Input::Peer(vec![message]));
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -41,3 +41,30 @@ fn snapshots_rotate_the_wal_and_a_killed_member_comes_back_whole() {
     assert!(after.contains("\"count\":55"), "{after}");
     assert!(cluster.log(0).contains("recovered from the WAL"), "{}", cluster.log(0));
 }
+
+#[test]
+fn a_member_far_behind_catches_up_from_a_streamed_snapshot() {
+    let mut cluster = LocalCluster::start_with(Kind::Raftbook, 3, &["--snapshot-count=20"]);
+    let lagging = 2;
+    cluster.kill(lagging);
+    let endpoints = cluster.members[..2].iter().map(|m| m.client.clone()).collect::<Vec<_>>().join(",");
+    // 120 values of 20 kB: the snapshot (over 2 MB) is larger than any one default HTTP body.
+    let value = "v".repeat(20_000);
+    for i in 0..120 {
+        assert_eq!(etcdctl(&endpoints, &["put", &format!("big{i:03}"), &value], None), "OK\n");
+    }
+    cluster.start_member(lagging);
+    let lagging_endpoint = cluster.members[lagging].client.clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let got = etcdctl(&lagging_endpoint, &["get", "big119", "--consistency=s", "--print-value-only"], None);
+        if got.trim() == value {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the lagging member did not catch up");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(cluster.log(lagging).contains("installed a snapshot from the leader"), "{}", cluster.log(lagging));
+    let count = etcdctl(&lagging_endpoint, &["get", "big", "--prefix", "--keys-only", "--consistency=s"], None);
+    assert_eq!(count.lines().filter(|l| !l.is_empty()).count(), 120);
+}
