@@ -56,6 +56,9 @@ try {
   await quorum.click("#notebook .predict .option >> nth=1");
   assert.ok((await quorum.textContent("#notebook .predict .verdict")).startsWith("Right"));
   await shot(quorum, "prediction");
+  await quorum.reload();
+  await quorum.waitForSelector('#notebook[data-lesson="01-quorum"]');
+  assert.ok((await quorum.textContent("#notebook .predict .verdict")).startsWith("Right"), "the answer is kept");
   console.log("lessons end-to-end: ok");
 } catch (error) {
   console.error(`lessons end-to-end FAILED: ${error.stack || error}`);

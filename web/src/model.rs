@@ -157,10 +157,7 @@ impl Playground {
                 notebook.start_exercise(index, &mut self.console);
                 self.playing = false;
             }
-            NotebookAction::Answer(index, option) => {
-                notebook.answers.insert(index, option);
-                notebook.error = None;
-            }
+            NotebookAction::Answer(index, option) => notebook.answer(index, option),
             NotebookAction::Check(index) => notebook.checking = Some(index),
             NotebookAction::Focus(forward) => notebook.move_focus(forward),
             NotebookAction::Close => self.notebook = None,

@@ -5,7 +5,8 @@
 //! would). "Run all" queues every cell from the current one; "reset to here" replays the
 //! cells before a block at once. A prediction must be answered before the next cell runs.
 //! An exercise, once started, is checked after every frame and every action, whether the
-//! learner clicked or typed; solved exercises are remembered in the browser's local storage.
+//! learner clicked or typed; solved exercises and answered predictions are remembered in
+//! the browser's local storage.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -25,6 +26,8 @@ pub fn catalogue() -> Vec<Lesson> {
 }
 
 const SOLVED_KEY: &str = "raftbook.solved";
+/// Predictions answered, as `lesson/block=option` lines.
+const ANSWERS_KEY: &str = "raftbook.answers";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -32,16 +35,41 @@ fn storage() -> Option<web_sys::Storage> {
 
 /// Exercises solved in this browser, as `lesson/exercise`.
 pub fn solved_everywhere() -> BTreeSet<String> {
-    storage().and_then(|s| s.get_item(SOLVED_KEY).ok()?).map(|text| text.lines().map(str::to_string).collect()).unwrap_or_default()
+    stored_lines(SOLVED_KEY)
+}
+
+fn stored_lines(key: &str) -> BTreeSet<String> {
+    storage().and_then(|s| s.get_item(key).ok()?).map(|text| text.lines().map(str::to_string).collect()).unwrap_or_default()
+}
+
+fn store_lines(key: &str, lines: BTreeSet<String>) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(key, &lines.into_iter().collect::<Vec<_>>().join("\n"));
+    }
 }
 
 fn remember_solved(key: &str) {
     let mut solved = solved_everywhere();
     if solved.insert(key.to_string()) {
-        if let Some(storage) = storage() {
-            let _ = storage.set_item(SOLVED_KEY, &solved.into_iter().collect::<Vec<_>>().join("\n"));
-        }
+        store_lines(SOLVED_KEY, solved);
     }
+}
+
+/// This lesson's answered predictions, as stored.
+fn stored_answers(lesson: &str) -> BTreeMap<usize, usize> {
+    stored_lines(ANSWERS_KEY)
+        .iter()
+        .filter_map(|line| {
+            let (block, option) = line.strip_prefix(lesson)?.strip_prefix('/')?.split_once('=')?;
+            Some((block.parse().ok()?, option.parse().ok()?))
+        })
+        .collect()
+}
+
+fn remember_answer(lesson: &str, block: usize, option: usize) {
+    let mut answers = stored_lines(ANSWERS_KEY);
+    answers.insert(format!("{lesson}/{block}={option}"));
+    store_lines(ANSWERS_KEY, answers);
 }
 
 pub struct Notebook {
@@ -68,7 +96,8 @@ impl Notebook {
     pub fn open(name: &str) -> Option<Notebook> {
         let lesson = catalogue().into_iter().find(|l| l.name == name)?;
         let prose = lesson.blocks.iter().map(|b| if let Block::Prose(text) = b { Some(markdown(text)) } else { None }).collect();
-        Some(Notebook { lesson, prose, focus: 0, running: None, queue: VecDeque::new(), ran: BTreeSet::new(), answers: BTreeMap::new(), active: None, checking: None, error: None })
+        let answers = stored_answers(&lesson.name);
+        Some(Notebook { lesson, prose, focus: 0, running: None, queue: VecDeque::new(), ran: BTreeSet::new(), answers, active: None, checking: None, error: None })
     }
 
     pub fn is_running(&self) -> bool {
@@ -156,6 +185,13 @@ impl Notebook {
         if exercise.checks.iter().all(|c| c.holds(console.cluster(), &transcript)) {
             remember_solved(&format!("{}/{}", self.lesson.name, exercise.id));
         }
+    }
+
+    /// The learner's answer to the prediction at block `index` (kept in local storage).
+    pub fn answer(&mut self, index: usize, option: usize) {
+        self.answers.insert(index, option);
+        remember_answer(&self.lesson.name, index, option);
+        self.error = None;
     }
 
     pub fn move_focus(&mut self, forward: bool) {
