@@ -36,6 +36,7 @@ fn script() -> Vec<Step> {
         Run("get foo --print-value-only"),
         Run("get foo -w json"),
         Run("get foo --hex"),
+        Run("get foo -w table"),
         Run("get foo foo3"),
         Run("get --prefix foo"),
         Run("get --prefix --limit=1 foo"),
@@ -77,6 +78,8 @@ fn script() -> Vec<Step> {
         Input("txn -i", "value(\"lock\") = \"me\"\n\nput lock me2\ndel k\n\nget lock\n\n"),
         Run("put \"\" x"),
         Run("lock mylock echo got-the-lock"),
+        // `elect -l` observes the election while a candidate wins it.
+        Watch("elect -l myelection", 2.5, vec![Watch("elect myelection p1", 1.0, vec![])]),
         Loose("member list -w table"),
         Loose("endpoint health"),
         Loose("endpoint status -w table"),
