@@ -56,9 +56,9 @@ fn script() -> Vec<Step> {
         Run("del --prefix foo"),
         Run("del --from-key b"),
         Run("get --prefix \"\""),
-        Watch("watch --prefix w --prev-kv", 1.5, vec![Run("put w1 x"), Run("put w1 y"), Run("del w1")]),
-        Watch("watch w1 w3", 1.0, vec![Run("put w2 range")]),
-        Watch("watch --rev=2 foo", 1.0, vec![]),
+        Watch("watch --prefix w --prev-kv", 2.0, vec![Run("put w1 x"), Run("put w1 y"), Run("del w1")]),
+        Watch("watch w1 w3", 1.5, vec![Run("put w2 range")]),
+        Watch("watch --rev=2 foo", 1.5, vec![]),
         Input("watch -i", "watch w1\nput w1 interactive\n"),
         Run("compaction 5"),
         Run("get --rev=4 foo"),
@@ -79,7 +79,7 @@ fn script() -> Vec<Step> {
         Run("put \"\" x"),
         Run("lock mylock echo got-the-lock"),
         // `elect -l` observes the election while a candidate wins it.
-        Watch("elect -l myelection", 2.5, vec![Watch("elect myelection p1", 1.0, vec![])]),
+        Watch("elect -l myelection", 3.5, vec![Watch("elect myelection p1", 1.5, vec![])]),
         Loose("member list -w table"),
         Loose("endpoint health"),
         Loose("endpoint status -w table"),
@@ -163,7 +163,8 @@ fn run_script(cluster: &LocalCluster, steps: &[Step], lease: &mut String, into: 
                 let mut command = Command::new("timeout");
                 command.arg(format!("{seconds}")).arg("etcdctl").env("ETCDCTL_API", "3").arg(format!("--endpoints={endpoints}")).args(words(line, lease));
                 let handle = std::thread::spawn(move || run_with_stdin(command, None));
-                std::thread::sleep(Duration::from_millis(400));
+                // Let the watcher connect before anything happens.
+                std::thread::sleep(Duration::from_millis(800));
                 run_script(cluster, inner, lease, into);
                 into.push((format!("{line} (in the background)"), clean(&handle.join().unwrap()), false));
             }
