@@ -50,42 +50,56 @@ async fn status(State(member): State<MemberHandle>) -> HttpResponse {
     }
 }
 
-/// A gateway error: etcd's JSON shape, with the gRPC code.
-fn error(code: tonic::Code, message: String) -> HttpResponse {
-    let http = match code {
-        tonic::Code::InvalidArgument | tonic::Code::OutOfRange | tonic::Code::FailedPrecondition => StatusCode::BAD_REQUEST,
-        tonic::Code::NotFound => StatusCode::NOT_FOUND,
-        tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    (http, Json(json!({ "error": message, "message": message, "code": code as i32 }))).into_response()
+/// A gateway error: the gRPC code and message, answered in etcd's JSON shape.
+struct GatewayError(tonic::Code, String);
+
+impl From<EtcdError> for GatewayError {
+    fn from(e: EtcdError) -> Self {
+        let status = crate::convert::status(&e);
+        GatewayError(status.code(), status.message().to_string())
+    }
 }
 
-fn etcd_error(e: &EtcdError) -> HttpResponse {
-    let status = crate::convert::status(e);
-    error(status.code(), status.message().to_string())
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> HttpResponse {
+        let GatewayError(code, message) = self;
+        let http = match code {
+            tonic::Code::InvalidArgument | tonic::Code::OutOfRange | tonic::Code::FailedPrecondition => StatusCode::BAD_REQUEST,
+            tonic::Code::NotFound => StatusCode::NOT_FOUND,
+            tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (http, Json(json!({ "error": message, "message": message, "code": code as i32 }))).into_response()
+    }
 }
+
+fn invalid(message: String) -> GatewayError {
+    GatewayError(tonic::Code::InvalidArgument, message)
+}
+
+type Answer = Result<Json<Value>, GatewayError>;
 
 /// Parses a gateway body; malformed JSON is a 400 that says what is wrong.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, HttpResponse> {
-    serde_json::from_slice(bytes).map_err(|e| error(tonic::Code::InvalidArgument, format!("malformed JSON request: {e}")))
+fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, GatewayError> {
+    serde_json::from_slice(bytes).map_err(|e| invalid(format!("malformed JSON request: {e}")))
 }
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn unb64(text: &str) -> Result<Vec<u8>, HttpResponse> {
-    base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| error(tonic::Code::InvalidArgument, format!("bad base64: {e}")))
+/// A bytes field (base64; absent means empty).
+fn bytes(text: &Option<String>) -> Result<Vec<u8>, GatewayError> {
+    base64::engine::general_purpose::STANDARD.decode(text.as_deref().unwrap_or_default()).map_err(|e| invalid(format!("bad base64: {e}")))
 }
 
 /// An int64 field: the gateway accepts numbers or strings.
-fn int(value: &Option<Value>) -> Result<i64, HttpResponse> {
+fn int(value: &Option<Value>) -> Result<i64, GatewayError> {
     match value {
         None => Ok(0),
-        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| error(tonic::Code::InvalidArgument, format!("not an int64: {n}"))),
-        Some(Value::String(s)) => s.parse().map_err(|_| error(tonic::Code::InvalidArgument, format!("not an int64: {s:?}"))),
-        Some(other) => Err(error(tonic::Code::InvalidArgument, format!("not an int64: {other}"))),
+        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| invalid(format!("not an int64: {n}"))),
+        Some(Value::String(s)) => s.parse().map_err(|_| invalid(format!("not an int64: {s:?}"))),
+        Some(other) => Err(invalid(format!("not an int64: {other}"))),
     }
 }
 
@@ -100,11 +114,8 @@ fn kv(kv: &api::KeyValue) -> Value {
     })
 }
 
-async fn answer(member: &MemberHandle, request: Request, render: impl FnOnce(Response) -> Value) -> HttpResponse {
-    match member.request(request).await {
-        Ok(response) => Json(render(response)).into_response(),
-        Err(e) => etcd_error(&e),
-    }
+fn unexpected(response: Response) -> GatewayError {
+    GatewayError(tonic::Code::Internal, format!("raftbook: unexpected answer {response:?}"))
 }
 
 #[derive(Deserialize)]
@@ -119,67 +130,37 @@ struct KeyBody {
     serializable: Option<bool>,
 }
 
-async fn put(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> HttpResponse {
-    let result = async {
-        let b: KeyBody = body(&raw)?;
-        let request = api::PutRequest {
-            key: unb64(b.key.as_deref().unwrap_or_default())?,
-            value: unb64(b.value.as_deref().unwrap_or_default())?,
-            lease: int(&b.lease)?,
-            prev_kv: b.prev_kv.unwrap_or(false),
-            ..Default::default()
-        };
-        Ok::<_, HttpResponse>(request)
-    }
-    .await;
-    match result {
-        Ok(request) => answer(&member, Request::Put(request), |r| match r {
-            Response::Put(p) => json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }),
-            _ => Value::Null,
-        })
-        .await,
-        Err(response) => response,
+async fn put(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
+    let b: KeyBody = body(&raw)?;
+    let request = api::PutRequest { key: bytes(&b.key)?, value: bytes(&b.value)?, lease: int(&b.lease)?, prev_kv: b.prev_kv.unwrap_or(false), ..Default::default() };
+    match member.request(Request::Put(request)).await? {
+        Response::Put(p) => Ok(Json(json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }))),
+        other => Err(unexpected(other)),
     }
 }
 
-async fn range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> HttpResponse {
-    let result = (|| {
-        let b: KeyBody = body(&raw)?;
-        Ok::<_, HttpResponse>(api::RangeRequest {
-            key: unb64(b.key.as_deref().unwrap_or_default())?,
-            range_end: unb64(b.range_end.as_deref().unwrap_or_default())?,
-            limit: int(&b.limit)?,
-            revision: int(&b.revision)?,
-            serializable: b.serializable.unwrap_or(false),
-            ..Default::default()
-        })
-    })();
-    match result {
-        Ok(request) => answer(&member, Request::Range(request), |r| match r {
-            Response::Range(r) => json!({ "header": header(&r.header), "kvs": r.kvs.iter().map(kv).collect::<Vec<_>>(), "more": r.more, "count": r.count.to_string() }),
-            _ => Value::Null,
-        })
-        .await,
-        Err(response) => response,
+async fn range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
+    let b: KeyBody = body(&raw)?;
+    let request = api::RangeRequest {
+        key: bytes(&b.key)?,
+        range_end: bytes(&b.range_end)?,
+        limit: int(&b.limit)?,
+        revision: int(&b.revision)?,
+        serializable: b.serializable.unwrap_or(false),
+        ..Default::default()
+    };
+    match member.request(Request::Range(request)).await? {
+        Response::Range(r) => Ok(Json(json!({ "header": header(&r.header), "kvs": r.kvs.iter().map(kv).collect::<Vec<_>>(), "more": r.more, "count": r.count.to_string() }))),
+        other => Err(unexpected(other)),
     }
 }
 
-async fn delete_range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> HttpResponse {
-    let result = (|| {
-        let b: KeyBody = body(&raw)?;
-        Ok::<_, HttpResponse>(api::DeleteRangeRequest {
-            key: unb64(b.key.as_deref().unwrap_or_default())?,
-            range_end: unb64(b.range_end.as_deref().unwrap_or_default())?,
-            prev_kv: b.prev_kv.unwrap_or(false),
-        })
-    })();
-    match result {
-        Ok(request) => answer(&member, Request::DeleteRange(request), |r| match r {
-            Response::DeleteRange(d) => json!({ "header": header(&d.header), "deleted": d.deleted.to_string(), "prev_kvs": d.prev_kvs.iter().map(kv).collect::<Vec<_>>() }),
-            _ => Value::Null,
-        })
-        .await,
-        Err(response) => response,
+async fn delete_range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
+    let b: KeyBody = body(&raw)?;
+    let request = api::DeleteRangeRequest { key: bytes(&b.key)?, range_end: bytes(&b.range_end)?, prev_kv: b.prev_kv.unwrap_or(false) };
+    match member.request(Request::DeleteRange(request)).await? {
+        Response::DeleteRange(d) => Ok(Json(json!({ "header": header(&d.header), "deleted": d.deleted.to_string(), "prev_kvs": d.prev_kvs.iter().map(kv).collect::<Vec<_>>() }))),
+        other => Err(unexpected(other)),
     }
 }
 
@@ -190,32 +171,18 @@ struct LeaseBody {
     ID: Option<Value>,
 }
 
-async fn lease_grant(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> HttpResponse {
-    let result = (|| {
-        let b: LeaseBody = body(&raw)?;
-        Ok::<_, HttpResponse>(api::LeaseGrantRequest { ttl: int(&b.TTL)?, id: int(&b.ID)? })
-    })();
-    match result {
-        Ok(request) => answer(&member, Request::LeaseGrant(request), |r| match r {
-            Response::LeaseGrant(g) => json!({ "header": header(&g.header), "ID": g.id.to_string(), "TTL": g.ttl.to_string() }),
-            _ => Value::Null,
-        })
-        .await,
-        Err(response) => response,
+async fn lease_grant(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
+    let b: LeaseBody = body(&raw)?;
+    match member.request(Request::LeaseGrant(api::LeaseGrantRequest { ttl: int(&b.TTL)?, id: int(&b.ID)? })).await? {
+        Response::LeaseGrant(g) => Ok(Json(json!({ "header": header(&g.header), "ID": g.id.to_string(), "TTL": g.ttl.to_string() }))),
+        other => Err(unexpected(other)),
     }
 }
 
-async fn lease_revoke(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> HttpResponse {
-    let result = (|| {
-        let b: LeaseBody = body(&raw)?;
-        Ok::<_, HttpResponse>(api::LeaseRevokeRequest { id: int(&b.ID)? })
-    })();
-    match result {
-        Ok(request) => answer(&member, Request::LeaseRevoke(request), |r| match r {
-            Response::LeaseRevoke(l) => json!({ "header": header(&l.header) }),
-            _ => Value::Null,
-        })
-        .await,
-        Err(response) => response,
+async fn lease_revoke(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
+    let b: LeaseBody = body(&raw)?;
+    match member.request(Request::LeaseRevoke(api::LeaseRevokeRequest { id: int(&b.ID)? })).await? {
+        Response::LeaseRevoke(l) => Ok(Json(json!({ "header": header(&l.header) }))),
+        other => Err(unexpected(other)),
     }
 }

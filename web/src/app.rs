@@ -123,7 +123,7 @@ pub fn app() -> Html {
             model.borrow_mut().frame(elapsed);
             frames.set(frames.get() + 1);
             // Redraw the panels every few frames, and always on the last frame before a pause.
-            if frames.get() % PANEL_FRAMES == 0 || !model.borrow().playing {
+            if frames.get().is_multiple_of(PANEL_FRAMES) || !model.borrow().playing {
                 let v = version.borrow();
                 v.set(v.get() + 1);
             }
