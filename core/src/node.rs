@@ -271,7 +271,10 @@ impl<S: StateMachine> Node<S> {
     /// `ReadReady` says the local state machine may answer. raft-rs drops the request when
     /// there is no leader; the caller retries.
     pub fn read_index(&mut self, request_id: u64) -> Vec<Output> {
-        self.raw.read_index(request_id.to_be_bytes().to_vec());
+        // The leader tells reads apart by this context, so it names this node too: request
+        // ids are only unique per node, and two followers' reads must never be mistaken for
+        // one (the leader would drop the second).
+        self.raw.read_index(encode_origin(self.config.id, request_id));
         self.finish()
     }
 
@@ -361,8 +364,11 @@ impl<S: StateMachine> Node<S> {
         // 3. Apply what is committed, then release messages that waited for the disk.
         self.apply(ready.take_committed_entries());
         for read in ready.take_read_states() {
-            let request_id = u64::from_be_bytes(read.request_ctx[..8].try_into().expect("our id"));
-            self.pending_reads.push((request_id, read.index));
+            if let Some((origin, request_id)) = decode_origin(&read.request_ctx) {
+                if origin == self.config.id {
+                    self.pending_reads.push((request_id, read.index));
+                }
+            }
         }
         self.send(ready.take_persisted_messages());
 

@@ -128,7 +128,10 @@ pub fn start(config: MemberConfig, metrics: Arc<Metrics>, inputs: Sender<Input>,
     let (server, outputs) = EtcdServer::new(server_config, storage, rand::random(), 0).map_err(|e| e.to_string())?;
     let config = Arc::new(config);
     let handle = MemberHandle { inputs, metrics: metrics.clone(), config: config.clone() };
-    let mut member = Member { server, wal, transport, metrics, pending: HashMap::new(), watches: HashMap::new(), next_request: 1, started, leader: 0 };
+    // Request ids also name reads at the leader: start each life of the process at a random
+    // point, so a restarted member never reuses the ids of its previous life.
+    let next_request = (u64::from(rand::random::<u32>()) << 32) | 1;
+    let mut member = Member { server, wal, transport, metrics, pending: HashMap::new(), watches: HashMap::new(), next_request, started, leader: 0 };
     member.carry_out(outputs);
     std::thread::Builder::new()
         .name("member".into())

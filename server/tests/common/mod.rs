@@ -107,7 +107,10 @@ impl LocalCluster {
             if out.matches("is healthy").count() == self.members.iter().filter(|m| m.child.is_some()).count() {
                 return;
             }
-            assert!(Instant::now() < deadline, "{:?} cluster not healthy: {out}", self.kind);
+            if Instant::now() > deadline {
+                let logs: String = (0..self.members.len()).map(|i| format!("--- {} log:\n{}", self.members[i].name, tail(&self.log(i), 40))).collect();
+                panic!("{:?} cluster not healthy: {out}\n{logs}", self.kind);
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -158,4 +161,9 @@ pub fn clean(output: &Output) -> String {
 
 pub fn etcd_installed() -> bool {
     Path::new("/usr/bin/etcd").exists()
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n") + "\n"
 }
