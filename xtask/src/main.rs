@@ -54,7 +54,7 @@ enum Task {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
-        Task::Play { port } => web::build().and_then(|()| web::serve(port)),
+        Task::Play { port } => build_tools().and_then(|()| web::build()).and_then(|()| web::serve(port)),
         Task::Console { script: Some(path) } => play_script(&path),
         Task::Console { script: None } => console(),
         Task::BenchWeb => setup().and_then(|()| web::build()).and_then(|()| web::bench()),
@@ -133,13 +133,20 @@ fn installed_version(program: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1)?.to_string())
 }
 
-fn setup() -> Result<(), String> {
+/// What building the playground needs: the wasm32 target and the matching wasm-bindgen.
+fn build_tools() -> Result<(), String> {
     run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
     let version = locked_wasm_bindgen_version()?;
     if installed_version("wasm-bindgen-test-runner").as_deref() != Some(version.as_str()) {
         // Not --locked: wasm-bindgen-cli's own lock file does not build with our toolchain.
         run("cargo", &["install", "wasm-bindgen-cli", "--version", &version])?;
     }
+    Ok(())
+}
+
+/// Everything the tests need: the build tools, Node.js, real etcd, Chromium, Playwright.
+fn setup() -> Result<(), String> {
+    build_tools()?;
     if Command::new("node").arg("--version").output().is_err() {
         return Err("Node.js is needed to run the WASM tests (apt-get install nodejs)".into());
     }
