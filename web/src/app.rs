@@ -303,7 +303,7 @@ pub fn app() -> Html {
                     <button id="new-run" onclick={on_new_run}>{"new run"}</button>
                     <select id="lesson" onchange={on_lesson} title="open a lesson beside the cluster">
                         <option value="" selected={open_lesson.is_empty()}>{"lessons…"}</option>
-                        { for notebook::catalogue().into_iter().map(|l| html! {
+                        { for notebook::catalogue().iter().map(|l| html! {
                             <option value={l.name.clone()} selected={l.name == open_lesson}>{l.title.clone()}</option>
                         }) }
                     </select>

@@ -19,10 +19,11 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
 }
 
-/// Every lesson and exercise file, parsed (a file that does not parse is left out: CI keeps
-/// that from happening).
-pub fn catalogue() -> Vec<Lesson> {
-    generated::LESSONS.iter().filter_map(|(name, text)| Lesson::parse(name, text).ok()).collect()
+/// Every lesson and exercise file, parsed once (a file that does not parse is left out: CI
+/// keeps that from happening).
+pub fn catalogue() -> &'static [Lesson] {
+    static LESSONS: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
+    LESSONS.get_or_init(|| generated::LESSONS.iter().filter_map(|(name, text)| Lesson::parse(name, text).ok()).collect())
 }
 
 const SOLVED_KEY: &str = "raftbook.solved";
@@ -31,11 +32,6 @@ const ANSWERS_KEY: &str = "raftbook.answers";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
-}
-
-/// Exercises solved in this browser, as `lesson/exercise`.
-pub fn solved_everywhere() -> BTreeSet<String> {
-    stored_lines(SOLVED_KEY)
 }
 
 fn stored_lines(key: &str) -> BTreeSet<String> {
@@ -48,9 +44,14 @@ fn store_lines(key: &str, lines: BTreeSet<String>) {
     }
 }
 
-fn remember_solved(key: &str) {
-    let mut solved = solved_everywhere();
-    if solved.insert(key.to_string()) {
+/// The exercises of `lesson` solved in this browser (stored as `lesson/exercise` lines).
+fn stored_solved(lesson: &str) -> BTreeSet<String> {
+    stored_lines(SOLVED_KEY).iter().filter_map(|line| line.strip_prefix(lesson)?.strip_prefix('/').map(str::to_string)).collect()
+}
+
+fn remember_solved(lesson: &str, exercise: &str) {
+    let mut solved = stored_lines(SOLVED_KEY);
+    if solved.insert(format!("{lesson}/{exercise}")) {
         store_lines(SOLVED_KEY, solved);
     }
 }
@@ -89,15 +90,17 @@ pub struct Notebook {
     pub active: Option<usize>,
     /// The exercise whose conditions are shown ("check my answer").
     pub checking: Option<usize>,
+    /// Ids of this lesson's exercises solved in this browser (also in local storage).
+    pub solved: BTreeSet<String>,
     pub error: Option<String>,
 }
 
 impl Notebook {
     pub fn open(name: &str) -> Option<Notebook> {
-        let lesson = catalogue().into_iter().find(|l| l.name == name)?;
+        let lesson = catalogue().iter().find(|l| l.name == name)?.clone();
         let prose = lesson.blocks.iter().map(|b| if let Block::Prose(text) = b { Some(markdown(text)) } else { None }).collect();
-        let answers = stored_answers(&lesson.name);
-        Some(Notebook { lesson, prose, focus: 0, running: None, queue: VecDeque::new(), ran: BTreeSet::new(), answers, active: None, checking: None, error: None })
+        let (answers, solved) = (stored_answers(&lesson.name), stored_solved(&lesson.name));
+        Some(Notebook { lesson, prose, focus: 0, running: None, queue: VecDeque::new(), ran: BTreeSet::new(), answers, active: None, checking: None, solved, error: None })
     }
 
     pub fn is_running(&self) -> bool {
@@ -177,13 +180,18 @@ impl Notebook {
         self.running.is_some()
     }
 
-    /// Marks the active exercise solved if its conditions hold now.
+    /// Marks the active exercise solved if its conditions hold now (called every frame, so
+    /// an exercise solved already is not checked again).
     pub fn check(&mut self, console: &Console) {
         let Some(index) = self.active else { return };
         let Block::Exercise(exercise) = &self.lesson.blocks[index] else { return };
+        if self.solved.contains(&exercise.id) {
+            return;
+        }
         let transcript = transcript(console);
         if exercise.checks.iter().all(|c| c.holds(console.cluster(), &transcript)) {
-            remember_solved(&format!("{}/{}", self.lesson.name, exercise.id));
+            remember_solved(&self.lesson.name, &exercise.id);
+            self.solved.insert(exercise.id.clone());
         }
     }
 
@@ -226,7 +234,6 @@ fn markdown(text: &str) -> AttrValue {
 }
 
 pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction>) -> Html {
-    let solved = solved_everywhere();
     let button = |label: &str, action: NotebookAction, class: &str| {
         let on = on.clone();
         let onclick = Callback::from(move |_: MouseEvent| on.emit(action.clone()));
@@ -275,8 +282,7 @@ pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction
                 }
             }
             Block::Exercise(exercise) => {
-                let key = format!("{}/{}", notebook.lesson.name, exercise.id);
-                let is_solved = solved.contains(&key);
+                let is_solved = notebook.solved.contains(&exercise.id);
                 let active = notebook.active == Some(index);
                 let conditions = (notebook.checking == Some(index)).then(|| {
                     let rows = exercise.checks.iter().map(|c| {
