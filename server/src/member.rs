@@ -17,7 +17,7 @@ use raft::eraftpb::Message;
 use raftbook_core::etcd::api::{EtcdError, Request, Response, WatchCreateRequest, WatchResponse};
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
-use raftbook_core::node::{MembershipChange, NodeConfig, NodeEvent, Output, Role};
+use raftbook_core::node::{EntryKind, MembershipChange, NodeConfig, NodeEvent, Output, Role};
 use raftbook_core::storage::RaftStorage;
 use raftbook_core::view::NodeView;
 use tokio::sync::{mpsc, oneshot};
@@ -133,6 +133,8 @@ pub fn start(config: MemberConfig, metrics: Arc<Metrics>, inputs: Sender<Input>,
     let next_request = (u64::from(rand::random::<u32>()) << 32) | 1;
     let mut member = Member { server, wal, transport, metrics, pending: HashMap::new(), watches: HashMap::new(), next_request, started, leader: 0 };
     member.carry_out(outputs);
+    // A snapshot restored at start brings its members without any event.
+    member.learn_new_peers();
     std::thread::Builder::new()
         .name("member".into())
         .spawn(move || member.run(receiver, config.tick_ms))
@@ -230,10 +232,10 @@ impl Member {
             }
         };
         self.carry_out(outputs);
-        self.learn_new_peers();
     }
 
-    /// Members added since bootstrap become reachable as soon as their addition is applied.
+    /// Members added since bootstrap become reachable as soon as their addition is applied
+    /// (or arrives in a snapshot, or is found in the store at start).
     fn learn_new_peers(&mut self) {
         for (id, url) in added_members(&self.server) {
             if id != self.server.node().id() {
@@ -310,6 +312,7 @@ impl Member {
 
     fn observe(&mut self, event: NodeEvent) {
         let m = &self.metrics;
+        let membership_changed = matches!(event, NodeEvent::Applied { kind: EntryKind::ConfChange, .. } | NodeEvent::SnapshotInstalled { .. });
         match event {
             NodeEvent::RoleChanged { role, term, leader } => {
                 m.current_term.store(term, Ordering::Relaxed);
@@ -330,6 +333,9 @@ impl Member {
             }
             NodeEvent::SnapshotInstalled { index, .. } => tracing::info!(index, "installed a snapshot from the leader"),
             NodeEvent::TimerReset { .. } => {}
+        }
+        if membership_changed {
+            self.learn_new_peers();
         }
     }
 }
