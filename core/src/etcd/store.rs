@@ -44,6 +44,20 @@ impl Command {
         })
     }
 
+    /// A few words for log views and traces.
+    pub fn describe(&self) -> String {
+        match self {
+            Command::Put(put) => format!("put {}={}", show_bytes(&put.key), show_bytes(&put.value)),
+            Command::DeleteRange(d) => format!("del {}", describe_range(&d.key, &d.range_end)),
+            Command::Txn(txn) => format!("txn ({} compares, {}/{} ops)", txn.compare.len(), txn.success.len(), txn.failure.len()),
+            Command::Compact(c) => format!("compact {}", c.revision),
+            // A request has no id yet (the member picks it); the logged command has.
+            Command::LeaseGrant(g) if g.id == 0 => format!("lease grant ttl={}", g.ttl),
+            Command::LeaseGrant(g) => format!("lease grant {:016x} ttl={}", g.id, g.ttl),
+            Command::LeaseRevoke(r) => format!("lease revoke {:016x}", r.id),
+        }
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         postcard::to_allocvec(self).expect("commands serialise")
     }
@@ -316,16 +330,7 @@ impl StateMachine for EtcdStore {
 
     fn describe(&self, command: &[u8]) -> String {
         match Command::decode(command) {
-            Ok(Command::Put(put)) => format!("put {}={}", show_bytes(&put.key), show_bytes(&put.value)),
-            Ok(Command::DeleteRange(d)) => format!("del {}", describe_range(&d.key, &d.range_end)),
-            Ok(Command::Txn(txn)) => {
-                format!("txn ({} compares, {}/{} ops)", txn.compare.len(), txn.success.len(), txn.failure.len())
-            }
-            Ok(Command::Compact(c)) => format!("compact {}", c.revision),
-            // A request has no id yet (the member picks it); the logged command has.
-            Ok(Command::LeaseGrant(g)) if g.id == 0 => format!("lease grant ttl={}", g.ttl),
-            Ok(Command::LeaseGrant(g)) => format!("lease grant {:016x} ttl={}", g.id, g.ttl),
-            Ok(Command::LeaseRevoke(r)) => format!("lease revoke {:016x}", r.id),
+            Ok(command) => command.describe(),
             Err(_) => format!("({} bytes, not a command)", command.len()),
         }
     }

@@ -839,9 +839,8 @@ impl Cluster {
 /// A few words for a request, for the trace and the `requests` list.
 fn describe_request(request: &EtcdRequest) -> String {
     use crate::etcd::store::{describe_range, Command};
-    use crate::state_machine::StateMachine;
     if let Some(command) = Command::from_request(request) {
-        return EtcdStore::default().describe(&command.encode());
+        return command.describe();
     }
     match request {
         EtcdRequest::Range(range) => {
