@@ -374,7 +374,7 @@ impl EtcdServer {
                 other => self.outputs.push(ServerOutput::Node(other)),
             }
         }
-        self.track_leases();
+        self.track_leases(store_changed);
         if store_changed {
             self.sync_watches();
         }
@@ -382,18 +382,23 @@ impl EtcdServer {
 
     /// Keeps lease deadlines while leading: new leases from now, all of them refreshed on
     /// becoming leader, none kept as a follower (a follower never expires a lease).
-    fn track_leases(&mut self) {
+    /// Only leadership changes and applied entries (grants, revokes, snapshots) change which
+    /// leases there are, so only then are the deadlines brought in line with the store.
+    fn track_leases(&mut self, store_changed: bool) {
         let leading = self.node.role() == Role::Leader;
-        if leading && !self.leading {
-            self.lease_deadlines.clear();
-        }
-        let extension = if leading && !self.leading { self.config.election_timeout_ms() } else { 0 };
+        let promoted = leading && !self.leading;
         self.leading = leading;
         if !leading {
             self.lease_deadlines.clear();
             self.revoking.clear();
             return;
         }
+        if !promoted && !store_changed {
+            return;
+        }
+        // The new leader's deadlines start empty (it was a follower): all leases get their
+        // full TTL plus an election timeout.
+        let extension = if promoted { self.config.election_timeout_ms() } else { 0 };
         let now = self.now;
         let store = self.node.state_machine();
         self.lease_deadlines.retain(|id, _| store.lease(*id).is_some());

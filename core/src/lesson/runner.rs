@@ -9,13 +9,10 @@
 
 use std::collections::VecDeque;
 
+use crate::scenario::commands::DEFAULT_WAIT_MS;
 use crate::scenario::console::Console;
 use crate::scenario::wait::{Until, Wait};
 use crate::scenario::Command;
-
-/// How long a request command waits for its answer when the line does not say `wait=`
-/// (the scripts' default, and etcdctl's).
-const DEFAULT_WAIT_MS: u64 = 5_000;
 
 #[derive(Default)]
 pub struct CellRunner {
@@ -72,13 +69,8 @@ impl CellRunner {
         // A request command (etcdctl's, or propose/read/membership) waits for its answer.
         if console.cluster().requests.len() > requests_before {
             let id = *console.cluster().requests.keys().next_back().expect("one was added");
-            let wait_ms = command
-                .words
-                .iter()
-                .find_map(|(w, quoted)| w.strip_prefix("wait=").filter(|_| !quoted))
-                .map(crate::scenario::parse::duration_ms)
-                .transpose()?
-                .unwrap_or(DEFAULT_WAIT_MS);
+            // As in a script: `wait=` or the scripts' default.
+            let wait_ms = command.wait_ms()?.unwrap_or(DEFAULT_WAIT_MS);
             self.waiting = Some(Wait { until: Until::Answered(id), deadline: console.now() + wait_ms });
         }
         Ok(())

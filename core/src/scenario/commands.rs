@@ -287,10 +287,7 @@ pub enum Started {
 /// An etcdctl command line, sent to `node=N` (default: the leader); waits up to `wait=`
 /// (default: etcdctl's 5 s) and prints the answer as etcdctl does.
 fn etcdctl_command(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
-    let wait = match command.words.iter().find_map(|(w, quoted)| w.strip_prefix("wait=").filter(|_| !quoted)) {
-        Some(time) => duration_ms(time)?,
-        None => ETCDCTL_TIMEOUT_MS,
-    };
+    let wait = command.wait_ms()?.unwrap_or(ETCDCTL_TIMEOUT_MS);
     let (request, invocation) = match start_etcdctl(scenario, command)? {
         Started::Printed(text) => return Ok(text),
         Started::Request { id, invocation } => (id, invocation),
@@ -354,7 +351,7 @@ pub fn finish_etcdctl(scenario: &mut Scenario, request: u64, invocation: &etcdct
 }
 
 /// How long a request command waits for its answer by default.
-const DEFAULT_WAIT_MS: u64 = 5_000;
+pub const DEFAULT_WAIT_MS: u64 = 5_000;
 
 /// `wait=2s` (0: do not wait).
 fn wait_option(args: &Args) -> Result<u64, String> {

@@ -76,6 +76,12 @@ impl Command {
         Ok(Command { name, words: words.collect(), line })
     }
 
+    /// The `wait=2s` option, for commands whose other words are not bound as options
+    /// (etcdctl's commands pass their words on to etcdctl's parser).
+    pub fn wait_ms(&self) -> Result<Option<u64>, String> {
+        self.words.iter().find_map(|(w, quoted)| w.strip_prefix("wait=").filter(|_| !quoted)).map(duration_ms).transpose()
+    }
+
     /// Sorts the words into options and plain words. `known` lists the options this command
     /// takes (`nodes`, `--prefix`): an unquoted `key=value` is an option only if `key` is
     /// known (so `propose x=1` proposes `x=1`), and an unknown `--flag` is an error.
