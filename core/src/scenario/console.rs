@@ -138,59 +138,59 @@ impl Console {
 
     /// Lets virtual time pass up to `until`, taking recorded actions as their time comes.
     pub fn advance_to(&mut self, until: u64) {
-        loop {
-            let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&at| at <= until);
-            let next_load = self.load.map(|(_, at)| at).filter(|&at| at <= until);
-            let stop = [next_action, next_load, Some(until)].into_iter().flatten().min().expect("until");
-            // Event by event, so answers and watch events are printed at the moment they came.
-            while self.cluster().next_event_time().is_some_and(|t| t <= stop) {
-                if !self.cluster_mut().step() {
-                    break;
-                }
-                self.collect();
-            }
-            self.cluster_mut().run_until_time(stop);
-            self.take_due_actions();
-            self.send_load();
-            if stop == until {
-                break;
-            }
-        }
+        self.advance(until, true, |_| false);
     }
 
-    /// Runs event by event until `done` holds (checked after each event), but no further
+    /// Runs event by event until `done` holds (checked before each event), but no further
     /// than `until`. Returns whether `done` held. Recorded actions are not taken meanwhile:
     /// this is for running a lesson's cells, which act only at the present.
     pub fn advance_until(&mut self, until: u64, done: impl Fn(&Cluster) -> bool) -> bool {
-        while !done(self.cluster()) {
-            match self.cluster().next_event_time() {
-                Some(at) if at <= until => {
-                    if !self.cluster_mut().step() {
-                        return false;
-                    }
-                    self.send_load();
-                    self.collect();
-                }
-                _ => {
-                    self.cluster_mut().run_until_time(until);
-                    return done(self.cluster());
-                }
-            }
-        }
-        true
+        self.advance(until, false, done)
     }
 
-    /// Processes the next scheduled event only (the playground's "step").
-    pub fn step(&mut self) {
-        if let Some(at) = self.cluster().next_event_time() {
-            let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&t| t <= at);
-            match next_action {
-                Some(time) => self.advance_to(time),
-                None => {
-                    self.cluster_mut().step();
-                    self.collect();
-                    self.take_due_actions();
+    /// The console's one clock. Events run one at a time, so answers and watch events are
+    /// printed at the moment they came; time stops at exactly the moment of each recorded
+    /// action and each background put, so a replay takes them at the same moments.
+    fn advance(&mut self, until: u64, take_actions: bool, done: impl Fn(&Cluster) -> bool) -> bool {
+        loop {
+            let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&at| take_actions && at <= until);
+            let next_load = self.load.map(|(_, at)| at).filter(|&at| at <= until);
+            let stop = [next_action, next_load, Some(until)].into_iter().flatten().min().expect("until");
+            while self.cluster().next_event_time().is_some_and(|t| t <= stop) {
+                if done(self.cluster()) {
+                    return true;
                 }
+                if !self.cluster_mut().step() {
+                    return false; // a safety violation stopped the run
+                }
+                self.collect();
+            }
+            if done(self.cluster()) {
+                return true;
+            }
+            self.cluster_mut().run_until_time(stop);
+            if take_actions {
+                self.take_due_actions();
+            }
+            self.send_load();
+            if stop == until {
+                return done(self.cluster());
+            }
+        }
+    }
+
+    /// Processes the next scheduled event only (the playground's "step"). A recorded action
+    /// or background put due before it is taken first, at exactly its time.
+    pub fn step(&mut self) {
+        let Some(at) = self.cluster().next_event_time() else { return };
+        let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&t| t <= at);
+        let next_load = self.load.map(|(_, t)| t).filter(|&t| t <= at);
+        match next_action.into_iter().chain(next_load).min() {
+            Some(time) => self.advance_to(time),
+            None => {
+                self.cluster_mut().step();
+                self.collect();
+                self.take_due_actions();
             }
         }
     }
@@ -354,6 +354,31 @@ mod tests {
         forked.advance_to(2200);
         forked.act("crash 2");
         assert_eq!(forked.actions().iter().map(|a| a.line.as_str()).collect::<Vec<_>>(), ["crash 1", "crash 2"]);
+    }
+
+    /// Background puts go out at the same moments whichever way time passes (playing,
+    /// running a lesson cell, stepping), so a replay of the action list matches.
+    #[test]
+    fn background_load_keeps_its_moments_however_time_passes() {
+        let run = |how: &dyn Fn(&mut Console)| {
+            let mut console = Console::new("cluster nodes=3 seed=5").unwrap();
+            console.advance_to(1500);
+            console.act("load 37");
+            how(&mut console);
+            console.cluster().trace.hash()
+        };
+        let played = run(&|c| c.advance_to(4000));
+        let waited = run(&|c| {
+            c.advance_until(4000, |_| false);
+        });
+        let stepped = run(&|c| {
+            while c.now() < 4000 && c.cluster().next_event_time().is_some_and(|t| t <= 4000) {
+                c.step();
+            }
+            c.advance_to(4000);
+        });
+        assert_eq!(waited, played);
+        assert_eq!(stepped, played);
     }
 
     #[test]
