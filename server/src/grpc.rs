@@ -197,7 +197,7 @@ impl Services {
                 is_learner: learner,
             });
         }
-        let header = pb::ResponseHeader { cluster_id: config.cluster_id, member_id: config.id, revision: status.store.revision, raft_term: status.term };
+        let header = convert::header(status.header.clone()).expect("a header");
         Ok((header, members))
     }
 
@@ -249,16 +249,14 @@ impl pb::cluster_server::Cluster for Services {
 impl pb::maintenance_server::Maintenance for Services {
     async fn alarm(&self, _: GrpcRequest<pb::AlarmRequest>) -> Answer<pb::AlarmResponse> {
         let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
-        let config = &self.member.config;
-        let header = pb::ResponseHeader { cluster_id: config.cluster_id, member_id: config.id, revision: status.store.revision, raft_term: status.term };
+        let header = convert::header(status.header.clone()).expect("a header");
         // raftbook raises no alarms (no space quota, no corruption check).
         Ok(GrpcResponse::new(pb::AlarmResponse { header: Some(header), alarms: Vec::new() }))
     }
 
     async fn status(&self, _: GrpcRequest<pb::StatusRequest>) -> Answer<pb::StatusResponse> {
         let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
-        let config = &self.member.config;
-        let header = pb::ResponseHeader { cluster_id: config.cluster_id, member_id: config.id, revision: status.store.revision, raft_term: status.term };
+        let header = convert::header(status.header.clone()).expect("a header");
         Ok(GrpcResponse::new(pb::StatusResponse {
             header: Some(header),
             version: VERSION.into(),

@@ -34,7 +34,8 @@ pub fn router(member: MemberHandle) -> Router {
 }
 
 async fn health(State(member): State<MemberHandle>) -> HttpResponse {
-    let healthy = member.status().await.is_some_and(|s| s.leader != 0);
+    // The member loop keeps this gauge current; a probe need not queue behind client work.
+    let healthy = member.metrics.has_leader.load(std::sync::atomic::Ordering::Relaxed) == 1;
     let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, Json(json!({ "health": healthy.to_string(), "reason": if healthy { "" } else { "no leader" } }))).into_response()
 }
@@ -44,8 +45,8 @@ async fn metrics(State(member): State<MemberHandle>) -> String {
 }
 
 async fn status(State(member): State<MemberHandle>) -> HttpResponse {
-    match member.status().await {
-        Some(status) => Json(status).into_response(),
+    match member.observe().await {
+        Some(observation) => Json(observation).into_response(),
         None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use raft::eraftpb::Message;
-use raftbook_core::etcd::api::{EtcdError, Request, Response, WatchCreateRequest, WatchResponse};
+use raftbook_core::etcd::api::{EtcdError, Request, Response, ResponseHeader, WatchCreateRequest, WatchResponse};
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
 use raftbook_core::node::{EntryKind, MembershipChange, NodeConfig, NodeEvent, Output, Role};
@@ -44,11 +44,15 @@ pub enum Input {
     /// `info`: how to reach a new member (JSON `{"name", "peer_url"}`), replicated with it.
     Membership { change: MembershipChange, info: Vec<u8>, reply: Reply },
     Status { reply: oneshot::Sender<Status> },
+    /// The status plus everything `/status` shows (the log and the whole store: costly).
+    Observe { reply: oneshot::Sender<Observation> },
 }
 
-/// A member's state, for Maintenance.Status, member lists and `/status`.
+/// A member's state, for Maintenance.Status, Alarm and member lists.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Status {
+    /// What every response's header says now (cluster, member, revision, term).
+    pub header: ResponseHeader,
     pub id: u64,
     pub leader: u64,
     pub term: u64,
@@ -60,6 +64,14 @@ pub struct Status {
     pub db_size: u64,
     /// Peer URLs of members added after bootstrap.
     pub added_members: BTreeMap<u64, String>,
+}
+
+/// What `/status` shows: the status, the Raft log and progress, and the store (the same
+/// observation data the simulator gives the playground).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Observation {
+    #[serde(flatten)]
+    pub status: Status,
     pub node: NodeView,
     pub store: StoreView,
 }
@@ -88,6 +100,12 @@ impl MemberHandle {
     pub async fn status(&self) -> Option<Status> {
         let (reply, answer) = oneshot::channel();
         self.send(Input::Status { reply });
+        answer.await.ok()
+    }
+
+    pub async fn observe(&self) -> Option<Observation> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Input::Observe { reply });
         answer.await.ok()
     }
 }
@@ -230,6 +248,15 @@ impl Member {
                 let _ = reply.send(self.status());
                 Vec::new()
             }
+            Input::Observe { reply } => {
+                let observation = Observation {
+                    status: self.status(),
+                    node: NodeView::of_node(self.server.node(), 50),
+                    store: StoreView::of(&self.server, now),
+                };
+                let _ = reply.send(observation);
+                Vec::new()
+            }
         };
         self.carry_out(outputs);
     }
@@ -249,6 +276,7 @@ impl Member {
         let raft = node.raft();
         let (voters, learners) = node.members();
         Status {
+            header: self.server.header(),
             id: node.id(),
             leader: raft.leader_id,
             term: raft.term,
@@ -259,8 +287,6 @@ impl Member {
             learners,
             db_size: self.server.store().stats().bytes as u64,
             added_members: added_members(&self.server),
-            node: NodeView::of_node(node, 50),
-            store: StoreView::of(&self.server, self.now()),
         }
     }
 
