@@ -156,3 +156,10 @@ pub fn local_member_flags(name: &str, data_dir: &std::path::Path, client_port: u
         "--initial-cluster-state=new".into(),
     ]
 }
+
+/// `count` distinct free ports on loopback, for local clusters. All are held open until all
+/// are chosen: the OS may hand out a port again once its listener is closed.
+pub fn free_loopback_ports(count: usize) -> std::io::Result<Vec<u16>> {
+    let listeners = (0..count).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<Vec<_>>>()?;
+    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+}

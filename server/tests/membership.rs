@@ -6,7 +6,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{etcdctl, free_port, Kind, LocalCluster};
+use common::{etcdctl, free_ports, Kind, LocalCluster};
 
 fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -22,7 +22,8 @@ fn a_member_is_added_as_learner_promoted_and_removed() {
     let endpoints = cluster.endpoints();
     assert_eq!(etcdctl(&endpoints, &["put", "before", "join"], None), "OK\n");
 
-    let (client, peer) = (free_port(), free_port());
+    let ports = free_ports(2);
+    let (client, peer) = (ports[0], ports[1]);
     let peer_url = format!("http://127.0.0.1:{peer}");
     let added = etcdctl(&endpoints, &["member", "add", "m4", &format!("--peer-urls={peer_url}"), "--learner"], None);
     assert!(added.starts_with("Member ") && added.contains(" added to cluster "), "{added}");

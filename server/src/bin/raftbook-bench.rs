@@ -93,8 +93,8 @@ impl Local {
         let dir = std::env::temp_dir().join(format!("raftbook-bench-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let port = |i: usize| -> u16 { std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().unwrap().port()).unwrap_or(30000 + i as u16) };
-        let ports: Vec<(u16, u16)> = (0..3).map(|i| (port(i), port(i + 10))).collect();
+        let free = raftbook_server::config::free_loopback_ports(6).map_err(|e| e.to_string())?;
+        let ports: Vec<(u16, u16)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
         let initial: Vec<String> = ports.iter().enumerate().map(|(i, (_, p))| format!("b{i}=http://127.0.0.1:{p}")).collect();
         let mut children = Vec::new();
         for (i, (client, peer)) in ports.iter().enumerate() {

@@ -3,13 +3,13 @@
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Distinct free loopback ports.
+pub fn free_ports(count: usize) -> Vec<u16> {
+    raftbook_server::config::free_loopback_ports(count).unwrap()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl LocalCluster {
     /// A cluster whose members all get `extra` flags too.
     pub fn start_with(kind: Kind, size: usize, extra: &[&str]) -> LocalCluster {
         let dir = tempfile::tempdir().unwrap();
-        let ports: Vec<(u16, u16)> = (0..size).map(|_| (free_port(), free_port())).collect();
+        let ports: Vec<(u16, u16)> = free_ports(2 * size).chunks(2).map(|pair| (pair[0], pair[1])).collect();
         let initial: Vec<String> = ports.iter().enumerate().map(|(i, (_, peer))| format!("m{}=http://127.0.0.1:{peer}", i + 1)).collect();
         let members = ports
             .iter()
