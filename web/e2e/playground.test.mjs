@@ -2,6 +2,7 @@
 // Run by `cargo xtask test` with the URL of a running `raftbook play`; screenshots go to
 // $SCREENSHOTS (target/e2e-screenshots).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { launch, open, until } from "./browser.mjs";
 
@@ -114,6 +115,17 @@ try {
   const phone = await open(browser, url, { width: 390, height: 844 });
   await until("the replay on a phone", async () => (await now(phone)) === present);
   await shot(phone, "phone");
+  console.log("a chaos-test reproduction link shows the same safety violation");
+  // Pinned by core/tests/chaos.rs, which checks this link fails natively as its script does.
+  const link = readFileSync(path.resolve(import.meta.dirname, "../../core/tests/links/wiped_disk.link"), "utf8").trim();
+  const broken = await open(browser, `${base}#${link}`);
+  const violation = await until("the violation shown", async () => {
+    const text = await broken.textContent("#safety");
+    return /leader completeness violated/.test(text) && text;
+  });
+  assert.match(violation, /node 3 became leader of term 3 without entry 4@term 2, committed in term 2/);
+  await shot(broken, "wiped-disk-violation");
+
   console.log("playground end-to-end: ok");
 } catch (error) {
   console.error(`playground end-to-end FAILED: ${error.stack || error}`);

@@ -6,7 +6,8 @@
 //! there forks a new future. The URL fragment holds nodes, seed, time and actions, so a
 //! copied URL replays the same run.
 
-use raftbook_core::scenario::console::{Console, TimedAction};
+use raftbook_core::scenario::console::Console;
+use raftbook_core::scenario::link::Link;
 
 use crate::notebook::{Notebook, NotebookAction};
 
@@ -60,9 +61,9 @@ impl Playground {
             }
             return playground;
         }
-        match parse_fragment(fragment) {
+        match Link::parse(fragment) {
             Ok(None) => Playground::new(5, 1),
-            Ok(Some((setup, time, actions))) => match Console::replay(&setup, actions) {
+            Ok(Some(Link { setup, time, actions })) => match Console::replay(&setup, actions) {
                 Ok(mut console) => {
                     let time = time.max(console.last_action_time());
                     console.advance_to(time);
@@ -85,9 +86,8 @@ impl Playground {
             });
             return format!("lesson={}{}", notebook.lesson.name, exercise.unwrap_or_default());
         }
-        let actions = js_sys::encode_uri_component(&self.console.encode_actions());
-        let setup = js_sys::encode_uri_component(self.console.setup());
-        format!("setup={setup}&t={}&actions={actions}", self.console.now())
+        let link = Link { setup: self.console.setup().to_string(), time: self.console.now(), actions: self.console.actions().to_vec() };
+        link.fragment()
     }
 
     pub fn now(&self) -> u64 {
@@ -184,7 +184,7 @@ impl Playground {
     pub fn scrub(&mut self, time: u64) {
         let time = time.min(self.present);
         if time < self.now() {
-            let actions: Vec<TimedAction> = self.console.actions().to_vec();
+            let actions = self.console.actions().to_vec();
             self.console = Console::replay(self.console.setup(), actions).expect("replaying our own run");
         }
         self.console.advance_to(time);
@@ -197,33 +197,3 @@ impl Playground {
     }
 }
 
-/// A run read from a URL: set-up line, time, actions.
-type Run = (String, u64, Vec<TimedAction>);
-
-fn parse_fragment(fragment: &str) -> Result<Option<Run>, String> {
-    let fragment = fragment.trim_start_matches('#');
-    if fragment.is_empty() {
-        return Ok(None);
-    }
-    let (mut nodes, mut seed, mut setup, mut time, mut actions) = (5, 1, None, 0, Vec::new());
-    let decode = |value: &str| -> Result<String, String> {
-        js_sys::decode_uri_component(value).map(String::from).map_err(|_| "not valid URL text".to_string())
-    };
-    for part in fragment.split('&') {
-        let (key, value) = part.split_once('=').unwrap_or((part, ""));
-        let number = |v: &str| v.parse::<u64>().map_err(|_| format!("{key}={v} is not a number"));
-        match key {
-            "nodes" => nodes = number(value)? as usize,
-            "seed" => seed = number(value)?,
-            "t" => time = number(value)?,
-            "setup" => setup = Some(decode(value)?),
-            "actions" => actions = Console::decode_actions(&decode(value)?)?,
-            _ => {}
-        }
-    }
-    if !(3..=9).contains(&nodes) {
-        return Err(format!("nodes={nodes}: the playground runs 3 to 9 nodes"));
-    }
-    let setup = setup.unwrap_or_else(|| format!("cluster nodes={nodes} seed={seed}"));
-    Ok(Some((setup, time, actions)))
-}

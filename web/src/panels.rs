@@ -193,7 +193,7 @@ pub fn safety(playground: &Playground) -> Html {
         },
         None => html! {
             <section class="safety ok" id="safety">
-                <span>{"✔ safety holds: election safety, log matching, leader completeness, state machine safety, commit monotonicity"}</span>
+                <span>{"✔ safety holds: election safety, leader append-only, log matching, leader completeness, state machine safety (Raft paper, Figure 3)"}</span>
             </section>
         },
     }

@@ -11,6 +11,7 @@
 //! | `cut 1->3`, `cut 1<->3`, `heal [1->3]` | block one link direction (or both); heal one or all |
 //! | `net latency=10-30ms loss=0.1 reorder=on`, `link 1->2 latency=… loss=…` | network quality |
 //! | `crash 2`, `restart 2`, `pause 2`, `resume 2` | node faults |
+//! | `wipe 2` | empty a crashed node's disk, breaking Raft's assumptions (the checker shows what follows) |
 //! | `propose x=1 [node=3] [wait=5s]` | propose `put x 1` (to the leader by default), wait, show the log index |
 //! | `campaign 3`, `transfer-leader 2` | start an election; hand over leadership |
 //! | `add-node [learner]`, `remove-node 4`, `promote 4` | membership changes |
@@ -118,6 +119,11 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 _ => 0,
             };
             Ok(format!("n{node} crashed ({lost} unsynced writes lost)\n"))
+        }
+        "wipe" => {
+            let node = bind(&[])?.one("a node id", node_id)?;
+            scenario.cluster()?.wipe(node)?;
+            Ok(format!("n{node}'s disk is empty now: it forgot its votes and its log\n"))
         }
         "restart" | "pause" | "resume" => {
             let node = bind(&[])?.one("a node id", node_id)?;

@@ -288,29 +288,12 @@ impl Console {
             }
         }
     }
-
-    /// The actions as text, one `at:line` per line (for a URL).
-    pub fn encode_actions(&self) -> String {
-        self.actions.iter().map(|a| format!("{}:{}", a.at, a.line)).collect::<Vec<_>>().join("\n")
-    }
-
-    pub fn decode_actions(text: &str) -> Result<Vec<TimedAction>, String> {
-        let mut actions: Vec<TimedAction> = Vec::new();
-        for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let (at, line) = line.split_once(':').ok_or_else(|| format!("action {}: expected `time:command`", number + 1))?;
-            let at: u64 = at.trim().parse().map_err(|_| format!("action {}: bad time {at:?}", number + 1))?;
-            if actions.last().is_some_and(|previous| previous.at > at) {
-                return Err(format!("action {}: times must not go back", number + 1));
-            }
-            actions.push(TimedAction { at, line: line.to_string() });
-        }
-        Ok(actions)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::link::{decode_actions, encode_actions};
 
     fn texts(console: &Console) -> Vec<String> {
         console.lines().iter().map(|l| l.text.clone()).collect()
@@ -341,7 +324,7 @@ mod tests {
         console.act("load 50");
         console.act("put a 1 node=3");
         console.advance_to(9000);
-        let actions = Console::decode_actions(&console.encode_actions()).unwrap();
+        let actions = decode_actions(&encode_actions(console.actions())).unwrap();
         assert_eq!(actions, console.actions());
 
         let mut replayed = Console::replay("cluster nodes=5 seed=9", actions.clone()).unwrap();
@@ -383,8 +366,8 @@ mod tests {
 
     #[test]
     fn bad_action_lists_are_refused_with_a_reason() {
-        assert!(Console::decode_actions("12 crash 1").unwrap_err().contains("action 1"));
-        assert!(Console::decode_actions("500:crash 1\n100:heal").unwrap_err().contains("go back"));
+        assert!(decode_actions("12 crash 1").unwrap_err().contains("action 1"));
+        assert!(decode_actions("500:crash 1\n100:heal").unwrap_err().contains("go back"));
         assert!(Console::new("cluster nodes=12").is_err());
         assert!(Console::new("crash 1").is_err());
     }

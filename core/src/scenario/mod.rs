@@ -10,6 +10,7 @@
 pub mod commands;
 pub mod console;
 pub mod format;
+pub mod link;
 pub mod parse;
 pub mod script;
 pub mod wait;
@@ -93,6 +94,9 @@ impl Scenario {
         for event in &cluster.trace.events[self.reported..] {
             if let TraceKind::Crash { node, .. } = &event.what {
                 self.roles.remove(node);
+            }
+            if let TraceKind::Halted { node, reason } = &event.what {
+                out.push_str(&format!("{}ms n{node} stopped itself: {reason}\n", event.time));
             }
             if let TraceKind::Node { node, event: NodeEvent::RoleChanged { role, term, .. } } = &event.what {
                 let previous = self.roles.insert(*node, *role);

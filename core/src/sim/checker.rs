@@ -1,15 +1,34 @@
 //! Raft's safety properties, checked while the simulation runs.
 //!
-//! The Raft paper (Figure 3) promises five things; we check them as the trace happens:
+//! The Raft paper (Figure 3) promises five properties. We check each one as the paper states
+//! it, event by event, and name it when it breaks:
 //!
-//! - **Election safety**: at most one leader per term.
-//! - **Log matching**: two logs with an entry of the same index and term are identical up to
-//!   there. We keep a running hash of every node's log ("chain hash" of all entries up to an
-//!   index) and require one chain hash per (index, term), cluster-wide.
-//! - **Leader completeness**: a new leader's log holds every entry committed before it.
-//! - **State machine safety**: every node applies the same entry at a given index.
-//! - **Commit never goes back**: a running node's commit index only grows, and an index, once
-//!   committed anywhere, always holds the same entry.
+//! - **Election safety**: at most one leader can be elected in a given term.
+//! - **Leader append-only**: a leader never overwrites or deletes entries in its log; it only
+//!   appends new entries.
+//! - **Log matching**: if two logs contain an entry with the same index and term, the logs are
+//!   identical in all entries up through that index. We keep a running hash of every node's
+//!   log (a "chain hash" of all entries up to an index) and require one chain hash per
+//!   (index, term), cluster-wide.
+//! - **Leader completeness**: if a log entry is committed in a given term, that entry is in the
+//!   log of the leader of every *higher-numbered* term. Not of every leader: a candidate of
+//!   an older term may still win that older term (say it was paused mid-election and resumes
+//!   holding its votes) without entries committed later; it steps down at its first message
+//!   from the newer term, and its stale term can commit nothing. The golden scenario
+//!   `15_stale_leader_of_an_old_term.txt` pins such a legal history.
+//! - **State machine safety**: if a node has applied a log entry at a given index, no other
+//!   node ever applies a different entry at that index.
+//!
+//! Two consequences are checked too, because a learner watches them directly: a running
+//! node's commit index never goes back, and an index, once committed anywhere, is committed
+//! with the same entry everywhere ("committed entries are final").
+//!
+//! *Committed in a given term*: the checker learns that an entry is committed when the first
+//! node reports a commit index covering it, and takes that node's current term as the term it
+//! was committed in. The leader that commits an entry reports it first, in its own term;
+//! anyone else only learns of it later, in the same term or a higher one. So the term we take
+//! is never lower than the real one, and leader completeness is demanded of no leader the
+//! paper exempts: no false alarms.
 //!
 //! The first violation is kept with the time and trace position of the event that caused it.
 
@@ -20,9 +39,45 @@ use sha2::{Digest, Sha256};
 
 use raft::eraftpb::Entry;
 
-use crate::node::Node;
-use crate::state_machine::StateMachine;
 use crate::storage::RaftStorage;
+
+/// One of the properties the checker guards, named as the Raft paper names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Property {
+    ElectionSafety,
+    LeaderAppendOnly,
+    LogMatching,
+    LeaderCompleteness,
+    StateMachineSafety,
+    /// A consequence of the five: a node's commit index never goes back, and an index is only
+    /// ever committed with one entry.
+    CommittedEntriesAreFinal,
+}
+
+impl Property {
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::ElectionSafety => "election safety",
+            Property::LeaderAppendOnly => "leader append-only",
+            Property::LogMatching => "log matching",
+            Property::LeaderCompleteness => "leader completeness",
+            Property::StateMachineSafety => "state machine safety",
+            Property::CommittedEntriesAreFinal => "committed entries are final",
+        }
+    }
+}
+
+/// A property broken by one event, before the simulator dates it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broken {
+    pub property: Property,
+    pub detail: String,
+}
+
+fn broken(property: Property, detail: String) -> Result<(), Broken> {
+    Err(Broken { property, detail })
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Violation {
@@ -35,22 +90,38 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} violated at {}ms (trace event {}): {}", self.property, self.time, self.trace_position, self.detail)
+        write!(
+            f,
+            "{} violated at {}ms (trace event {}): {}",
+            self.property, self.time, self.trace_position, self.detail
+        )
     }
 }
 
 type ChainHash = [u8; 32];
 
+/// An entry known to be committed.
+#[derive(Clone, Copy, Debug)]
+struct Committed {
+    term: u64,
+    hash: ChainHash,
+    /// The term it was committed in (never lower than the real one; see the module docs).
+    in_term: u64,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Checker {
+    /// term → the node elected leader in it.
     leaders: BTreeMap<u64, u64>,
     /// (index, term) → chain hash of the log up to and including that entry.
     chains: HashMap<(u64, u64), ChainHash>,
     /// Per node: index → (term, chain hash) of its current log, as far as we have seen it.
     node_logs: BTreeMap<u64, BTreeMap<u64, (u64, ChainHash)>>,
-    /// index → (term, chain hash) of entries known committed.
-    committed: BTreeMap<u64, (u64, ChainHash)>,
-    /// index → digest of the entry applied there.
+    /// Per node: the last index of its log (its snapshot's index when the log is empty).
+    last_index: BTreeMap<u64, u64>,
+    /// index → the entry committed there.
+    committed: BTreeMap<u64, Committed>,
+    /// index → (term, digest) of the entry applied there.
     applied: HashMap<u64, (u64, u64)>,
     commit_seen: BTreeMap<u64, u64>,
 }
@@ -65,10 +136,30 @@ fn chain(prev: &ChainHash, index: u64, term: u64, data: &[u8]) -> ChainHash {
 }
 
 impl Checker {
-    /// After node `node` wrote `entries` to its log (replacing any from the same index on):
-    /// extend its chain hashes and check them against everybody else's.
-    pub fn on_append(&mut self, node: u64, entries: &[Entry], storage: &RaftStorage) -> Result<(), String> {
+    /// After node `node` wrote `entries` to its log (replacing any from the same index on).
+    /// `leading` is the node's term if it is the leader now, after the step that wrote them.
+    ///
+    /// Checks leader append-only (a leader's write starts after its last entry), then extends
+    /// the node's chain hashes and checks log matching against everybody else's.
+    pub fn on_append(
+        &mut self,
+        node: u64,
+        entries: &[Entry],
+        storage: &RaftStorage,
+        leading: Option<u64>,
+    ) -> Result<(), Broken> {
         let Some(first) = entries.first().map(|e| e.index) else { return Ok(()) };
+        let last_before = self.last_index.insert(node, entries[entries.len() - 1].index);
+        if let (Some(term), Some(last_before)) = (leading, last_before) {
+            if first <= last_before {
+                return broken(
+                    Property::LeaderAppendOnly,
+                    format!(
+                        "node {node}, leader of term {term}, overwrote its entries {first}..={last_before}"
+                    ),
+                );
+            }
+        }
         let log = self.node_logs.entry(node).or_default();
         log.split_off(&first);
         let prev_index = first - 1;
@@ -88,10 +179,13 @@ impl Checker {
             let hash = chain(&prev, entry.index, entry.term, &entry.data);
             if let Some(known) = self.chains.insert((entry.index, entry.term), hash) {
                 if known != hash {
-                    return Err(format!(
-                        "node {node} has entry {}@term {} with a different log before it than another node",
-                        entry.index, entry.term
-                    ));
+                    return broken(
+                        Property::LogMatching,
+                        format!(
+                            "node {node} has entry {}@term {} with a different log before it than another node",
+                            entry.index, entry.term
+                        ),
+                    );
                 }
             }
             log.insert(entry.index, (entry.term, hash));
@@ -101,71 +195,98 @@ impl Checker {
     }
 
     /// After a node installed a snapshot: its log now starts after the snapshot.
-    pub fn on_snapshot_installed(&mut self, node: u64) {
+    pub fn on_snapshot_installed(&mut self, node: u64, index: u64) {
         self.node_logs.insert(node, BTreeMap::new());
+        self.last_index.insert(node, index);
     }
 
     /// A node (re)started: hash the log it starts with.
-    pub fn on_boot(&mut self, node: &Node<impl StateMachine>) -> Result<(), String> {
-        self.on_crash(node.id());
-        self.on_append(node.id(), node.storage().log(), node.storage())
+    pub fn on_boot(&mut self, node: u64, storage: &RaftStorage) -> Result<(), Broken> {
+        self.on_crash(node);
+        self.last_index.insert(node, storage.first_index() - 1);
+        self.on_append(node, storage.log(), storage, None)
     }
 
     pub fn on_crash(&mut self, node: u64) {
         self.node_logs.remove(&node);
+        self.last_index.remove(&node);
         self.commit_seen.remove(&node);
     }
 
-    pub fn on_leader(&mut self, node: &Node<impl StateMachine>, term: u64) -> Result<(), String> {
-        if let Some(other) = self.leaders.insert(term, node.id()) {
-            if other != node.id() {
-                return Err(format!("nodes {other} and {} are both leader in term {term}", node.id()));
+    /// Node `node` became leader of `term`, holding the log in `storage`.
+    pub fn on_leader(&mut self, node: u64, term: u64, storage: &RaftStorage) -> Result<(), Broken> {
+        if let Some(other) = self.leaders.insert(term, node) {
+            if other != node {
+                return broken(
+                    Property::ElectionSafety,
+                    format!("nodes {other} and {node} are both leader in term {term}"),
+                );
             }
         }
-        let storage = node.storage();
-        for (&index, &(committed_term, _)) in self.committed.range(storage.first_index()..) {
+        let older_commits = self.committed.range(storage.first_index()..);
+        for (&index, entry) in older_commits.filter(|(_, entry)| entry.in_term < term) {
             let has = raft::Storage::term(storage, index).ok();
-            if has != Some(committed_term) {
-                return Err(format!(
-                    "node {} became leader of term {term} without committed entry {index}@term {committed_term}",
-                    node.id()
-                ));
+            if has != Some(entry.term) {
+                return broken(
+                    Property::LeaderCompleteness,
+                    format!(
+                        "node {node} became leader of term {term} without entry {index}@term {}, committed in term {}",
+                        entry.term, entry.in_term
+                    ),
+                );
             }
         }
         Ok(())
     }
 
-    pub fn on_commit(&mut self, node: &Node<impl StateMachine>, commit: u64) -> Result<(), String> {
-        let id = node.id();
-        let previous = self.commit_seen.insert(id, commit).unwrap_or(0);
+    /// Node `node`, now in `current_term`, reports commit index `commit`.
+    pub fn on_commit(
+        &mut self,
+        node: u64,
+        commit: u64,
+        current_term: u64,
+        storage: &RaftStorage,
+    ) -> Result<(), Broken> {
+        let previous = self.commit_seen.insert(node, commit).unwrap_or(0);
         if commit < previous {
-            return Err(format!("node {id}'s commit index went back from {previous} to {commit}"));
+            return broken(
+                Property::CommittedEntriesAreFinal,
+                format!("node {node}'s commit index went back from {previous} to {commit}"),
+            );
         }
-        let storage = node.storage();
         let from = previous.max(storage.first_index().saturating_sub(1)) + 1;
         for index in from..=commit.min(storage.last_index()) {
             // Compacted already (a snapshot was taken in the same step): checked elsewhere.
             let Ok(term) = raft::Storage::term(storage, index) else { continue };
             let hash = self.chains.get(&(index, term)).copied().unwrap_or_default();
-            if let Some(&(known_term, known_hash)) = self.committed.get(&index) {
-                if (known_term, known_hash) != (term, hash) {
-                    return Err(format!(
-                        "node {id} committed {index}@term {term}, but {index}@term {known_term} was committed before"
-                    ));
+            match self.committed.get(&index) {
+                Some(known) if (known.term, known.hash) != (term, hash) => {
+                    return broken(
+                        Property::CommittedEntriesAreFinal,
+                        format!(
+                            "node {node} committed {index}@term {term}, but {index}@term {} was committed before",
+                            known.term
+                        ),
+                    );
                 }
-            } else {
-                self.committed.insert(index, (term, hash));
+                Some(_) => {}
+                None => {
+                    self.committed.insert(index, Committed { term, hash, in_term: current_term });
+                }
             }
         }
         Ok(())
     }
 
-    pub fn on_apply(&mut self, node: u64, index: u64, term: u64, digest: u64) -> Result<(), String> {
+    pub fn on_apply(&mut self, node: u64, index: u64, term: u64, digest: u64) -> Result<(), Broken> {
         if let Some(&(other_term, other_digest)) = self.applied.get(&index) {
             if (other_term, other_digest) != (term, digest) {
-                return Err(format!(
-                    "node {node} applied {index}@term {term}, another node applied {index}@term {other_term}"
-                ));
+                return broken(
+                    Property::StateMachineSafety,
+                    format!(
+                        "node {node} applied {index}@term {term}, another node applied {index}@term {other_term}"
+                    ),
+                );
             }
         } else {
             self.applied.insert(index, (term, digest));
@@ -176,5 +297,145 @@ impl Checker {
     /// The highest index known committed anywhere.
     pub fn max_committed(&self) -> u64 {
         self.committed.keys().next_back().copied().unwrap_or(0)
+    }
+}
+
+/// Each property, both ways: a legal history passes, a broken node's history fails. The
+/// histories are what the simulator would report for nodes with the bug named in each test.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::PersistWrite;
+
+    fn entry(index: u64, term: u64, data: &str) -> Entry {
+        let mut entry = Entry::default();
+        entry.index = index;
+        entry.term = term;
+        entry.data = data.as_bytes().to_vec().into();
+        entry
+    }
+
+    /// A log of (term, data) entries from index 1.
+    fn log(entries: &[(u64, &str)]) -> Vec<Entry> {
+        entries.iter().zip(1..).map(|(&(term, data), index)| entry(index, term, data)).collect()
+    }
+
+    fn storage_with(entries: &[Entry]) -> RaftStorage {
+        let mut storage = RaftStorage::empty();
+        storage.apply(&PersistWrite::Append(entries.to_vec()));
+        storage
+    }
+
+    /// Node `node` boots with `entries` as its log.
+    fn boot(checker: &mut Checker, node: u64, entries: &[Entry]) -> RaftStorage {
+        let storage = storage_with(entries);
+        checker.on_boot(node, &storage).unwrap();
+        storage
+    }
+
+    fn property(result: Result<(), Broken>) -> Property {
+        result.expect_err("the broken history must fail").property
+    }
+
+    #[test]
+    fn election_safety() {
+        let mut checker = Checker::default();
+        let storage = boot(&mut checker, 1, &log(&[(1, "a")]));
+        checker.on_leader(1, 2, &storage).unwrap();
+        // Legal: another node leads a different term, and a leader re-reported in its term.
+        checker.on_leader(2, 3, &storage).unwrap();
+        checker.on_leader(2, 3, &storage).unwrap();
+        // Broken: a node that forgot its vote lets a second leader win term 3.
+        assert_eq!(property(checker.on_leader(3, 3, &storage)), Property::ElectionSafety);
+    }
+
+    #[test]
+    fn leader_append_only() {
+        let mut checker = Checker::default();
+        let storage = boot(&mut checker, 1, &log(&[(1, "a"), (2, "b")]));
+        // Legal: a follower's conflicting suffix is replaced by its leader's entries.
+        let replaced = entry(2, 3, "c");
+        checker.on_append(1, &[replaced], &storage, None).unwrap();
+        // Legal: the leader of term 3 appends after its last entry.
+        checker.on_append(1, &[entry(3, 3, "d")], &storage, Some(3)).unwrap();
+        // Broken: a leader that truncates its own log.
+        let overwrite = entry(3, 3, "e");
+        assert_eq!(
+            property(checker.on_append(1, &[overwrite], &storage, Some(3))),
+            Property::LeaderAppendOnly
+        );
+    }
+
+    #[test]
+    fn log_matching() {
+        let mut checker = Checker::default();
+        let shared = log(&[(1, "a"), (2, "b")]);
+        boot(&mut checker, 1, &shared);
+        // Legal: the same entries, and a different entry under a different term.
+        boot(&mut checker, 2, &shared);
+        boot(&mut checker, 3, &log(&[(1, "a"), (3, "x")]));
+        // Broken: a node holds entries of the same index and term with different contents
+        // (say its disk flipped a bit the checksum missed).
+        let result = checker.on_boot(4, &storage_with(&log(&[(1, "z"), (2, "b")])));
+        assert_eq!(property(result), Property::LogMatching);
+    }
+
+    #[test]
+    fn leader_completeness_is_about_later_terms_only() {
+        let mut checker = Checker::default();
+        let storage = boot(&mut checker, 2, &log(&[(1, "a"), (3, "b")]));
+        // Node 2 commits entry 2 while leader of term 3.
+        checker.on_leader(2, 3, &storage).unwrap();
+        checker.on_commit(2, 2, 3, &storage).unwrap();
+        // Legal: node 1, paused mid-election in term 2, resumes and wins term 2 without it.
+        let stale = boot(&mut checker, 1, &log(&[(1, "a")]));
+        checker.on_leader(1, 2, &stale).unwrap();
+        // Legal: the leader of term 4 holds it.
+        checker.on_leader(3, 4, &storage).unwrap();
+        // Broken: node 1 wins term 5 without it (a voter that forgot what it had).
+        assert_eq!(property(checker.on_leader(1, 5, &stale)), Property::LeaderCompleteness);
+    }
+
+    #[test]
+    fn committed_in_term_is_the_first_reporters_term() {
+        let mut checker = Checker::default();
+        let storage = boot(&mut checker, 1, &log(&[(1, "a"), (2, "b")]));
+        // Node 1 learns of the commit only in term 4: it is exempt for leaders up to term 4.
+        checker.on_commit(1, 2, 4, &storage).unwrap();
+        let short = boot(&mut checker, 2, &log(&[(1, "a")]));
+        checker.on_leader(2, 4, &short).unwrap();
+        assert_eq!(property(checker.on_leader(2, 5, &short)), Property::LeaderCompleteness);
+    }
+
+    #[test]
+    fn state_machine_safety() {
+        let mut checker = Checker::default();
+        checker.on_apply(1, 5, 2, 77).unwrap();
+        // Legal: another node applies the same entry.
+        checker.on_apply(2, 5, 2, 77).unwrap();
+        // Broken: a node applies something else at index 5.
+        assert_eq!(property(checker.on_apply(3, 5, 3, 78)), Property::StateMachineSafety);
+    }
+
+    #[test]
+    fn committed_entries_are_final() {
+        let mut checker = Checker::default();
+        let storage = boot(&mut checker, 1, &log(&[(1, "a"), (2, "b")]));
+        checker.on_commit(1, 2, 2, &storage).unwrap();
+        // Legal: a restarted node reports a lower commit index (it was not durable).
+        checker.on_crash(1);
+        checker.on_boot(1, &storage).unwrap();
+        checker.on_commit(1, 1, 2, &storage).unwrap();
+        // Broken: a running node's commit index goes back.
+        assert_eq!(
+            property(checker.on_commit(1, 0, 2, &storage)),
+            Property::CommittedEntriesAreFinal
+        );
+        // Broken: another node commits a different entry at index 2.
+        let other = boot(&mut checker, 2, &log(&[(1, "a"), (3, "c")]));
+        assert_eq!(
+            property(checker.on_commit(2, 2, 3, &other)),
+            Property::CommittedEntriesAreFinal
+        );
     }
 }

@@ -23,7 +23,7 @@ use crate::etcd::api::{Request as EtcdRequest, Response, WatchCreateRequest, Wat
 use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use crate::etcd::store::EtcdStore;
 use crate::node::{digest, MembershipChange, Node, NodeConfig, NodeEvent, Output, Role};
-use crate::sim::checker::{Checker, Violation};
+use crate::sim::checker::{Broken, Checker, Violation};
 use crate::sim::disk::SimDisk;
 use crate::sim::network::{DropReason, LinkConfig, Network};
 use crate::sim::trace::{Trace, TraceKind};
@@ -221,8 +221,8 @@ impl Cluster {
         let storage = machine.disk.recover();
         let config = ServerConfig { node: self.config.node_config(id), tick_ms: self.config.tick_ms, cluster_id: self.cluster_id };
         let (server, outputs) = EtcdServer::new(config, storage, seed, self.now).expect("a node starts from its own disk");
-        if let Err(detail) = self.checker.on_boot(server.node()) {
-            self.fail("log matching", detail);
+        if let Err(broken) = self.checker.on_boot(id, server.node().storage()) {
+            self.fail(broken);
         }
         let machine = self.machines.get_mut(&id).expect("machine exists");
         machine.server = Some(server);
@@ -383,6 +383,20 @@ impl Cluster {
         let is_snapshot = flight.message.get_msg_type() == MessageType::MsgSnapshot;
         self.trace.record(self.now, TraceKind::Deliver { id: flight.id, from, to });
         let server = self.machines.get_mut(&to).and_then(|m| m.server.as_mut()).expect("delivering to a running node");
+        // A heartbeat saying entries are committed that this log never had: raft-rs, like
+        // etcd's raft, stops the process here ("was the raft log corrupted, truncated, or
+        // lost?"). Only a member whose disk was wiped meets it; it goes down as a real one
+        // would, rather than taking the whole simulator (and the browser tab) with it.
+        let last_index = server.node().storage().last_index();
+        if flight.message.get_msg_type() == MessageType::MsgHeartbeat && flight.message.commit > last_index {
+            let reason = format!(
+                "raft log lost: heartbeat commits index {}, log ends at {last_index}",
+                flight.message.commit
+            );
+            self.trace.record(self.now, TraceKind::Halted { node: to, reason });
+            self.crash(to).expect("it was running");
+            return;
+        }
         let outputs = server.step(self.now, flight.message);
         self.carry_out(to, outputs);
         if is_snapshot {
@@ -462,11 +476,14 @@ impl Cluster {
                     let append = TraceKind::Append { node: id, first: first.index, last: last.index, term: last.term };
                     self.trace.record(self.now, append);
                     let node = self.machines[&id].server.as_ref().expect("running").node();
-                    if let Err(detail) = self.checker.on_append(id, entries, node.storage()) {
-                        self.fail("log matching", detail);
+                    let leading = (node.role() == Role::Leader).then(|| node.raft().term);
+                    if let Err(broken) = self.checker.on_append(id, entries, node.storage(), leading) {
+                        self.fail(broken);
                     }
                 }
-                PersistWrite::InstallSnapshot(_) => self.checker.on_snapshot_installed(id),
+                PersistWrite::InstallSnapshot(snapshot) => {
+                    self.checker.on_snapshot_installed(id, snapshot.get_metadata().index)
+                }
                 _ => {}
             }
             self.machines.get_mut(&id).expect("machine exists").disk.write(write);
@@ -482,26 +499,28 @@ impl Cluster {
             let node = self.machines[&id].server.as_ref().expect("running").node();
             match &event {
                 NodeEvent::RoleChanged { role: Role::Leader, term, .. } => {
-                    self.checker.on_leader(node, *term).map_err(|d| ("election safety / leader completeness", d))
+                    self.checker.on_leader(id, *term, node.storage())
                 }
                 NodeEvent::Committed { index } => {
-                    self.checker.on_commit(node, *index).map_err(|d| ("commit safety", d))
+                    self.checker.on_commit(id, *index, node.raft().term, node.storage())
                 }
                 NodeEvent::Applied { index, term, digest, .. } => {
-                    self.checker.on_apply(id, *index, *term, *digest).map_err(|d| ("state machine safety", d))
+                    self.checker.on_apply(id, *index, *term, *digest)
                 }
                 _ => Ok(()),
             }
         };
         self.trace.record(self.now, TraceKind::Node { node: id, event });
-        if let Err((property, detail)) = check {
-            self.fail(property, detail);
+        if let Err(broken) = check {
+            self.fail(broken);
         }
     }
 
-    fn fail(&mut self, property: &'static str, detail: String) {
+    fn fail(&mut self, broken: Broken) {
         if self.violation.is_none() {
             let trace_position = self.trace.events.len().saturating_sub(1);
+            let Broken { property, detail } = broken;
+            let property = property.name();
             self.violation = Some(Violation { property, detail, time: self.now, trace_position });
         }
     }
@@ -563,6 +582,22 @@ impl Cluster {
         }
         self.trace.record(self.now, TraceKind::Restart { node: id });
         self.boot(id);
+        Ok(())
+    }
+
+    /// Replaces a down node's disk with an empty one: an operator who deletes a member's
+    /// data directory and starts it again under the same id. Raft's safety rests on votes
+    /// and log entries surviving a crash, so this node breaks it: it can vote a second time
+    /// in a term, and for a candidate missing committed entries. The checker catches what
+    /// follows; that is what this fault is for. (etcd refuses to start a member with no data
+    /// directory that its peers know already: "member … has already been bootstrapped".)
+    pub fn wipe(&mut self, id: u64) -> Result<(), String> {
+        let machine = self.machines.get_mut(&id).ok_or_else(|| format!("no node {id}"))?;
+        if machine.server.is_some() {
+            return Err(format!("node {id} is running: crash it first"));
+        }
+        machine.disk = SimDisk::new(RaftStorage::empty());
+        self.trace.record(self.now, TraceKind::Wipe { node: id });
         Ok(())
     }
 

@@ -9,4 +9,5 @@ pub mod linearizability;
 pub mod network;
 pub mod trace;
 
-pub use cluster::{Cluster, ClusterConfig, ClusterView, Outcome};
+pub use checker::Violation;
+pub use cluster::{Cluster, ClusterConfig, ClusterView, NodeStatus, Outcome};

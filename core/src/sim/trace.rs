@@ -31,6 +31,10 @@ pub enum TraceKind {
     Sync { node: u64 },
     Crash { node: u64, lost_writes: usize },
     Restart { node: u64 },
+    /// A node stopped itself on finding its durable state broken (then crashed).
+    Halted { node: u64, reason: String },
+    /// A down node's disk was replaced by an empty one.
+    Wipe { node: u64 },
     Pause { node: u64 },
     Resume { node: u64 },
     Network { state: String },
