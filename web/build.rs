@@ -4,19 +4,26 @@
 use std::path::{Path, PathBuf};
 
 fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             markdown_files(&path, found);
-        } else if path.extension().is_some_and(|e| e == "md") && path.file_name().is_some_and(|n| n != "README.md") {
+        } else if path.extension().is_some_and(|e| e == "md")
+            && path.file_name().is_some_and(|n| n != "README.md")
+        {
             found.push(path);
         }
     }
 }
 
 fn main() {
-    let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lessons").canonicalize().expect("the lessons folder");
+    let lessons = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../lessons")
+        .canonicalize()
+        .expect("the lessons folder");
     println!("cargo:rerun-if-changed={}", lessons.display());
     let mut files = Vec::new();
     markdown_files(&lessons, &mut files);
@@ -25,9 +32,13 @@ fn main() {
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let name = file.file_stem().expect("a name").to_string_lossy();
-        code.push_str(&format!("    ({name:?}, include_str!({:?})),\n", file.display().to_string()));
+        code.push_str(&format!(
+            "    ({name:?}, include_str!({:?})),\n",
+            file.display().to_string()
+        ));
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("lessons.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("lessons.rs");
     std::fs::write(out, code).expect("writable OUT_DIR");
 }

@@ -19,10 +19,10 @@
 //! (see [`Node::reseed_election_timeout`]). Same seed, same inputs, same outputs.
 
 use protobuf::Message as _;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};
 use raft::{RawNode, StateRole};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::state_machine::StateMachine;
@@ -67,12 +67,21 @@ impl NodeConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output {
     Send(Message),
-    Persist { writes: Vec<PersistWrite>, must_sync: bool },
+    Persist {
+        writes: Vec<PersistWrite>,
+        must_sync: bool,
+    },
     /// A request proposed at this node was applied; `response` is the state machine's answer.
-    Response { request_id: u64, index: u64, response: Vec<u8> },
+    Response {
+        request_id: u64,
+        index: u64,
+        response: Vec<u8>,
+    },
     /// A linearizable read may now be served locally: this node has applied everything that
     /// was committed when the read arrived.
-    ReadReady { request_id: u64 },
+    ReadReady {
+        request_id: u64,
+    },
     Event(NodeEvent),
 }
 
@@ -80,13 +89,33 @@ pub enum Output {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum NodeEvent {
-    RoleChanged { role: Role, term: u64, leader: u64 },
+    RoleChanged {
+        role: Role,
+        term: u64,
+        leader: u64,
+    },
     /// The election timer restarted with a new random timeout.
-    TimerReset { timeout_ticks: usize },
-    Committed { index: u64 },
-    Applied { index: u64, term: u64, kind: EntryKind, summary: String, digest: u64 },
-    SnapshotTaken { index: u64, term: u64 },
-    SnapshotInstalled { index: u64, term: u64 },
+    TimerReset {
+        timeout_ticks: usize,
+    },
+    Committed {
+        index: u64,
+    },
+    Applied {
+        index: u64,
+        term: u64,
+        kind: EntryKind,
+        summary: String,
+        digest: u64,
+    },
+    SnapshotTaken {
+        index: u64,
+        term: u64,
+    },
+    SnapshotInstalled {
+        index: u64,
+        term: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -195,7 +224,9 @@ impl<S: StateMachine> Node<S> {
             max_inflight_msgs: 256,
             ..Default::default()
         };
-        raft_config.validate().map_err(|e| NodeError::Raft(e.to_string()))?;
+        raft_config
+            .validate()
+            .map_err(|e| NodeError::Raft(e.to_string()))?;
         let logger = slog::Logger::root(slog::Discard, slog::o!());
         let raw = RawNode::new(&raft_config, storage, &logger)
             .map_err(|e| NodeError::Raft(e.to_string()))?;
@@ -231,7 +262,9 @@ impl<S: StateMachine> Node<S> {
     /// with `request_id`. A follower forwards the proposal to the leader.
     pub fn propose(&mut self, request_id: u64, command: Vec<u8>) -> Result<Vec<Output>, NodeError> {
         let origin = encode_origin(self.config.id, request_id);
-        self.raw.propose(origin, command).map_err(Self::proposal_error)?;
+        self.raw
+            .propose(origin, command)
+            .map_err(Self::proposal_error)?;
         Ok(self.finish())
     }
 
@@ -255,7 +288,9 @@ impl<S: StateMachine> Node<S> {
         cc.set_change_type(change_type);
         cc.node_id = node;
         let context = [encode_origin(self.config.id, request_id), info].concat();
-        self.raw.propose_conf_change(context, cc).map_err(Self::proposal_error)?;
+        self.raw
+            .propose_conf_change(context, cc)
+            .map_err(Self::proposal_error)?;
         Ok(self.finish())
     }
 
@@ -274,13 +309,16 @@ impl<S: StateMachine> Node<S> {
         // The leader tells reads apart by this context, so it names this node too: request
         // ids are only unique per node, and two followers' reads must never be mistaken for
         // one (the leader would drop the second).
-        self.raw.read_index(encode_origin(self.config.id, request_id));
+        self.raw
+            .read_index(encode_origin(self.config.id, request_id));
         self.finish()
     }
 
     /// Starts an election now, as if the election timer had fired.
     pub fn campaign(&mut self) -> Result<Vec<Output>, NodeError> {
-        self.raw.campaign().map_err(|e| NodeError::Raft(e.to_string()))?;
+        self.raw
+            .campaign()
+            .map_err(|e| NodeError::Raft(e.to_string()))?;
         Ok(self.finish())
     }
 
@@ -293,7 +331,11 @@ impl<S: StateMachine> Node<S> {
     /// The transport's word on a snapshot this node sent to `to`: delivered, or lost. raft-rs
     /// waits for it before it tries that follower again, so a lost snapshot must be reported.
     pub fn report_snapshot(&mut self, to: u64, delivered: bool) -> Vec<Output> {
-        let status = if delivered { raft::SnapshotStatus::Finish } else { raft::SnapshotStatus::Failure };
+        let status = if delivered {
+            raft::SnapshotStatus::Finish
+        } else {
+            raft::SnapshotStatus::Failure
+        };
         self.raw.report_snapshot(to, status);
         self.finish()
     }
@@ -330,7 +372,9 @@ impl<S: StateMachine> Node<S> {
         let timeout = self.rng.gen_range(min..2 * min) as usize;
         raft.set_randomized_election_timeout(timeout);
         if raft.state != StateRole::Leader {
-            self.outputs.push(Output::Event(NodeEvent::TimerReset { timeout_ticks: timeout }));
+            self.outputs.push(Output::Event(NodeEvent::TimerReset {
+                timeout_ticks: timeout,
+            }));
         }
     }
 
@@ -347,10 +391,11 @@ impl<S: StateMachine> Node<S> {
             let snapshot = ready.snapshot().clone();
             self.state_machine.restore(&snapshot.data);
             let meta = snapshot.get_metadata();
-            self.outputs.push(Output::Event(NodeEvent::SnapshotInstalled {
-                index: meta.index,
-                term: meta.term,
-            }));
+            self.outputs
+                .push(Output::Event(NodeEvent::SnapshotInstalled {
+                    index: meta.index,
+                    term: meta.term,
+                }));
             writes.push(PersistWrite::InstallSnapshot(snapshot));
         }
         if !ready.entries().is_empty() {
@@ -413,11 +458,17 @@ impl<S: StateMachine> Node<S> {
                 }
                 EntryType::EntryNormal => {
                     let summary = self.state_machine.describe(&entry.data);
-                    (EntryKind::Command, summary, self.state_machine.apply(entry.index, &entry.data))
+                    (
+                        EntryKind::Command,
+                        summary,
+                        self.state_machine.apply(entry.index, &entry.data),
+                    )
                 }
-                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
-                    (EntryKind::ConfChange, self.apply_conf_change(&entry), Vec::new())
-                }
+                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => (
+                    EntryKind::ConfChange,
+                    self.apply_conf_change(&entry),
+                    Vec::new(),
+                ),
             };
             self.outputs.push(Output::Event(NodeEvent::Applied {
                 index: entry.index,
@@ -428,7 +479,11 @@ impl<S: StateMachine> Node<S> {
             }));
             if let Some((origin, request_id)) = decode_origin(&entry.context) {
                 if origin == self.config.id {
-                    self.outputs.push(Output::Response { request_id, index: entry.index, response });
+                    self.outputs.push(Output::Response {
+                        request_id,
+                        index: entry.index,
+                        response,
+                    });
                 }
             }
         }
@@ -442,7 +497,8 @@ impl<S: StateMachine> Node<S> {
                 self.raw.mut_store().set_conf_state(conf_state);
                 let removed = change.get_change_type() == ConfChangeType::RemoveNode;
                 let info = entry.context.get(16..).unwrap_or_default();
-                self.state_machine.apply_membership(change.node_id, removed, info);
+                self.state_machine
+                    .apply_membership(change.node_id, removed, info);
             }
             // raft-rs refuses impossible changes (e.g. removing the last voter); every node
             // refuses the same ones, so they stay consistent.
@@ -460,7 +516,10 @@ impl<S: StateMachine> Node<S> {
 
     fn release_reads(&mut self) {
         let applied = self.raw.raft.raft_log.applied;
-        let (ready, waiting) = self.pending_reads.drain(..).partition(|&(_, index)| index <= applied);
+        let (ready, waiting) = self
+            .pending_reads
+            .drain(..)
+            .partition(|&(_, index)| index <= applied);
         self.pending_reads = waiting;
         let ready: Vec<(u64, u64)> = ready;
         for (request_id, _) in ready {
@@ -496,8 +555,15 @@ impl<S: StateMachine> Node<S> {
         let compact_to = applied
             .saturating_sub(self.config.snapshot_catchup_entries)
             .max(store.first_index() - 1);
-        self.outputs.push(Output::Event(NodeEvent::SnapshotTaken { index, term }));
-        self.persist(vec![PersistWrite::TakeSnapshot { snapshot, compact_to }], true);
+        self.outputs
+            .push(Output::Event(NodeEvent::SnapshotTaken { index, term }));
+        self.persist(
+            vec![PersistWrite::TakeSnapshot {
+                snapshot,
+                compact_to,
+            }],
+            true,
+        );
     }
 
     fn report_changes(&mut self) {
@@ -505,12 +571,14 @@ impl<S: StateMachine> Node<S> {
         if role != self.last_role {
             self.last_role = role;
             let (role, term, leader) = role;
-            self.outputs.push(Output::Event(NodeEvent::RoleChanged { role, term, leader }));
+            self.outputs
+                .push(Output::Event(NodeEvent::RoleChanged { role, term, leader }));
         }
         let commit = self.raw.raft.raft_log.committed;
         if commit != self.last_commit {
             self.last_commit = commit;
-            self.outputs.push(Output::Event(NodeEvent::Committed { index: commit }));
+            self.outputs
+                .push(Output::Event(NodeEvent::Committed { index: commit }));
         }
     }
 

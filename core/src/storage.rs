@@ -65,7 +65,10 @@ impl RaftStorage {
                 entry.set_entry_type(EntryType::EntryConfChange);
                 entry.index = index;
                 entry.term = 1;
-                entry.data = change.write_to_bytes().expect("encoding a ConfChange").into();
+                entry.data = change
+                    .write_to_bytes()
+                    .expect("encoding a ConfChange")
+                    .into();
                 entry
             })
             .collect();
@@ -116,7 +119,10 @@ impl RaftStorage {
                 hs.term = hs.term.max(snap.get_metadata().term);
                 *self = Self::from_snapshot(hs, snap.clone());
             }
-            PersistWrite::TakeSnapshot { snapshot, compact_to } => {
+            PersistWrite::TakeSnapshot {
+                snapshot,
+                compact_to,
+            } => {
                 self.snapshot = snapshot.clone();
                 self.compact(*compact_to);
             }
@@ -201,7 +207,10 @@ impl RaftStorage {
 
 impl raft::Storage for RaftStorage {
     fn initial_state(&self) -> raft::Result<RaftState> {
-        Ok(RaftState::new(self.hard_state.clone(), self.conf_state.clone()))
+        Ok(RaftState::new(
+            self.hard_state.clone(),
+            self.conf_state.clone(),
+        ))
     }
 
     fn entries(
@@ -214,7 +223,11 @@ impl raft::Storage for RaftStorage {
         if low < self.first_index() {
             return Err(raft::Error::Store(StorageError::Compacted));
         }
-        assert!(high <= self.last_index() + 1, "entries {low}..{high} beyond {}", self.last_index());
+        assert!(
+            high <= self.last_index() + 1,
+            "entries {low}..{high} beyond {}",
+            self.last_index()
+        );
         let offset = self.entries[0].index;
         let mut entries = self.entries[(low - offset) as usize..(high - offset) as usize].to_vec();
         raft::util::limit_size(&mut entries, max_size.into());
@@ -264,7 +277,11 @@ mod tests {
     #[test]
     fn append_replaces_a_conflicting_suffix() {
         let mut s = RaftStorage::empty();
-        s.apply(&PersistWrite::Append(vec![entry(1, 1), entry(2, 1), entry(3, 2)]));
+        s.apply(&PersistWrite::Append(vec![
+            entry(1, 1),
+            entry(2, 1),
+            entry(3, 2),
+        ]));
         s.apply(&PersistWrite::Append(vec![entry(3, 3), entry(4, 3)]));
         assert_eq!(terms(&s), vec![(1, 1), (2, 1), (3, 3), (4, 3)]);
     }
@@ -272,11 +289,16 @@ mod tests {
     #[test]
     fn taking_a_snapshot_keeps_the_tail_and_the_compacted_term() {
         let mut s = RaftStorage::empty();
-        s.apply(&PersistWrite::Append((1..=5).map(|i| entry(i, 1 + i / 3)).collect()));
+        s.apply(&PersistWrite::Append(
+            (1..=5).map(|i| entry(i, 1 + i / 3)).collect(),
+        ));
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = 4;
         snap.mut_metadata().term = 2;
-        s.apply(&PersistWrite::TakeSnapshot { snapshot: snap, compact_to: 3 });
+        s.apply(&PersistWrite::TakeSnapshot {
+            snapshot: snap,
+            compact_to: 3,
+        });
         assert_eq!(s.first_index(), 4);
         assert_eq!(raft::Storage::term(&s, 3).unwrap(), 2);
         assert!(raft::Storage::term(&s, 2).is_err());

@@ -86,7 +86,12 @@ impl EntryView {
                 (EntryKind::ConfChange, summary)
             }
         };
-        EntryView { index: entry.index, term: entry.term, kind, summary }
+        EntryView {
+            index: entry.index,
+            term: entry.term,
+            kind,
+            summary,
+        }
     }
 }
 
@@ -130,11 +135,24 @@ impl NodeView {
             learners,
             progress,
         };
-        NodeView { raft: Some(raft_view), ..Self::of_storage(node.id(), node.storage(), Some(node.state_machine() as &dyn StateMachine), log_tail) }
+        NodeView {
+            raft: Some(raft_view),
+            ..Self::of_storage(
+                node.id(),
+                node.storage(),
+                Some(node.state_machine() as &dyn StateMachine),
+                log_tail,
+            )
+        }
     }
 
     /// The view of a node that is down: what its disk holds (the last `log_tail` entries).
-    pub fn of_storage(id: u64, storage: &RaftStorage, sm: Option<&dyn StateMachine>, log_tail: usize) -> Self {
+    pub fn of_storage(
+        id: u64,
+        storage: &RaftStorage,
+        sm: Option<&dyn StateMachine>,
+        log_tail: usize,
+    ) -> Self {
         let snapshot = storage.snapshot_metadata();
         NodeView {
             id,
@@ -145,7 +163,10 @@ impl NodeView {
             snapshot_term: snapshot.term,
             entries: {
                 let log = storage.log();
-                log[log.len().saturating_sub(log_tail)..].iter().map(|e| EntryView::new(e, sm)).collect()
+                log[log.len().saturating_sub(log_tail)..]
+                    .iter()
+                    .map(|e| EntryView::new(e, sm))
+                    .collect()
             },
         }
     }

@@ -15,14 +15,14 @@
 //! lose their disks (`wipe`), which breaks Raft's assumptions: the checker must catch it,
 //! and the printed reproductions must fail the same way when pasted back.
 
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use raftbook_core::etcd::api::Response;
 use raftbook_core::scenario::console::Console;
 use raftbook_core::scenario::link::Link;
 use raftbook_core::scenario::Scenario;
 use raftbook_core::sim::{NodeStatus, Outcome, Violation};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 /// Virtual time the healed cluster gets to elect a leader and catch every node up.
 const LIVENESS_BOUND: &str = "30s";
@@ -53,7 +53,9 @@ fn random_script(seed: u64, faults: Faults) -> (String, Vec<String>) {
     );
     let node = |rng: &mut ChaCha8Rng| rng.gen_range(1..=nodes);
     // Every member watches the keys from the start.
-    let mut actions: Vec<String> = (1..=nodes).map(|n| format!("watch --prefix k node={n}")).collect();
+    let mut actions: Vec<String> = (1..=nodes)
+        .map(|n| format!("watch --prefix k node={n}"))
+        .collect();
     // Values are unique, so a read tells which write it saw.
     let mut written: Vec<String> = vec!["v0".into()];
     for step in 0..rng.gen_range(20..60) {
@@ -78,7 +80,11 @@ fn random_script(seed: u64, faults: Faults) -> (String, Vec<String>) {
                 ids.shuffle(&mut rng);
                 let split = rng.gen_range(1..nodes as usize);
                 let group = |g: &[u64]| g.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-                format!("partition {} | {}", group(&ids[..split]), group(&ids[split..]))
+                format!(
+                    "partition {} | {}",
+                    group(&ids[..split]),
+                    group(&ids[split..])
+                )
             }
             78..=81 => format!("cut {}->{}", node(&mut rng), node(&mut rng)),
             82..=88 => "heal".to_string(),
@@ -102,16 +108,18 @@ fn random_script(seed: u64, faults: Faults) -> (String, Vec<String>) {
 /// the whole script that ran, healing epilogue included.
 fn check(setup: &str, actions: &[String]) -> Result<Totals, Failure> {
     let mut script = Vec::new();
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_and_check(setup, actions, &mut script)))
-        .unwrap_or_else(|panic| {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            Err(format!("panic: {message}"))
-        })
-        .map_err(|why| Failure { script, why })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_and_check(setup, actions, &mut script)
+    }))
+    .unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        Err(format!("panic: {message}"))
+    })
+    .map_err(|why| Failure { script, why })
 }
 
 /// A failed run: the script that ran, and why it failed.
@@ -120,7 +128,11 @@ struct Failure {
     why: String,
 }
 
-fn run_and_check(setup: &str, actions: &[String], script: &mut Vec<String>) -> Result<Totals, String> {
+fn run_and_check(
+    setup: &str,
+    actions: &[String],
+    script: &mut Vec<String>,
+) -> Result<Totals, String> {
     let mut scenario = Scenario::new();
     let mut run = |scenario: &mut Scenario, line: &str| {
         script.push(line.to_string());
@@ -136,7 +148,10 @@ fn run_and_check(setup: &str, actions: &[String], script: &mut Vec<String>) -> R
     }
     // Heal everything, then demand progress: as commands, so the script shows them too.
     let mut epilogue = vec!["heal".to_string(), "net loss=0".to_string()];
-    let cluster = scenario.cluster.as_ref().expect("the set-up made a cluster");
+    let cluster = scenario
+        .cluster
+        .as_ref()
+        .expect("the set-up made a cluster");
     for id in cluster.node_ids() {
         match cluster.status(id) {
             Some(NodeStatus::Down) => epilogue.push(format!("restart {id}")),
@@ -153,15 +168,23 @@ fn run_and_check(setup: &str, actions: &[String], script: &mut Vec<String>) -> R
         return Err(output);
     }
     if output.contains("error") {
-        return Err(format!("liveness: no stable leader {LIVENESS_BOUND} after healing: {output}"));
+        return Err(format!(
+            "liveness: no stable leader {LIVENESS_BOUND} after healing: {output}"
+        ));
     }
     let cluster = scenario.cluster.as_ref().unwrap();
     let operations = raftbook_core::sim::history::check_linearizable(cluster)?;
     let leader = cluster.leader().expect("stable");
-    let watch_events = raftbook_core::sim::history::check_watch_streams(cluster, leader, b"k", b"l")?;
+    let watch_events =
+        raftbook_core::sim::history::check_watch_streams(cluster, leader, b"k", b"l")?;
     let mut acknowledged = 0;
     for request in cluster.requests.values() {
-        if let Outcome::Done { index, response: Response::Put(_) | Response::Txn(_) | Response::DeleteRange(_), .. } = request.outcome {
+        if let Outcome::Done {
+            index,
+            response: Response::Put(_) | Response::Txn(_) | Response::DeleteRange(_),
+            ..
+        } = request.outcome
+        {
             acknowledged += 1;
             for id in cluster.node_ids() {
                 let Some(node) = cluster.node(id) else {
@@ -169,12 +192,19 @@ fn run_and_check(setup: &str, actions: &[String], script: &mut Vec<String>) -> R
                 };
                 let applied = node.raft().raft_log.applied;
                 if applied < index {
-                    return Err(format!("liveness: n{id} applied {applied}, acknowledged request #{} is at {index}", request.id));
+                    return Err(format!(
+                        "liveness: n{id} applied {applied}, acknowledged request #{} is at {index}",
+                        request.id
+                    ));
                 }
             }
         }
     }
-    Ok(Totals { acknowledged, operations, watch_events })
+    Ok(Totals {
+        acknowledged,
+        operations,
+        watch_events,
+    })
 }
 
 /// What one run checked.
@@ -198,7 +228,9 @@ fn kind(why: &str) -> &str {
 
 /// Removes chunks of actions, largest first, while the run still fails the same way.
 fn shrink(setup: &str, mut actions: Vec<String>, failure: &str) -> Vec<String> {
-    let same = |candidate: &[String]| check(setup, candidate).is_err_and(|f| kind(&f.why) == kind(failure));
+    let same = |candidate: &[String]| {
+        check(setup, candidate).is_err_and(|f| kind(&f.why) == kind(failure))
+    };
     let mut chunk = actions.len() / 2;
     while chunk >= 1 {
         let mut start = 0;
@@ -219,8 +251,12 @@ fn shrink(setup: &str, mut actions: Vec<String>, failure: &str) -> Vec<String> {
 /// A failing seed, shrunk: its reproduction as a script and as a playground link.
 fn reproduce(seed: u64, setup: &str, actions: Vec<String>, failure: &str) -> String {
     let shortest = shrink(setup, actions, failure);
-    let Failure { script, why } = check(setup, &shortest).err().expect("the shrunk run still fails");
-    let link = Link::from_script(&script).map(|link| link.fragment()).unwrap_or_else(|e| e);
+    let Failure { script, why } = check(setup, &shortest)
+        .err()
+        .expect("the shrunk run still fails");
+    let link = Link::from_script(&script)
+        .map(|link| link.fragment())
+        .unwrap_or_else(|e| e);
     format!(
         "seed {seed} fails: {failure}\n\nshortest reproduction ({} actions), as a scenario script \
          (`cargo xtask console FILE`):\n{}\n\nwhich fails with: {why}\n\nin the playground: \
@@ -231,7 +267,10 @@ fn reproduce(seed: u64, setup: &str, actions: Vec<String>, failure: &str) -> Str
 }
 
 fn chaos_seeds() -> u64 {
-    std::env::var("CHAOS_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_SEEDS)
+    std::env::var("CHAOS_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEEDS)
 }
 
 #[test]
@@ -258,9 +297,19 @@ fn random_faults_never_break_safety_or_liveness() {
     drop(std::panic::take_hook());
     // The test is only as good as its load: writes must get through (many are refused
     // without a leader, time out, or are lost with crashed nodes).
-    let Totals { acknowledged, operations, watch_events } = total;
-    assert!(acknowledged > seeds as usize, "only {acknowledged} writes acknowledged in {seeds} seeds");
-    assert!(watch_events > seeds as usize, "only {watch_events} watch events in {seeds} seeds");
+    let Totals {
+        acknowledged,
+        operations,
+        watch_events,
+    } = total;
+    assert!(
+        acknowledged > seeds as usize,
+        "only {acknowledged} writes acknowledged in {seeds} seeds"
+    );
+    assert!(
+        watch_events > seeds as usize,
+        "only {watch_events} watch events in {seeds} seeds"
+    );
     eprintln!(
         "chaos: {seeds} seeds; {acknowledged} acknowledged writes checked on every node; \
          {operations} client operations checked linearizable; {watch_events} watch events checked"
@@ -279,7 +328,9 @@ fn violation_of_script(script: &[String]) -> Option<Violation> {
 /// The violation a playground link shows, opened as the page opens it: read the fragment,
 /// replay its actions, play to its moment.
 fn violation_of_link(fragment: &str) -> Option<Violation> {
-    let link = Link::parse(fragment).expect("a link we printed").expect("not empty");
+    let link = Link::parse(fragment)
+        .expect("a link we printed")
+        .expect("not empty");
     let mut console = Console::replay(&link.setup, link.actions).expect("its set-up line");
     console.advance_to(link.time);
     console.cluster().violation().cloned()
@@ -294,7 +345,9 @@ fn wiped_disks_are_caught_and_their_reproductions_fail_the_same_way() {
     let mut caught = Vec::new();
     for seed in 1..=300 {
         let (setup, actions) = random_script(seed, Faults::WipedDisks);
-        let Err(Failure { script, why }) = check(&setup, &actions) else { continue };
+        let Err(Failure { script, why }) = check(&setup, &actions) else {
+            continue;
+        };
         if !why.contains("SAFETY VIOLATION") {
             continue; // a wiped member may also just stall the cluster; we want the checker
         }
@@ -306,16 +359,27 @@ fn wiped_disks_are_caught_and_their_reproductions_fail_the_same_way() {
         }
     }
     drop(std::panic::take_hook());
-    assert_eq!(caught.len(), 3, "wiping disks broke no safety property the checker saw in 300 seeds");
+    assert_eq!(
+        caught.len(),
+        3,
+        "wiping disks broke no safety property the checker saw in 300 seeds"
+    );
     for (seed, script, shrunk) in caught {
         for script in [script, shrunk] {
             let pasted = violation_of_script(&script);
-            let pasted = pasted.unwrap_or_else(|| panic!("seed {seed}: the script passes\n{}", script.join("\n")));
+            let pasted = pasted
+                .unwrap_or_else(|| panic!("seed {seed}: the script passes\n{}", script.join("\n")));
             let link = Link::from_script(&script).unwrap().fragment();
             let opened = violation_of_link(&link);
-            let opened = opened.unwrap_or_else(|| panic!("seed {seed}: the link passes\n{}", script.join("\n")));
+            let opened = opened
+                .unwrap_or_else(|| panic!("seed {seed}: the link passes\n{}", script.join("\n")));
             let same = |v: &Violation| (v.property, v.detail.clone(), v.time);
-            assert_eq!(same(&opened), same(&pasted), "seed {seed}: the link fails differently\n{}", script.join("\n"));
+            assert_eq!(
+                same(&opened),
+                same(&pasted),
+                "seed {seed}: the link fails differently\n{}",
+                script.join("\n")
+            );
         }
     }
 }
@@ -345,9 +409,17 @@ fn the_wiped_disk_link_shows_its_violation() {
         std::fs::write(&path, format!("{fragment}\n")).unwrap();
     }
     let pinned = std::fs::read_to_string(&path).unwrap();
-    assert_eq!(pinned.trim(), fragment, "{} is stale (UPDATE_GOLDEN=1 rewrites it)", path.display());
+    assert_eq!(
+        pinned.trim(),
+        fragment,
+        "{} is stale (UPDATE_GOLDEN=1 rewrites it)",
+        path.display()
+    );
     let pasted = violation_of_script(&script).expect("the script breaks leader completeness");
     let opened = violation_of_link(&fragment).expect("so does the link");
     assert_eq!(pasted.property, "leader completeness");
-    assert_eq!((opened.property, opened.detail, opened.time), (pasted.property, pasted.detail, pasted.time));
+    assert_eq!(
+        (opened.property, opened.detail, opened.time),
+        (pasted.property, pasted.detail, pasted.time)
+    );
 }

@@ -28,7 +28,10 @@ fn one_seed_gives_one_trace() {
     assert!(trace_a.lines().count() > 1000, "a meaningful run");
     assert_eq!(output_a, output_b);
     assert!(trace_a == trace_b, "traces differ");
-    assert!(!output_a.contains("not stable") && !output_a.contains("VIOLATION"), "{output_a}");
+    assert!(
+        !output_a.contains("not stable") && !output_a.contains("VIOLATION"),
+        "{output_a}"
+    );
 }
 
 #[test]

@@ -9,17 +9,29 @@ use raftbook_core::sim::trace::TraceKind;
 use raftbook_core::sim::{Cluster, Outcome};
 
 fn run(scenario: &mut Scenario, lines: &str) -> String {
-    lines.lines().map(|line| scenario.execute(line, 0)).collect()
+    lines
+        .lines()
+        .map(|line| scenario.execute(line, 0))
+        .collect()
 }
 
 fn range(key: &str, end: &[u8], revision: i64) -> RangeRequest {
-    RangeRequest { key: key.as_bytes().to_vec(), range_end: end.to_vec(), revision, serializable: true, ..Default::default() }
+    RangeRequest {
+        key: key.as_bytes().to_vec(),
+        range_end: end.to_vec(),
+        revision,
+        serializable: true,
+        ..Default::default()
+    }
 }
 
 #[test]
 fn a_member_restored_from_a_snapshot_answers_like_the_others() {
     let mut scenario = Scenario::new();
-    run(&mut scenario, "cluster nodes=3 seed=11 snapshot-interval=5 catchup=1\nstabilize");
+    run(
+        &mut scenario,
+        "cluster nodes=3 seed=11 snapshot-interval=5 catchup=1\nstabilize",
+    );
     let cluster = scenario.cluster.as_ref().unwrap();
     let lagging = (1..=3).find(|&id| Some(id) != cluster.leader()).unwrap();
     let other = (1..=3).find(|&id| id != lagging).unwrap();
@@ -42,14 +54,30 @@ fn a_member_restored_from_a_snapshot_answers_like_the_others() {
     });
     assert!(installed, "n{lagging} should have caught up by snapshot");
 
-    let (n1, n3) = (cluster.server(other).unwrap().store(), cluster.server(lagging).unwrap().store());
-    assert_eq!(n1, n3, "the whole state machine: MVCC history, compaction point, leases");
+    let (n1, n3) = (
+        cluster.server(other).unwrap().store(),
+        cluster.server(lagging).unwrap().store(),
+    );
+    assert_eq!(
+        n1, n3,
+        "the whole state machine: MVCC history, compaction point, leases"
+    );
     for revision in [0, 10, 15, n1.mvcc.current_revision()] {
         let all = range("\0", &[0], revision);
-        assert_eq!(n1.mvcc.range(&all), n3.mvcc.range(&all), "at revision {revision}");
+        assert_eq!(
+            n1.mvcc.range(&all),
+            n3.mvcc.range(&all),
+            "at revision {revision}"
+        );
     }
-    assert_eq!(n3.mvcc.range(&range("key1", &[], 9)), Err(EtcdError::Compacted));
-    assert_eq!(n3.lease(scenario.last_lease.unwrap()).map(|l| l.keys.len()), Some(1));
+    assert_eq!(
+        n3.mvcc.range(&range("key1", &[], 9)),
+        Err(EtcdError::Compacted)
+    );
+    assert_eq!(
+        n3.lease(scenario.last_lease.unwrap()).map(|l| l.keys.len()),
+        Some(1)
+    );
 }
 
 fn answer(cluster: &mut Cluster, node: u64, request: Request) -> Outcome {
@@ -64,36 +92,107 @@ fn followers_forward_writes_and_lease_requests() {
     run(&mut scenario, "cluster nodes=3 seed=12\nstabilize");
     let cluster = scenario.cluster.as_mut().unwrap();
     let follower = (1..=3).find(|&id| Some(id) != cluster.leader()).unwrap();
-    let put = Request::Put(PutRequest { key: b"k".to_vec(), value: b"v".to_vec(), ..Default::default() });
-    assert!(matches!(answer(cluster, follower, put), Outcome::Done { response: Response::Put(_), .. }));
-    let grant = answer(cluster, follower, Request::LeaseGrant(LeaseGrantRequest { ttl: 30, id: 0 }));
-    let Outcome::Done { response: Response::LeaseGrant(granted), .. } = grant else { panic!("{grant:?}") };
+    let put = Request::Put(PutRequest {
+        key: b"k".to_vec(),
+        value: b"v".to_vec(),
+        ..Default::default()
+    });
+    assert!(matches!(
+        answer(cluster, follower, put),
+        Outcome::Done {
+            response: Response::Put(_),
+            ..
+        }
+    ));
+    let grant = answer(
+        cluster,
+        follower,
+        Request::LeaseGrant(LeaseGrantRequest { ttl: 30, id: 0 }),
+    );
+    let Outcome::Done {
+        response: Response::LeaseGrant(granted),
+        ..
+    } = grant
+    else {
+        panic!("{grant:?}")
+    };
     cluster.run_for(3000);
-    let keep_alive = answer(cluster, follower, Request::LeaseKeepAlive(LeaseKeepAliveRequest { id: granted.id }));
-    let Outcome::Done { response: Response::LeaseKeepAlive(renewed), .. } = keep_alive else { panic!("{keep_alive:?}") };
+    let keep_alive = answer(
+        cluster,
+        follower,
+        Request::LeaseKeepAlive(LeaseKeepAliveRequest { id: granted.id }),
+    );
+    let Outcome::Done {
+        response: Response::LeaseKeepAlive(renewed),
+        ..
+    } = keep_alive
+    else {
+        panic!("{keep_alive:?}")
+    };
     assert_eq!(renewed.ttl, 30);
-    let ttl = answer(cluster, follower, Request::LeaseTimeToLive(LeaseTimeToLiveRequest { id: granted.id, keys: false }));
-    let Outcome::Done { response: Response::LeaseTimeToLive(left), .. } = ttl else { panic!("{ttl:?}") };
-    assert_eq!((left.granted_ttl, left.ttl), (30, 30), "renewed at the leader just now (forwarding takes no simulated time)");
+    let ttl = answer(
+        cluster,
+        follower,
+        Request::LeaseTimeToLive(LeaseTimeToLiveRequest {
+            id: granted.id,
+            keys: false,
+        }),
+    );
+    let Outcome::Done {
+        response: Response::LeaseTimeToLive(left),
+        ..
+    } = ttl
+    else {
+        panic!("{ttl:?}")
+    };
+    assert_eq!(
+        (left.granted_ttl, left.ttl),
+        (30, 30),
+        "renewed at the leader just now (forwarding takes no simulated time)"
+    );
 }
 
 #[test]
 fn oversized_and_malformed_requests_are_refused_and_nothing_is_lost() {
     let mut scenario = Scenario::new();
-    run(&mut scenario, "cluster nodes=3 seed=13\nstabilize\nput keep me");
+    run(
+        &mut scenario,
+        "cluster nodes=3 seed=13\nstabilize\nput keep me",
+    );
     let cluster = scenario.cluster.as_mut().unwrap();
     let leader = cluster.leader().unwrap();
     let before = cluster.server(leader).unwrap().store().clone();
 
-    let huge = Request::Put(PutRequest { key: b"big".to_vec(), value: vec![b'x'; MAX_REQUEST_BYTES], ..Default::default() });
-    let too_many = Request::Txn(TxnRequest {
-        success: (0..=MAX_TXN_OPS).map(|i| RequestOp::Put(PutRequest { key: format!("k{i}").into_bytes(), ..Default::default() })).collect(),
+    let huge = Request::Put(PutRequest {
+        key: b"big".to_vec(),
+        value: vec![b'x'; MAX_REQUEST_BYTES],
         ..Default::default()
     });
-    let ttl = Request::LeaseGrant(LeaseGrantRequest { ttl: MAX_LEASE_TTL + 1, id: 0 });
-    for (request, error) in [(huge, EtcdError::RequestTooLarge), (too_many, EtcdError::TooManyOps), (ttl, EtcdError::LeaseTtlTooLarge)] {
+    let too_many = Request::Txn(TxnRequest {
+        success: (0..=MAX_TXN_OPS)
+            .map(|i| {
+                RequestOp::Put(PutRequest {
+                    key: format!("k{i}").into_bytes(),
+                    ..Default::default()
+                })
+            })
+            .collect(),
+        ..Default::default()
+    });
+    let ttl = Request::LeaseGrant(LeaseGrantRequest {
+        ttl: MAX_LEASE_TTL + 1,
+        id: 0,
+    });
+    for (request, error) in [
+        (huge, EtcdError::RequestTooLarge),
+        (too_many, EtcdError::TooManyOps),
+        (ttl, EtcdError::LeaseTtlTooLarge),
+    ] {
         let outcome = answer(cluster, leader, request);
-        assert!(matches!(&outcome, Outcome::Failed { error: e, .. } if *e == error.to_string()), "{outcome:?}");
+        assert!(
+            matches!(&outcome, Outcome::Failed { error: e, .. } if *e == error.to_string()),
+            "{outcome:?}"
+        );
     }
     cluster.run_for(1000);
     assert_eq!(cluster.server(leader).unwrap().store(), &before);

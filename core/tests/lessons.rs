@@ -11,7 +11,9 @@ fn lesson_files(dir: &Path, found: &mut Vec<PathBuf>) {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {
             lesson_files(&path, found);
-        } else if path.extension().is_some_and(|e| e == "md") && path.file_name().is_some_and(|n| n != "README.md") {
+        } else if path.extension().is_some_and(|e| e == "md")
+            && path.file_name().is_some_and(|n| n != "README.md")
+        {
             found.push(path);
         }
     }
@@ -33,25 +35,48 @@ fn every_lesson_runs_and_every_exercise_is_solvable() {
         let lesson = match Lesson::parse(&name, &text) {
             Ok(lesson) => lesson,
             Err(error) => {
-                failures.push(format!("{}:{}: {}", path.display(), error.line, error.message));
+                failures.push(format!(
+                    "{}:{}: {}",
+                    path.display(),
+                    error.line,
+                    error.message
+                ));
                 continue;
             }
         };
         exercises += lesson.exercises().count();
         if lesson.exercises().count() == 0 && !path.starts_with(root.join("exercises")) {
-            failures.push(format!("{}: a lesson needs at least one exercise", path.display()));
+            failures.push(format!(
+                "{}: a lesson needs at least one exercise",
+                path.display()
+            ));
         }
         let (errors, outputs) = verify(&lesson);
         if update {
             std::fs::write(path, with_outputs(&text, &lesson, &outputs)).expect("writable");
         }
-        let shown = path.strip_prefix(root.parent().expect("the repository")).unwrap_or(path);
+        let shown = path
+            .strip_prefix(root.parent().expect("the repository"))
+            .unwrap_or(path);
         for error in errors {
             if !(update && error.message.starts_with("the cell's output differs")) {
-                failures.push(format!("{}:{}: {}", shown.display(), error.line, error.message));
+                failures.push(format!(
+                    "{}:{}: {}",
+                    shown.display(),
+                    error.line,
+                    error.message
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} lesson problems:\n\n{}", failures.len(), failures.join("\n\n"));
-    eprintln!("lessons: {} files, {exercises} exercises solved by their stored solutions", files.len());
+    assert!(
+        failures.is_empty(),
+        "{} lesson problems:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    eprintln!(
+        "lessons: {} files, {exercises} exercises solved by their stored solutions",
+        files.len()
+    );
 }

@@ -13,13 +13,25 @@ use raftbook_core::etcd::mvcc::MvccStore;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Put { key: u8, value: u8 },
+    Put {
+        key: u8,
+        value: u8,
+    },
     /// Deletes `[key, key + width)` (width 0: the single key).
-    Delete { key: u8, width: u8 },
+    Delete {
+        key: u8,
+        width: u8,
+    },
     /// Compacts at `current - back`.
-    Compact { back: u8 },
+    Compact {
+        back: u8,
+    },
     /// Reads `[key, key + width)` at `current - back` (width 0: one key; 255: all keys).
-    Read { key: u8, width: u8, back: u8 },
+    Read {
+        key: u8,
+        width: u8,
+        back: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -58,17 +70,37 @@ struct Model {
 impl Model {
     /// The version of `key` visible at `revision`, computed from the full history.
     fn visible(&self, key: &[u8], revision: i64) -> Option<KeyValue> {
-        let changes: Vec<_> = self.history.get(key)?.iter().filter(|(r, _)| *r <= revision).collect();
+        let changes: Vec<_> = self
+            .history
+            .get(key)?
+            .iter()
+            .filter(|(r, _)| *r <= revision)
+            .collect();
         let (mod_revision, value) = changes.last()?;
         let value = value.clone()?;
         // Version and create revision count from the last time the key came into being.
-        let since_created: Vec<_> = changes.iter().rev().take_while(|(_, v)| v.is_some()).collect();
+        let since_created: Vec<_> = changes
+            .iter()
+            .rev()
+            .take_while(|(_, v)| v.is_some())
+            .collect();
         let create_revision = since_created.last().expect("live").0;
-        Some(KeyValue { key: key.to_vec(), create_revision, mod_revision: *mod_revision, version: since_created.len() as i64, value, lease: 0 })
+        Some(KeyValue {
+            key: key.to_vec(),
+            create_revision,
+            mod_revision: *mod_revision,
+            version: since_created.len() as i64,
+            value,
+            lease: 0,
+        })
     }
 
     fn range(&self, key: &[u8], end: &[u8], revision: i64) -> Result<Vec<KeyValue>, EtcdError> {
-        let revision = if revision <= 0 { self.revision } else { revision };
+        let revision = if revision <= 0 {
+            self.revision
+        } else {
+            revision
+        };
         if revision > self.revision {
             return Err(EtcdError::FutureRevision);
         }
@@ -172,6 +204,10 @@ fn compaction_frees_history() {
     assert_eq!(after.versions, 10, "one version per key is left");
     assert!(after.bytes * 50 < before.bytes, "{before:?} -> {after:?}");
     // What is visible now did not change.
-    let all = RangeRequest { key: vec![0], range_end: vec![0], ..Default::default() };
+    let all = RangeRequest {
+        key: vec![0],
+        range_end: vec![0],
+        ..Default::default()
+    };
     assert_eq!(store.range(&all).unwrap().kvs.len(), 10);
 }

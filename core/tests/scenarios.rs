@@ -17,13 +17,19 @@ fn check(path: &Path) -> Result<(), String> {
         return Ok(());
     }
     let difference = script::first_difference(&expected, &actual).unwrap_or_default();
-    Err(format!("{}: output differs (UPDATE_GOLDEN=1 rewrites it)\n{difference}", path.display()))
+    Err(format!(
+        "{}: output differs (UPDATE_GOLDEN=1 rewrites it)\n{difference}",
+        path.display()
+    ))
 }
 
 #[test]
 fn golden_scenarios() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(!files.is_empty(), "no scenarios in {}", dir.display());
     let failures: Vec<String> = files.iter().filter_map(|f| check(f).err()).collect();

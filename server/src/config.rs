@@ -90,21 +90,45 @@ pub fn cluster_id(ids: impl IntoIterator<Item = u64>) -> u64 {
 
 /// `http://127.0.0.1:2379` → `127.0.0.1:2379`.
 pub fn host_port(url: &str) -> Result<String, String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http:// URLs are supported"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("{url}: only http:// URLs are supported"))?;
     Ok(rest.trim_end_matches('/').to_string())
 }
 
 impl MemberArgs {
     pub fn resolve(&self) -> Result<MemberConfig, String> {
-        let first = |urls: &str| urls.split(',').next().unwrap_or_default().trim().to_string();
-        let peer_url = first(self.initial_advertise_peer_urls.as_deref().unwrap_or(&self.listen_peer_urls));
-        let initial = self.initial_cluster.clone().unwrap_or_else(|| format!("{}={peer_url}", self.name));
+        let first = |urls: &str| {
+            urls.split(',')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        let peer_url = first(
+            self.initial_advertise_peer_urls
+                .as_deref()
+                .unwrap_or(&self.listen_peer_urls),
+        );
+        let initial = self
+            .initial_cluster
+            .clone()
+            .unwrap_or_else(|| format!("{}={peer_url}", self.name));
         let mut peers = BTreeMap::new();
         for item in initial.split(',').filter(|s| !s.trim().is_empty()) {
-            let (name, url) = item.split_once('=').ok_or_else(|| format!("--initial-cluster: expected name=url, got {item:?}"))?;
+            let (name, url) = item
+                .split_once('=')
+                .ok_or_else(|| format!("--initial-cluster: expected name=url, got {item:?}"))?;
             host_port(url.trim())?;
             let id = member_id(url.trim(), &self.initial_cluster_token);
-            peers.insert(id, Peer { id, name: name.trim().to_string(), peer_url: url.trim().to_string() });
+            peers.insert(
+                id,
+                Peer {
+                    id,
+                    name: name.trim().to_string(),
+                    peer_url: url.trim().to_string(),
+                },
+            );
         }
         let me = peers
             .values()
@@ -112,12 +136,19 @@ impl MemberArgs {
             .ok_or_else(|| format!("--initial-cluster has no member named {:?}", self.name))?
             .clone();
         if me.peer_url != peer_url {
-            return Err(format!("--initial-cluster gives {} the peer URL {}, but it advertises {peer_url}", me.name, me.peer_url));
+            return Err(format!(
+                "--initial-cluster gives {} the peer URL {}, but it advertises {peer_url}",
+                me.name, me.peer_url
+            ));
         }
         let join_existing = match self.initial_cluster_state.as_str() {
             "new" => false,
             "existing" => true,
-            other => return Err(format!("--initial-cluster-state must be new or existing, not {other:?}")),
+            other => {
+                return Err(format!(
+                    "--initial-cluster-state must be new or existing, not {other:?}"
+                ))
+            }
         };
         if self.heartbeat_interval == 0 || self.election_timeout < 5 * self.heartbeat_interval {
             return Err("--election-timeout must be at least 5 heartbeat intervals".into());
@@ -127,8 +158,15 @@ impl MemberArgs {
             id: me.id,
             name: self.name.clone(),
             cluster_id: cluster_id(peers.keys().copied()),
-            data_dir: self.data_dir.clone().unwrap_or_else(|| PathBuf::from(format!("{}.raftbook", self.name))),
-            client_url: first(self.advertise_client_urls.as_deref().unwrap_or(&self.listen_client_urls)),
+            data_dir: self
+                .data_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("{}.raftbook", self.name))),
+            client_url: first(
+                self.advertise_client_urls
+                    .as_deref()
+                    .unwrap_or(&self.listen_client_urls),
+            ),
             client_listen,
             peer_listen: host_port(&first(&self.listen_peer_urls))?,
             peers,
@@ -143,7 +181,13 @@ impl MemberArgs {
 
 /// The flags of a member of a local cluster on loopback (used by `raftbook cluster` and the
 /// benchmark; they work for etcd too).
-pub fn local_member_flags(name: &str, data_dir: &std::path::Path, client_port: u16, peer_port: u16, initial_cluster: &str) -> Vec<String> {
+pub fn local_member_flags(
+    name: &str,
+    data_dir: &std::path::Path,
+    client_port: u16,
+    peer_port: u16,
+    initial_cluster: &str,
+) -> Vec<String> {
     vec![
         format!("--name={name}"),
         format!("--data-dir={}", data_dir.display()),
@@ -160,6 +204,11 @@ pub fn local_member_flags(name: &str, data_dir: &std::path::Path, client_port: u
 /// `count` distinct free ports on loopback, for local clusters. All are held open until all
 /// are chosen: the OS may hand out a port again once its listener is closed.
 pub fn free_loopback_ports(count: usize) -> std::io::Result<Vec<u16>> {
-    let listeners = (0..count).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<std::io::Result<Vec<_>>>()?;
-    listeners.iter().map(|l| Ok(l.local_addr()?.port())).collect()
+    let listeners = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    listeners
+        .iter()
+        .map(|l| Ok(l.local_addr()?.port()))
+        .collect()
 }

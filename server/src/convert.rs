@@ -2,7 +2,7 @@
 //! ([`raftbook_core::etcd::api`]), which mirror them field for field; and etcd's errors as
 //! gRPC statuses with etcd's codes and messages (clients recognise errors by message).
 
-use raftbook_core::etcd::api as api;
+use raftbook_core::etcd::api;
 use tonic::{Code, Status};
 
 use crate::pb;
@@ -11,7 +11,8 @@ pub fn status(error: &api::EtcdError) -> Status {
     use api::EtcdError::*;
     let code = match error {
         Compacted | FutureRevision | LeaseTtlTooLarge => Code::OutOfRange,
-        EmptyKey | KeyNotFound | ValueProvided | LeaseProvided | TooManyOps | DuplicateKey | RequestTooLarge => Code::InvalidArgument,
+        EmptyKey | KeyNotFound | ValueProvided | LeaseProvided | TooManyOps | DuplicateKey
+        | RequestTooLarge => Code::InvalidArgument,
         LeaseNotFound => Code::NotFound,
         LeaseExists => Code::FailedPrecondition,
         NoLeader | Timeout => Code::Unavailable,
@@ -21,11 +22,23 @@ pub fn status(error: &api::EtcdError) -> Status {
 }
 
 pub fn header(h: api::ResponseHeader) -> Option<pb::ResponseHeader> {
-    Some(pb::ResponseHeader { cluster_id: h.cluster_id, member_id: h.member_id, revision: h.revision, raft_term: h.raft_term })
+    Some(pb::ResponseHeader {
+        cluster_id: h.cluster_id,
+        member_id: h.member_id,
+        revision: h.revision,
+        raft_term: h.raft_term,
+    })
 }
 
 pub fn kv(kv: api::KeyValue) -> pb::KeyValue {
-    pb::KeyValue { key: kv.key, create_revision: kv.create_revision, mod_revision: kv.mod_revision, version: kv.version, value: kv.value, lease: kv.lease }
+    pb::KeyValue {
+        key: kv.key,
+        create_revision: kv.create_revision,
+        mod_revision: kv.mod_revision,
+        version: kv.version,
+        value: kv.value,
+        lease: kv.lease,
+    }
 }
 
 pub fn range_request(r: pb::RangeRequest) -> api::RangeRequest {
@@ -60,11 +73,22 @@ pub fn range_request(r: pb::RangeRequest) -> api::RangeRequest {
 }
 
 pub fn put_request(r: pb::PutRequest) -> api::PutRequest {
-    api::PutRequest { key: r.key, value: r.value, lease: r.lease, prev_kv: r.prev_kv, ignore_value: r.ignore_value, ignore_lease: r.ignore_lease }
+    api::PutRequest {
+        key: r.key,
+        value: r.value,
+        lease: r.lease,
+        prev_kv: r.prev_kv,
+        ignore_value: r.ignore_value,
+        ignore_lease: r.ignore_lease,
+    }
 }
 
 pub fn delete_request(r: pb::DeleteRangeRequest) -> api::DeleteRangeRequest {
-    api::DeleteRangeRequest { key: r.key, range_end: r.range_end, prev_kv: r.prev_kv }
+    api::DeleteRangeRequest {
+        key: r.key,
+        range_end: r.range_end,
+        prev_kv: r.prev_kv,
+    }
 }
 
 pub fn txn_request(r: pb::TxnRequest) -> Result<api::TxnRequest, Status> {
@@ -83,44 +107,98 @@ pub fn txn_request(r: pb::TxnRequest) -> Result<api::TxnRequest, Status> {
             // field compares with its zero value, as in etcd.
             use pb::compare::CompareTarget as T;
             let union = c.target_union.clone();
-            let number = |pick: fn(&TargetUnion) -> Option<i64>| union.as_ref().and_then(pick).unwrap_or(0);
+            let number =
+                |pick: fn(&TargetUnion) -> Option<i64>| union.as_ref().and_then(pick).unwrap_or(0);
             let target = match c.target() {
-                T::Version => api::CompareTarget::Version(number(|u| if let TargetUnion::Version(v) = u { Some(*v) } else { None })),
-                T::Create => api::CompareTarget::Create(number(|u| if let TargetUnion::CreateRevision(v) = u { Some(*v) } else { None })),
-                T::Mod => api::CompareTarget::Mod(number(|u| if let TargetUnion::ModRevision(v) = u { Some(*v) } else { None })),
-                T::Lease => api::CompareTarget::Lease(number(|u| if let TargetUnion::Lease(v) = u { Some(*v) } else { None })),
+                T::Version => api::CompareTarget::Version(number(|u| {
+                    if let TargetUnion::Version(v) = u {
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                })),
+                T::Create => api::CompareTarget::Create(number(|u| {
+                    if let TargetUnion::CreateRevision(v) = u {
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                })),
+                T::Mod => api::CompareTarget::Mod(number(|u| {
+                    if let TargetUnion::ModRevision(v) = u {
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                })),
+                T::Lease => api::CompareTarget::Lease(number(|u| {
+                    if let TargetUnion::Lease(v) = u {
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                })),
                 T::Value => api::CompareTarget::Value(match union {
                     Some(TargetUnion::Value(v)) => v,
                     _ => Vec::new(),
                 }),
             };
-            api::Compare { result, target, key: c.key, range_end: c.range_end }
+            api::Compare {
+                result,
+                target,
+                key: c.key,
+                range_end: c.range_end,
+            }
         })
         .collect();
     let ops = |ops: Vec<pb::RequestOp>| -> Result<Vec<api::RequestOp>, Status> {
         ops.into_iter()
             .map(|op| match op.request {
-                Some(pb::request_op::Request::RequestRange(r)) => Ok(api::RequestOp::Range(range_request(r))),
-                Some(pb::request_op::Request::RequestPut(r)) => Ok(api::RequestOp::Put(put_request(r))),
-                Some(pb::request_op::Request::RequestDeleteRange(r)) => Ok(api::RequestOp::DeleteRange(delete_request(r))),
-                Some(pb::request_op::Request::RequestTxn(r)) => Ok(api::RequestOp::Txn(txn_request(r)?)),
+                Some(pb::request_op::Request::RequestRange(r)) => {
+                    Ok(api::RequestOp::Range(range_request(r)))
+                }
+                Some(pb::request_op::Request::RequestPut(r)) => {
+                    Ok(api::RequestOp::Put(put_request(r)))
+                }
+                Some(pb::request_op::Request::RequestDeleteRange(r)) => {
+                    Ok(api::RequestOp::DeleteRange(delete_request(r)))
+                }
+                Some(pb::request_op::Request::RequestTxn(r)) => {
+                    Ok(api::RequestOp::Txn(txn_request(r)?))
+                }
                 None => Err(Status::invalid_argument("etcdserver: empty request in txn")),
             })
             .collect()
     };
-    Ok(api::TxnRequest { compare, success: ops(r.success)?, failure: ops(r.failure)? })
+    Ok(api::TxnRequest {
+        compare,
+        success: ops(r.success)?,
+        failure: ops(r.failure)?,
+    })
 }
 
 pub fn range_response(r: api::RangeResponse) -> pb::RangeResponse {
-    pb::RangeResponse { header: header(r.header), kvs: r.kvs.into_iter().map(kv).collect(), more: r.more, count: r.count }
+    pb::RangeResponse {
+        header: header(r.header),
+        kvs: r.kvs.into_iter().map(kv).collect(),
+        more: r.more,
+        count: r.count,
+    }
 }
 
 pub fn put_response(r: api::PutResponse) -> pb::PutResponse {
-    pb::PutResponse { header: header(r.header), prev_kv: r.prev_kv.map(kv) }
+    pb::PutResponse {
+        header: header(r.header),
+        prev_kv: r.prev_kv.map(kv),
+    }
 }
 
 pub fn delete_response(r: api::DeleteRangeResponse) -> pb::DeleteRangeResponse {
-    pb::DeleteRangeResponse { header: header(r.header), deleted: r.deleted, prev_kvs: r.prev_kvs.into_iter().map(kv).collect() }
+    pb::DeleteRangeResponse {
+        header: header(r.header),
+        deleted: r.deleted,
+        prev_kvs: r.prev_kvs.into_iter().map(kv).collect(),
+    }
 }
 
 pub fn txn_response(r: api::TxnResponse) -> pb::TxnResponse {
@@ -137,7 +215,11 @@ pub fn txn_response(r: api::TxnResponse) -> pb::TxnResponse {
             }),
         })
         .collect();
-    pb::TxnResponse { header: header(r.header), succeeded: r.succeeded, responses }
+    pb::TxnResponse {
+        header: header(r.header),
+        succeeded: r.succeeded,
+        responses,
+    }
 }
 
 pub fn watch_create(r: pb::WatchCreateRequest) -> api::WatchCreateRequest {
@@ -149,7 +231,14 @@ pub fn watch_create(r: pb::WatchCreateRequest) -> api::WatchCreateRequest {
             FilterType::Nodelete => api::WatchFilter::NoDelete,
         })
         .collect();
-    api::WatchCreateRequest { key: r.key, range_end: r.range_end, start_revision: r.start_revision, progress_notify: r.progress_notify, filters, prev_kv: r.prev_kv }
+    api::WatchCreateRequest {
+        key: r.key,
+        range_end: r.range_end,
+        start_revision: r.start_revision,
+        progress_notify: r.progress_notify,
+        filters,
+        prev_kv: r.prev_kv,
+    }
 }
 
 pub fn watch_response(r: api::WatchResponse) -> pb::WatchResponse {

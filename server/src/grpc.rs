@@ -27,7 +27,10 @@ pub struct Services {
 }
 
 async fn ask(member: &MemberHandle, request: Request) -> Result<Response, Status> {
-    member.request(request).await.map_err(|e| convert::status(&e))
+    member
+        .request(request)
+        .await
+        .map_err(|e| convert::status(&e))
 }
 
 fn unexpected(response: Response) -> Status {
@@ -37,37 +40,73 @@ fn unexpected(response: Response) -> Status {
 #[tonic::async_trait]
 impl pb::kv_server::Kv for Services {
     async fn range(&self, request: GrpcRequest<pb::RangeRequest>) -> Answer<pb::RangeResponse> {
-        match ask(&self.member, Request::Range(convert::range_request(request.into_inner()))).await? {
+        match ask(
+            &self.member,
+            Request::Range(convert::range_request(request.into_inner())),
+        )
+        .await?
+        {
             Response::Range(r) => Ok(GrpcResponse::new(convert::range_response(r))),
             other => Err(unexpected(other)),
         }
     }
 
     async fn put(&self, request: GrpcRequest<pb::PutRequest>) -> Answer<pb::PutResponse> {
-        match ask(&self.member, Request::Put(convert::put_request(request.into_inner()))).await? {
+        match ask(
+            &self.member,
+            Request::Put(convert::put_request(request.into_inner())),
+        )
+        .await?
+        {
             Response::Put(r) => Ok(GrpcResponse::new(convert::put_response(r))),
             other => Err(unexpected(other)),
         }
     }
 
-    async fn delete_range(&self, request: GrpcRequest<pb::DeleteRangeRequest>) -> Answer<pb::DeleteRangeResponse> {
-        match ask(&self.member, Request::DeleteRange(convert::delete_request(request.into_inner()))).await? {
+    async fn delete_range(
+        &self,
+        request: GrpcRequest<pb::DeleteRangeRequest>,
+    ) -> Answer<pb::DeleteRangeResponse> {
+        match ask(
+            &self.member,
+            Request::DeleteRange(convert::delete_request(request.into_inner())),
+        )
+        .await?
+        {
             Response::DeleteRange(r) => Ok(GrpcResponse::new(convert::delete_response(r))),
             other => Err(unexpected(other)),
         }
     }
 
     async fn txn(&self, request: GrpcRequest<pb::TxnRequest>) -> Answer<pb::TxnResponse> {
-        match ask(&self.member, Request::Txn(convert::txn_request(request.into_inner())?)).await? {
+        match ask(
+            &self.member,
+            Request::Txn(convert::txn_request(request.into_inner())?),
+        )
+        .await?
+        {
             Response::Txn(r) => Ok(GrpcResponse::new(convert::txn_response(r))),
             other => Err(unexpected(other)),
         }
     }
 
-    async fn compact(&self, request: GrpcRequest<pb::CompactionRequest>) -> Answer<pb::CompactionResponse> {
+    async fn compact(
+        &self,
+        request: GrpcRequest<pb::CompactionRequest>,
+    ) -> Answer<pb::CompactionResponse> {
         let r = request.into_inner();
-        match ask(&self.member, Request::Compact(api::CompactionRequest { revision: r.revision, physical: r.physical })).await? {
-            Response::Compact(r) => Ok(GrpcResponse::new(pb::CompactionResponse { header: convert::header(r.header) })),
+        match ask(
+            &self.member,
+            Request::Compact(api::CompactionRequest {
+                revision: r.revision,
+                physical: r.physical,
+            }),
+        )
+        .await?
+        {
+            Response::Compact(r) => Ok(GrpcResponse::new(pb::CompactionResponse {
+                header: convert::header(r.header),
+            })),
             other => Err(unexpected(other)),
         }
     }
@@ -79,7 +118,10 @@ impl pb::watch_server::Watch for Services {
 
     /// One gRPC stream carries many watches: creates and cancels come in, every watch's
     /// responses go out. When the client goes away, its watches are cancelled.
-    async fn watch(&self, request: GrpcRequest<Streaming<pb::WatchRequest>>) -> Answer<Self::WatchStream> {
+    async fn watch(
+        &self,
+        request: GrpcRequest<Streaming<pb::WatchRequest>>,
+    ) -> Answer<Self::WatchStream> {
         let mut incoming = request.into_inner();
         let (out, responses) = mpsc::unbounded_channel::<api::WatchResponse>();
         let member = self.member.clone();
@@ -90,12 +132,18 @@ impl pb::watch_server::Watch for Services {
                 match request.request_union {
                     Some(RequestUnion::CreateRequest(create)) => {
                         let (created, id) = oneshot::channel();
-                        member.send(Input::Watch { request: convert::watch_create(create), stream: out.clone(), created });
+                        member.send(Input::Watch {
+                            request: convert::watch_create(create),
+                            stream: out.clone(),
+                            created,
+                        });
                         if let Ok(id) = id.await {
                             mine.push(id);
                         }
                     }
-                    Some(RequestUnion::CancelRequest(cancel)) => member.send(Input::CancelWatch(cancel.watch_id)),
+                    Some(RequestUnion::CancelRequest(cancel)) => {
+                        member.send(Input::CancelWatch(cancel.watch_id))
+                    }
                     Some(RequestUnion::ProgressRequest(_)) => member.send(Input::WatchProgress),
                     None => {}
                 }
@@ -104,7 +152,8 @@ impl pb::watch_server::Watch for Services {
                 member.send(Input::CancelWatch(id));
             }
         });
-        let stream = UnboundedReceiverStream::new(responses).map(|r| Ok(convert::watch_response(r)));
+        let stream =
+            UnboundedReceiverStream::new(responses).map(|r| Ok(convert::watch_response(r)));
         Ok(GrpcResponse::new(Box::pin(stream)))
     }
 }
@@ -113,29 +162,69 @@ impl pb::watch_server::Watch for Services {
 impl pb::lease_server::Lease for Services {
     type LeaseKeepAliveStream = BoxStream<pb::LeaseKeepAliveResponse>;
 
-    async fn lease_grant(&self, request: GrpcRequest<pb::LeaseGrantRequest>) -> Answer<pb::LeaseGrantResponse> {
+    async fn lease_grant(
+        &self,
+        request: GrpcRequest<pb::LeaseGrantRequest>,
+    ) -> Answer<pb::LeaseGrantResponse> {
         let r = request.into_inner();
-        match ask(&self.member, Request::LeaseGrant(api::LeaseGrantRequest { ttl: r.ttl, id: r.id })).await? {
-            Response::LeaseGrant(g) => Ok(GrpcResponse::new(pb::LeaseGrantResponse { header: convert::header(g.header), id: g.id, ttl: g.ttl, error: String::new() })),
+        match ask(
+            &self.member,
+            Request::LeaseGrant(api::LeaseGrantRequest {
+                ttl: r.ttl,
+                id: r.id,
+            }),
+        )
+        .await?
+        {
+            Response::LeaseGrant(g) => Ok(GrpcResponse::new(pb::LeaseGrantResponse {
+                header: convert::header(g.header),
+                id: g.id,
+                ttl: g.ttl,
+                error: String::new(),
+            })),
             other => Err(unexpected(other)),
         }
     }
 
-    async fn lease_revoke(&self, request: GrpcRequest<pb::LeaseRevokeRequest>) -> Answer<pb::LeaseRevokeResponse> {
-        match ask(&self.member, Request::LeaseRevoke(api::LeaseRevokeRequest { id: request.into_inner().id })).await? {
-            Response::LeaseRevoke(r) => Ok(GrpcResponse::new(pb::LeaseRevokeResponse { header: convert::header(r.header) })),
+    async fn lease_revoke(
+        &self,
+        request: GrpcRequest<pb::LeaseRevokeRequest>,
+    ) -> Answer<pb::LeaseRevokeResponse> {
+        match ask(
+            &self.member,
+            Request::LeaseRevoke(api::LeaseRevokeRequest {
+                id: request.into_inner().id,
+            }),
+        )
+        .await?
+        {
+            Response::LeaseRevoke(r) => Ok(GrpcResponse::new(pb::LeaseRevokeResponse {
+                header: convert::header(r.header),
+            })),
             other => Err(unexpected(other)),
         }
     }
 
-    async fn lease_keep_alive(&self, request: GrpcRequest<Streaming<pb::LeaseKeepAliveRequest>>) -> Answer<Self::LeaseKeepAliveStream> {
+    async fn lease_keep_alive(
+        &self,
+        request: GrpcRequest<Streaming<pb::LeaseKeepAliveRequest>>,
+    ) -> Answer<Self::LeaseKeepAliveStream> {
         let mut incoming = request.into_inner();
         let (out, responses) = mpsc::unbounded_channel();
         let member = self.member.clone();
         tokio::spawn(async move {
             while let Some(Ok(request)) = incoming.next().await {
-                let answer = match ask(&member, Request::LeaseKeepAlive(api::LeaseKeepAliveRequest { id: request.id })).await {
-                    Ok(Response::LeaseKeepAlive(k)) => Ok(pb::LeaseKeepAliveResponse { header: convert::header(k.header), id: k.id, ttl: k.ttl }),
+                let answer = match ask(
+                    &member,
+                    Request::LeaseKeepAlive(api::LeaseKeepAliveRequest { id: request.id }),
+                )
+                .await
+                {
+                    Ok(Response::LeaseKeepAlive(k)) => Ok(pb::LeaseKeepAliveResponse {
+                        header: convert::header(k.header),
+                        id: k.id,
+                        ttl: k.ttl,
+                    }),
                     Ok(other) => Err(unexpected(other)),
                     Err(status) => Err(status),
                 };
@@ -144,12 +233,25 @@ impl pb::lease_server::Lease for Services {
                 }
             }
         });
-        Ok(GrpcResponse::new(Box::pin(UnboundedReceiverStream::new(responses))))
+        Ok(GrpcResponse::new(Box::pin(UnboundedReceiverStream::new(
+            responses,
+        ))))
     }
 
-    async fn lease_time_to_live(&self, request: GrpcRequest<pb::LeaseTimeToLiveRequest>) -> Answer<pb::LeaseTimeToLiveResponse> {
+    async fn lease_time_to_live(
+        &self,
+        request: GrpcRequest<pb::LeaseTimeToLiveRequest>,
+    ) -> Answer<pb::LeaseTimeToLiveResponse> {
         let r = request.into_inner();
-        match ask(&self.member, Request::LeaseTimeToLive(api::LeaseTimeToLiveRequest { id: r.id, keys: r.keys })).await? {
+        match ask(
+            &self.member,
+            Request::LeaseTimeToLive(api::LeaseTimeToLiveRequest {
+                id: r.id,
+                keys: r.keys,
+            }),
+        )
+        .await?
+        {
             Response::LeaseTimeToLive(t) => Ok(GrpcResponse::new(pb::LeaseTimeToLiveResponse {
                 header: convert::header(t.header),
                 id: t.id,
@@ -161,11 +263,18 @@ impl pb::lease_server::Lease for Services {
         }
     }
 
-    async fn lease_leases(&self, _: GrpcRequest<pb::LeaseLeasesRequest>) -> Answer<pb::LeaseLeasesResponse> {
+    async fn lease_leases(
+        &self,
+        _: GrpcRequest<pb::LeaseLeasesRequest>,
+    ) -> Answer<pb::LeaseLeasesResponse> {
         match ask(&self.member, Request::LeaseLeases).await? {
             Response::LeaseLeases(l) => Ok(GrpcResponse::new(pb::LeaseLeasesResponse {
                 header: convert::header(l.header),
-                leases: l.leases.into_iter().map(|id| pb::LeaseStatus { id }).collect(),
+                leases: l
+                    .leases
+                    .into_iter()
+                    .map(|id| pb::LeaseStatus { id })
+                    .collect(),
             })),
             other => Err(unexpected(other)),
         }
@@ -174,18 +283,34 @@ impl pb::lease_server::Lease for Services {
 
 impl Services {
     async fn members(&self) -> Result<(pb::ResponseHeader, Vec<pb::Member>), Status> {
-        let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let status = self
+            .member
+            .status()
+            .await
+            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
         let config = &self.member.config;
         let mut members = Vec::new();
-        for (&id, learner) in status.voters.iter().map(|id| (id, false)).chain(status.learners.iter().map(|id| (id, true))) {
-            let peer_url = config.peers.get(&id).map(|p| p.peer_url.clone()).or_else(|| status.added_members.get(&id).cloned());
+        for (&id, learner) in status
+            .voters
+            .iter()
+            .map(|id| (id, false))
+            .chain(status.learners.iter().map(|id| (id, true)))
+        {
+            let peer_url = config
+                .peers
+                .get(&id)
+                .map(|p| p.peer_url.clone())
+                .or_else(|| status.added_members.get(&id).cloned());
             // Name and client URL: ours we know; the others tell (a member added but not yet
             // started has none, and etcdctl shows it "unstarted").
             let (name, client_url) = if id == config.id {
                 (config.name.clone(), config.client_url.clone())
             } else {
                 match &peer_url {
-                    Some(url) => crate::peer::info_of(url).await.map(|i| (i.name, i.client_url)).unwrap_or_default(),
+                    Some(url) => crate::peer::info_of(url)
+                        .await
+                        .map(|i| (i.name, i.client_url))
+                        .unwrap_or_default(),
                     None => Default::default(),
                 }
             };
@@ -193,7 +318,11 @@ impl Services {
                 id,
                 name,
                 peer_ur_ls: peer_url.into_iter().collect(),
-                client_ur_ls: if client_url.is_empty() { Vec::new() } else { vec![client_url] },
+                client_ur_ls: if client_url.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![client_url]
+                },
                 is_learner: learner,
             });
         }
@@ -203,8 +332,16 @@ impl Services {
 
     async fn change(&self, change: MembershipChange, info: Vec<u8>) -> Result<(), Status> {
         let (reply, answer) = oneshot::channel();
-        self.member.send(Input::Membership { change, info, reply });
-        answer.await.unwrap_or(Err(EtcdError::Timeout)).map(|_| ()).map_err(|e| convert::status(&e))
+        self.member.send(Input::Membership {
+            change,
+            info,
+            reply,
+        });
+        answer
+            .await
+            .unwrap_or(Err(EtcdError::Timeout))
+            .map(|_| ())
+            .map_err(|e| convert::status(&e))
     }
 }
 
@@ -214,48 +351,105 @@ impl pb::cluster_server::Cluster for Services {
     /// URL and the cluster token), so the new member, started with `--initial-cluster-state
     /// existing`, finds its own id; its URL is replicated with the change, so every member
     /// can reach it.
-    async fn member_add(&self, request: GrpcRequest<pb::MemberAddRequest>) -> Answer<pb::MemberAddResponse> {
+    async fn member_add(
+        &self,
+        request: GrpcRequest<pb::MemberAddRequest>,
+    ) -> Answer<pb::MemberAddResponse> {
         let request = request.into_inner();
-        let url = request.peer_ur_ls.first().ok_or_else(|| Status::invalid_argument("etcdserver: member add needs a peer URL"))?.clone();
+        let url = request
+            .peer_ur_ls
+            .first()
+            .ok_or_else(|| Status::invalid_argument("etcdserver: member add needs a peer URL"))?
+            .clone();
         crate::config::host_port(&url).map_err(Status::invalid_argument)?;
         let id = crate::config::member_id(&url, &self.member.config.token);
-        let change = if request.is_learner { MembershipChange::AddLearner(id) } else { MembershipChange::AddVoter(id) };
+        let change = if request.is_learner {
+            MembershipChange::AddLearner(id)
+        } else {
+            MembershipChange::AddVoter(id)
+        };
         let info = serde_json::to_vec(&serde_json::json!({ "peer_url": url })).expect("JSON");
         self.change(change, info).await?;
         let (header, members) = self.members().await?;
-        let member = pb::Member { id, peer_ur_ls: vec![url], is_learner: request.is_learner, ..Default::default() };
-        Ok(GrpcResponse::new(pb::MemberAddResponse { header: Some(header), member: Some(member), members }))
+        let member = pb::Member {
+            id,
+            peer_ur_ls: vec![url],
+            is_learner: request.is_learner,
+            ..Default::default()
+        };
+        Ok(GrpcResponse::new(pb::MemberAddResponse {
+            header: Some(header),
+            member: Some(member),
+            members,
+        }))
     }
 
-    async fn member_remove(&self, request: GrpcRequest<pb::MemberRemoveRequest>) -> Answer<pb::MemberRemoveResponse> {
-        self.change(MembershipChange::Remove(request.into_inner().id), Vec::new()).await?;
+    async fn member_remove(
+        &self,
+        request: GrpcRequest<pb::MemberRemoveRequest>,
+    ) -> Answer<pb::MemberRemoveResponse> {
+        self.change(
+            MembershipChange::Remove(request.into_inner().id),
+            Vec::new(),
+        )
+        .await?;
         let (header, members) = self.members().await?;
-        Ok(GrpcResponse::new(pb::MemberRemoveResponse { header: Some(header), members }))
+        Ok(GrpcResponse::new(pb::MemberRemoveResponse {
+            header: Some(header),
+            members,
+        }))
     }
 
-    async fn member_list(&self, _: GrpcRequest<pb::MemberListRequest>) -> Answer<pb::MemberListResponse> {
+    async fn member_list(
+        &self,
+        _: GrpcRequest<pb::MemberListRequest>,
+    ) -> Answer<pb::MemberListResponse> {
         let (header, members) = self.members().await?;
-        Ok(GrpcResponse::new(pb::MemberListResponse { header: Some(header), members }))
+        Ok(GrpcResponse::new(pb::MemberListResponse {
+            header: Some(header),
+            members,
+        }))
     }
 
-    async fn member_promote(&self, request: GrpcRequest<pb::MemberPromoteRequest>) -> Answer<pb::MemberPromoteResponse> {
-        self.change(MembershipChange::AddVoter(request.into_inner().id), Vec::new()).await?;
+    async fn member_promote(
+        &self,
+        request: GrpcRequest<pb::MemberPromoteRequest>,
+    ) -> Answer<pb::MemberPromoteResponse> {
+        self.change(
+            MembershipChange::AddVoter(request.into_inner().id),
+            Vec::new(),
+        )
+        .await?;
         let (header, members) = self.members().await?;
-        Ok(GrpcResponse::new(pb::MemberPromoteResponse { header: Some(header), members }))
+        Ok(GrpcResponse::new(pb::MemberPromoteResponse {
+            header: Some(header),
+            members,
+        }))
     }
 }
 
 #[tonic::async_trait]
 impl pb::maintenance_server::Maintenance for Services {
     async fn alarm(&self, _: GrpcRequest<pb::AlarmRequest>) -> Answer<pb::AlarmResponse> {
-        let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let status = self
+            .member
+            .status()
+            .await
+            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
         let header = convert::header(status.header.clone()).expect("a header");
         // raftbook raises no alarms (no space quota, no corruption check).
-        Ok(GrpcResponse::new(pb::AlarmResponse { header: Some(header), alarms: Vec::new() }))
+        Ok(GrpcResponse::new(pb::AlarmResponse {
+            header: Some(header),
+            alarms: Vec::new(),
+        }))
     }
 
     async fn status(&self, _: GrpcRequest<pb::StatusRequest>) -> Answer<pb::StatusResponse> {
-        let status = self.member.status().await.ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let status = self
+            .member
+            .status()
+            .await
+            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
         let header = convert::header(status.header.clone()).expect("a header");
         Ok(GrpcResponse::new(pb::StatusResponse {
             header: Some(header),

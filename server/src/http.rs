@@ -35,8 +35,16 @@ pub fn router(member: MemberHandle) -> Router {
 
 async fn health(State(member): State<MemberHandle>) -> HttpResponse {
     // The member loop keeps this gauge current; a probe need not queue behind client work.
-    let healthy = member.metrics.has_leader.load(std::sync::atomic::Ordering::Relaxed) == 1;
-    let code = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let healthy = member
+        .metrics
+        .has_leader
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 1;
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(json!({ "health": healthy.to_string(), "reason": if healthy { "" } else { "no leader" } }))).into_response()
 }
 
@@ -65,12 +73,18 @@ impl IntoResponse for GatewayError {
     fn into_response(self) -> HttpResponse {
         let GatewayError(code, message) = self;
         let http = match code {
-            tonic::Code::InvalidArgument | tonic::Code::OutOfRange | tonic::Code::FailedPrecondition => StatusCode::BAD_REQUEST,
+            tonic::Code::InvalidArgument
+            | tonic::Code::OutOfRange
+            | tonic::Code::FailedPrecondition => StatusCode::BAD_REQUEST,
             tonic::Code::NotFound => StatusCode::NOT_FOUND,
             tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        (http, Json(json!({ "error": message, "message": message, "code": code as i32 }))).into_response()
+        (
+            http,
+            Json(json!({ "error": message, "message": message, "code": code as i32 })),
+        )
+            .into_response()
     }
 }
 
@@ -91,15 +105,21 @@ fn b64(bytes: &[u8]) -> String {
 
 /// A bytes field (base64; absent means empty).
 fn bytes(text: &Option<String>) -> Result<Vec<u8>, GatewayError> {
-    base64::engine::general_purpose::STANDARD.decode(text.as_deref().unwrap_or_default()).map_err(|e| invalid(format!("bad base64: {e}")))
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_deref().unwrap_or_default())
+        .map_err(|e| invalid(format!("bad base64: {e}")))
 }
 
 /// An int64 field: the gateway accepts numbers or strings.
 fn int(value: &Option<Value>) -> Result<i64, GatewayError> {
     match value {
         None => Ok(0),
-        Some(Value::Number(n)) => n.as_i64().ok_or_else(|| invalid(format!("not an int64: {n}"))),
-        Some(Value::String(s)) => s.parse().map_err(|_| invalid(format!("not an int64: {s:?}"))),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| invalid(format!("not an int64: {n}"))),
+        Some(Value::String(s)) => s
+            .parse()
+            .map_err(|_| invalid(format!("not an int64: {s:?}"))),
         Some(other) => Err(invalid(format!("not an int64: {other}"))),
     }
 }
@@ -116,7 +136,10 @@ fn kv(kv: &api::KeyValue) -> Value {
 }
 
 fn unexpected(response: Response) -> GatewayError {
-    GatewayError(tonic::Code::Internal, format!("raftbook: unexpected answer {response:?}"))
+    GatewayError(
+        tonic::Code::Internal,
+        format!("raftbook: unexpected answer {response:?}"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -133,9 +156,17 @@ struct KeyBody {
 
 async fn put(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
     let b: KeyBody = body(&raw)?;
-    let request = api::PutRequest { key: bytes(&b.key)?, value: bytes(&b.value)?, lease: int(&b.lease)?, prev_kv: b.prev_kv.unwrap_or(false), ..Default::default() };
+    let request = api::PutRequest {
+        key: bytes(&b.key)?,
+        value: bytes(&b.value)?,
+        lease: int(&b.lease)?,
+        prev_kv: b.prev_kv.unwrap_or(false),
+        ..Default::default()
+    };
     match member.request(Request::Put(request)).await? {
-        Response::Put(p) => Ok(Json(json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }))),
+        Response::Put(p) => Ok(Json(
+            json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }),
+        )),
         other => Err(unexpected(other)),
     }
 }
@@ -151,16 +182,24 @@ async fn range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> An
         ..Default::default()
     };
     match member.request(Request::Range(request)).await? {
-        Response::Range(r) => Ok(Json(json!({ "header": header(&r.header), "kvs": r.kvs.iter().map(kv).collect::<Vec<_>>(), "more": r.more, "count": r.count.to_string() }))),
+        Response::Range(r) => Ok(Json(
+            json!({ "header": header(&r.header), "kvs": r.kvs.iter().map(kv).collect::<Vec<_>>(), "more": r.more, "count": r.count.to_string() }),
+        )),
         other => Err(unexpected(other)),
     }
 }
 
 async fn delete_range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
     let b: KeyBody = body(&raw)?;
-    let request = api::DeleteRangeRequest { key: bytes(&b.key)?, range_end: bytes(&b.range_end)?, prev_kv: b.prev_kv.unwrap_or(false) };
+    let request = api::DeleteRangeRequest {
+        key: bytes(&b.key)?,
+        range_end: bytes(&b.range_end)?,
+        prev_kv: b.prev_kv.unwrap_or(false),
+    };
     match member.request(Request::DeleteRange(request)).await? {
-        Response::DeleteRange(d) => Ok(Json(json!({ "header": header(&d.header), "deleted": d.deleted.to_string(), "prev_kvs": d.prev_kvs.iter().map(kv).collect::<Vec<_>>() }))),
+        Response::DeleteRange(d) => Ok(Json(
+            json!({ "header": header(&d.header), "deleted": d.deleted.to_string(), "prev_kvs": d.prev_kvs.iter().map(kv).collect::<Vec<_>>() }),
+        )),
         other => Err(unexpected(other)),
     }
 }
@@ -174,15 +213,28 @@ struct LeaseBody {
 
 async fn lease_grant(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
     let b: LeaseBody = body(&raw)?;
-    match member.request(Request::LeaseGrant(api::LeaseGrantRequest { ttl: int(&b.TTL)?, id: int(&b.ID)? })).await? {
-        Response::LeaseGrant(g) => Ok(Json(json!({ "header": header(&g.header), "ID": g.id.to_string(), "TTL": g.ttl.to_string() }))),
+    match member
+        .request(Request::LeaseGrant(api::LeaseGrantRequest {
+            ttl: int(&b.TTL)?,
+            id: int(&b.ID)?,
+        }))
+        .await?
+    {
+        Response::LeaseGrant(g) => Ok(Json(
+            json!({ "header": header(&g.header), "ID": g.id.to_string(), "TTL": g.ttl.to_string() }),
+        )),
         other => Err(unexpected(other)),
     }
 }
 
 async fn lease_revoke(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
     let b: LeaseBody = body(&raw)?;
-    match member.request(Request::LeaseRevoke(api::LeaseRevokeRequest { id: int(&b.ID)? })).await? {
+    match member
+        .request(Request::LeaseRevoke(api::LeaseRevokeRequest {
+            id: int(&b.ID)?,
+        }))
+        .await?
+    {
         Response::LeaseRevoke(l) => Ok(Json(json!({ "header": header(&l.header) }))),
         other => Err(unexpected(other)),
     }

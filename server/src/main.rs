@@ -6,7 +6,11 @@ use clap::{Parser, Subcommand};
 use raftbook_server::{config, play, serve, supervise};
 
 #[derive(Parser)]
-#[command(name = "raftbook", about = "Learn Raft and etcd by running them", args_conflicts_with_subcommands = true)]
+#[command(
+    name = "raftbook",
+    about = "Learn Raft and etcd by running them",
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Commands>,
@@ -26,7 +30,9 @@ enum Commands {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use raft::eraftpb::Message;
-use raftbook_core::etcd::api::{EtcdError, Request, Response, ResponseHeader, WatchCreateRequest, WatchResponse};
+use raftbook_core::etcd::api::{
+    EtcdError, Request, Response, ResponseHeader, WatchCreateRequest, WatchResponse,
+};
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
 use raftbook_core::node::{EntryKind, MembershipChange, NodeConfig, NodeEvent, Output, Role};
@@ -31,21 +33,45 @@ pub type Reply = oneshot::Sender<Result<Response, EtcdError>>;
 
 /// What the member loop can be asked to do.
 pub enum Input {
-    Request { request: Request, reply: Reply },
-    Watch { request: WatchCreateRequest, stream: mpsc::UnboundedSender<WatchResponse>, created: oneshot::Sender<i64> },
+    Request {
+        request: Request,
+        reply: Reply,
+    },
+    Watch {
+        request: WatchCreateRequest,
+        stream: mpsc::UnboundedSender<WatchResponse>,
+        created: oneshot::Sender<i64>,
+    },
     CancelWatch(i64),
     WatchProgress,
     Peer(Vec<Message>),
-    SnapshotReport { to: u64, delivered: bool },
+    SnapshotReport {
+        to: u64,
+        delivered: bool,
+    },
     /// A follower's lease request, to be answered here if this member leads.
-    ServeAtLeader { request: Request, reply: Reply },
+    ServeAtLeader {
+        request: Request,
+        reply: Reply,
+    },
     /// The leader's answer to a lease request this member forwarded.
-    ForwardedReply { request_id: u64, result: Result<Response, EtcdError> },
+    ForwardedReply {
+        request_id: u64,
+        result: Result<Response, EtcdError>,
+    },
     /// `info`: how to reach a new member (JSON `{"name", "peer_url"}`), replicated with it.
-    Membership { change: MembershipChange, info: Vec<u8>, reply: Reply },
-    Status { reply: oneshot::Sender<Status> },
+    Membership {
+        change: MembershipChange,
+        info: Vec<u8>,
+        reply: Reply,
+    },
+    Status {
+        reply: oneshot::Sender<Status>,
+    },
     /// The status plus everything `/status` shows (the log and the whole store: costly).
-    Observe { reply: oneshot::Sender<Observation> },
+    Observe {
+        reply: oneshot::Sender<Observation>,
+    },
 }
 
 /// A member's state, for Maintenance.Status, Alarm and member lists.
@@ -112,7 +138,13 @@ impl MemberHandle {
 
 /// Opens the member's data directory (recovering, bootstrapping or joining) and starts its
 /// loop. `transport` carries its messages to the peers.
-pub fn start(config: MemberConfig, metrics: Arc<Metrics>, inputs: Sender<Input>, receiver: Receiver<Input>, transport: Transport) -> Result<MemberHandle, String> {
+pub fn start(
+    config: MemberConfig,
+    metrics: Arc<Metrics>,
+    inputs: Sender<Input>,
+    receiver: Receiver<Input>,
+    transport: Transport,
+) -> Result<MemberHandle, String> {
     let recovered = Wal::open(&config.data_dir).map_err(|e| e.to_string())?;
     if recovered.dropped_torn_record {
         tracing::warn!("dropped a torn record at the end of the WAL (a crash in mid-write)");
@@ -120,7 +152,11 @@ pub fn start(config: MemberConfig, metrics: Arc<Metrics>, inputs: Sender<Input>,
     let mut wal = recovered.wal;
     let storage = match recovered.storage {
         Some(storage) => {
-            tracing::info!(last_index = storage.last_index(), term = storage.hard_state().term, "recovered from the WAL");
+            tracing::info!(
+                last_index = storage.last_index(),
+                term = storage.hard_state().term,
+                "recovered from the WAL"
+            );
             storage
         }
         None if config.join_existing => RaftStorage::empty(),
@@ -141,15 +177,34 @@ pub fn start(config: MemberConfig, metrics: Arc<Metrics>, inputs: Sender<Input>,
         snapshot_interval: config.snapshot_count,
         snapshot_catchup_entries: 5000.min(config.snapshot_count),
     };
-    let server_config = ServerConfig { node, tick_ms: config.tick_ms, cluster_id: config.cluster_id };
+    let server_config = ServerConfig {
+        node,
+        tick_ms: config.tick_ms,
+        cluster_id: config.cluster_id,
+    };
     let started = Instant::now();
-    let (server, outputs) = EtcdServer::new(server_config, storage, rand::random(), 0).map_err(|e| e.to_string())?;
+    let (server, outputs) =
+        EtcdServer::new(server_config, storage, rand::random(), 0).map_err(|e| e.to_string())?;
     let config = Arc::new(config);
-    let handle = MemberHandle { inputs, metrics: metrics.clone(), config: config.clone() };
+    let handle = MemberHandle {
+        inputs,
+        metrics: metrics.clone(),
+        config: config.clone(),
+    };
     // Request ids also name reads at the leader: start each life of the process at a random
     // point, so a restarted member never reuses the ids of its previous life.
     let next_request = (u64::from(rand::random::<u32>()) << 32) | 1;
-    let mut member = Member { server, wal, transport, metrics, pending: HashMap::new(), watches: HashMap::new(), next_request, started, leader: 0 };
+    let mut member = Member {
+        server,
+        wal,
+        transport,
+        metrics,
+        pending: HashMap::new(),
+        watches: HashMap::new(),
+        next_request,
+        started,
+        leader: 0,
+    };
     member.carry_out(outputs);
     // A snapshot restored at start brings its members without any event.
     member.learn_new_peers();
@@ -205,10 +260,17 @@ impl Member {
                 self.pending.insert(id, reply);
                 self.server.request(now, id, request)
             }
-            Input::Watch { request, stream, created } => {
+            Input::Watch {
+                request,
+                stream,
+                created,
+            } => {
                 let outputs = self.server.watch(now, request);
                 // The first response is the new watch's `created`: route its stream.
-                if let Some(ServerOutput::Watch(response)) = outputs.iter().find(|o| matches!(o, ServerOutput::Watch(r) if r.created)) {
+                if let Some(ServerOutput::Watch(response)) = outputs
+                    .iter()
+                    .find(|o| matches!(o, ServerOutput::Watch(r) if r.created))
+                {
                     self.watches.insert(response.watch_id, stream);
                     let _ = created.send(response.watch_id);
                 }
@@ -223,13 +285,21 @@ impl Member {
                 }
                 outputs
             }
-            Input::SnapshotReport { to, delivered } => self.server.drive(now, |node| node.report_snapshot(to, delivered)),
+            Input::SnapshotReport { to, delivered } => self
+                .server
+                .drive(now, |node| node.report_snapshot(to, delivered)),
             Input::ServeAtLeader { request, reply } => {
                 let _ = reply.send(self.server.serve_at_leader(now, &request));
                 Vec::new()
             }
-            Input::ForwardedReply { request_id, result } => self.server.forwarded_reply(now, request_id, result),
-            Input::Membership { change, info, reply } => {
+            Input::ForwardedReply { request_id, result } => {
+                self.server.forwarded_reply(now, request_id, result)
+            }
+            Input::Membership {
+                change,
+                info,
+                reply,
+            } => {
                 let id = self.next_request;
                 self.next_request += 1;
                 match self.server.change_membership(now, id, change, info) {
@@ -295,7 +365,9 @@ impl Member {
         for output in outputs {
             match output {
                 ServerOutput::Node(Output::Send(message)) => {
-                    self.metrics.peer_messages_sent.fetch_add(1, Ordering::Relaxed);
+                    self.metrics
+                        .peer_messages_sent
+                        .fetch_add(1, Ordering::Relaxed);
                     self.transport.send(message);
                 }
                 ServerOutput::Node(Output::Persist { writes, must_sync }) => {
@@ -312,10 +384,16 @@ impl Member {
                     }
                 }
                 ServerOutput::Node(Output::Event(event)) => self.observe(event),
-                ServerOutput::Node(Output::Response { .. } | Output::ReadReady { .. }) => unreachable!("the server layer answers these"),
-                ServerOutput::Reply { request_id, result, .. } => {
+                ServerOutput::Node(Output::Response { .. } | Output::ReadReady { .. }) => {
+                    unreachable!("the server layer answers these")
+                }
+                ServerOutput::Reply {
+                    request_id, result, ..
+                } => {
                     if result.is_err() {
-                        self.metrics.proposals_failed.fetch_add(1, Ordering::Relaxed);
+                        self.metrics
+                            .proposals_failed
+                            .fetch_add(1, Ordering::Relaxed);
                     }
                     if let Some(reply) = self.pending.remove(&request_id) {
                         let _ = reply.send(result);
@@ -331,19 +409,30 @@ impl Member {
                         self.watches.remove(&watch_id);
                     }
                 }
-                ServerOutput::ForwardToLeader { leader, request_id, request } => self.transport.forward(leader, request_id, request),
+                ServerOutput::ForwardToLeader {
+                    leader,
+                    request_id,
+                    request,
+                } => self.transport.forward(leader, request_id, request),
             }
         }
     }
 
     fn observe(&mut self, event: NodeEvent) {
         let m = &self.metrics;
-        let membership_changed = matches!(event, NodeEvent::Applied { kind: EntryKind::ConfChange, .. } | NodeEvent::SnapshotInstalled { .. });
+        let membership_changed = matches!(
+            event,
+            NodeEvent::Applied {
+                kind: EntryKind::ConfChange,
+                ..
+            } | NodeEvent::SnapshotInstalled { .. }
+        );
         match event {
             NodeEvent::RoleChanged { role, term, leader } => {
                 m.current_term.store(term, Ordering::Relaxed);
                 m.has_leader.store((leader != 0) as u64, Ordering::Relaxed);
-                m.is_leader.store((role == Role::Leader) as u64, Ordering::Relaxed);
+                m.is_leader
+                    .store((role == Role::Leader) as u64, Ordering::Relaxed);
                 if leader != self.leader && leader != 0 {
                     m.leader_changes_seen.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(leader = format!("{leader:x}"), term, "leader elected");
@@ -357,7 +446,9 @@ impl Member {
                 m.snapshots_taken.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(index, "took a snapshot; older WAL segments removed");
             }
-            NodeEvent::SnapshotInstalled { index, .. } => tracing::info!(index, "installed a snapshot from the leader"),
+            NodeEvent::SnapshotInstalled { index, .. } => {
+                tracing::info!(index, "installed a snapshot from the leader")
+            }
             NodeEvent::TimerReset { .. } => {}
         }
         if membership_changed {

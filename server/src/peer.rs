@@ -63,9 +63,14 @@ pub fn encode_batch(messages: &[Message]) -> Vec<u8> {
 pub fn decode_batch(mut body: &[u8]) -> Result<Vec<Message>, String> {
     let mut messages = Vec::new();
     while !body.is_empty() {
-        let length = body.get(..4).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize).ok_or("truncated length")?;
+        let length = body
+            .get(..4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize)
+            .ok_or("truncated length")?;
         let bytes = body.get(4..4 + length).ok_or("truncated message")?;
-        messages.push(Message::parse_from_bytes(bytes).map_err(|e| format!("not a Raft message: {e}"))?);
+        messages.push(
+            Message::parse_from_bytes(bytes).map_err(|e| format!("not a Raft message: {e}"))?,
+        );
         body = &body[4 + length..];
     }
     if messages.is_empty() {
@@ -76,9 +81,26 @@ pub fn decode_batch(mut body: &[u8]) -> Result<Vec<Message>, String> {
 
 impl Transport {
     /// Starts one sender task per peer (`urls` excludes this member).
-    pub fn new(urls: BTreeMap<u64, String>, cluster_id: u64, inputs: Sender<Input>, metrics: Arc<Metrics>, runtime: tokio::runtime::Handle) -> Transport {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("an HTTP client");
-        let mut transport = Transport { queues: HashMap::new(), urls: BTreeMap::new(), inputs, client, cluster_id, runtime, metrics };
+    pub fn new(
+        urls: BTreeMap<u64, String>,
+        cluster_id: u64,
+        inputs: Sender<Input>,
+        metrics: Arc<Metrics>,
+        runtime: tokio::runtime::Handle,
+    ) -> Transport {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("an HTTP client");
+        let mut transport = Transport {
+            queues: HashMap::new(),
+            urls: BTreeMap::new(),
+            inputs,
+            client,
+            cluster_id,
+            runtime,
+            metrics,
+        };
         for (id, url) in urls {
             transport.add_peer(id, url);
         }
@@ -92,7 +114,14 @@ impl Transport {
         }
         let (queue, receiver) = mpsc::unbounded_channel();
         self.queues.insert(id, queue);
-        let sender = PeerSender { to: id, url: format!("{url}/raft"), client: self.client.clone(), cluster_id: self.cluster_id, inputs: self.inputs.clone(), metrics: self.metrics.clone() };
+        let sender = PeerSender {
+            to: id,
+            url: format!("{url}/raft"),
+            client: self.client.clone(),
+            cluster_id: self.cluster_id,
+            inputs: self.inputs.clone(),
+            metrics: self.metrics.clone(),
+        };
         self.runtime.spawn(sender.run(receiver));
         self.urls.insert(id, url);
     }
@@ -106,14 +135,28 @@ impl Transport {
     /// Carries a lease request to the leader and its answer back to the member loop (which
     /// tries again later if this fails).
     pub fn forward(&self, leader: u64, request_id: u64, request: Request) {
-        let Some(url) = self.urls.get(&leader) else { return };
-        let (url, client, inputs, cluster_id) = (format!("{url}/lease"), self.client.clone(), self.inputs.clone(), self.cluster_id);
+        let Some(url) = self.urls.get(&leader) else {
+            return;
+        };
+        let (url, client, inputs, cluster_id) = (
+            format!("{url}/lease"),
+            self.client.clone(),
+            self.inputs.clone(),
+            self.cluster_id,
+        );
         self.runtime.spawn(async move {
             let body = serde_json::to_vec(&request).expect("requests serialise");
-            let response = client.post(url).header(CLUSTER_HEADER, cluster_id.to_string()).body(body).send().await;
+            let response = client
+                .post(url)
+                .header(CLUSTER_HEADER, cluster_id.to_string())
+                .body(body)
+                .send()
+                .await;
             if let Ok(response) = response {
                 if let Ok(bytes) = response.bytes().await {
-                    if let Ok(result) = serde_json::from_slice::<Result<Response, EtcdError>>(&bytes) {
+                    if let Ok(result) =
+                        serde_json::from_slice::<Result<Response, EtcdError>>(&bytes)
+                    {
                         let _ = inputs.send(Input::ForwardedReply { request_id, result });
                     }
                 }
@@ -134,13 +177,20 @@ struct PeerSender {
 /// A snapshot message as a body sent in chunks.
 fn streamed(message: &Message) -> reqwest::Body {
     let bytes = Bytes::from(message.write_to_bytes().expect("raft messages encode"));
-    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..bytes.len()).step_by(SNAPSHOT_CHUNK).map(|at| Ok(bytes.slice(at..(at + SNAPSHOT_CHUNK).min(bytes.len())))).collect();
+    let chunks: Vec<Result<Bytes, std::io::Error>> = (0..bytes.len())
+        .step_by(SNAPSHOT_CHUNK)
+        .map(|at| Ok(bytes.slice(at..(at + SNAPSHOT_CHUNK).min(bytes.len()))))
+        .collect();
     reqwest::Body::wrap_stream(tokio_stream::iter(chunks))
 }
 
 impl PeerSender {
     async fn post(&self, url: &str, body: reqwest::Body) -> bool {
-        let request = self.client.post(url).header(CLUSTER_HEADER, self.cluster_id.to_string()).body(body);
+        let request = self
+            .client
+            .post(url)
+            .header(CLUSTER_HEADER, self.cluster_id.to_string())
+            .body(body);
         request.send().await.is_ok_and(|r| r.status().is_success())
     }
 
@@ -154,25 +204,43 @@ impl PeerSender {
                     Err(_) => break,
                 }
             }
-            let (snapshots, messages): (Vec<Message>, Vec<Message>) = batch.into_iter().partition(|m| m.get_msg_type() == MessageType::MsgSnapshot);
-            let mut sent = messages.is_empty() || self.post(&self.url, reqwest::Body::from(encode_batch(&messages))).await;
+            let (snapshots, messages): (Vec<Message>, Vec<Message>) = batch
+                .into_iter()
+                .partition(|m| m.get_msg_type() == MessageType::MsgSnapshot);
+            let mut sent = messages.is_empty()
+                || self
+                    .post(&self.url, reqwest::Body::from(encode_batch(&messages)))
+                    .await;
             for snapshot in snapshots {
-                let delivered = self.post(&self.url.replace("/raft", "/snapshot"), streamed(&snapshot)).await;
-                let _ = self.inputs.send(Input::SnapshotReport { to: snapshot.to, delivered });
+                let delivered = self
+                    .post(&self.url.replace("/raft", "/snapshot"), streamed(&snapshot))
+                    .await;
+                let _ = self.inputs.send(Input::SnapshotReport {
+                    to: snapshot.to,
+                    delivered,
+                });
                 sent &= delivered;
             }
             if sent {
                 pause = Duration::from_millis(100);
                 continue;
             }
-            self.metrics.peer_send_failures.fetch_add(1, Ordering::Relaxed);
-            tracing::debug!(peer = format!("{:x}", self.to), "peer unreachable; retrying after {pause:?}");
+            self.metrics
+                .peer_send_failures
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(
+                peer = format!("{:x}", self.to),
+                "peer unreachable; retrying after {pause:?}"
+            );
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(2));
             // What queued up meanwhile is stale: Raft will send fresh messages.
             while let Ok(message) = queue.try_recv() {
                 if message.get_msg_type() == MessageType::MsgSnapshot {
-                    let _ = self.inputs.send(Input::SnapshotReport { to: message.to, delivered: false });
+                    let _ = self.inputs.send(Input::SnapshotReport {
+                        to: message.to,
+                        delivered: false,
+                    });
                 }
             }
         }
@@ -181,7 +249,11 @@ impl PeerSender {
 
 /// The receiving side: the peer port's HTTP routes.
 pub fn router(member_id: u64, cluster_id: u64, info: PeerInfo, inputs: Sender<Input>) -> Router {
-    let state = Arc::new(PeerState { member_id, cluster_id, inputs });
+    let state = Arc::new(PeerState {
+        member_id,
+        cluster_id,
+        inputs,
+    });
     Router::new()
         .route("/raft", post(receive_raft))
         .route("/snapshot", post(receive_snapshot))
@@ -189,7 +261,10 @@ pub fn router(member_id: u64, cluster_id: u64, info: PeerInfo, inputs: Sender<In
         .layer(axum::extract::DefaultBodyLimit::max(MAX_PEER_BODY))
         // Members learn each other's names and client URLs here, and a joining member the
         // cluster's id.
-        .route("/info", axum::routing::get(move || async move { axum::Json(info) }))
+        .route(
+            "/info",
+            axum::routing::get(move || async move { axum::Json(info) }),
+        )
         .with_state(state)
 }
 
@@ -203,8 +278,18 @@ pub struct PeerInfo {
 
 /// What the member at `peer_url` says about itself (`None` if it does not answer quickly).
 pub async fn info_of(peer_url: &str) -> Option<PeerInfo> {
-    let client = reqwest::Client::builder().timeout(Duration::from_millis(500)).build().expect("an HTTP client");
-    client.get(format!("{peer_url}/info")).send().await.ok()?.json().await.ok()
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_millis(500))
+        .build()
+        .expect("an HTTP client");
+    client
+        .get(format!("{peer_url}/info"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()
 }
 
 struct PeerState {
@@ -215,9 +300,18 @@ struct PeerState {
 
 impl PeerState {
     fn check_cluster(&self, headers: &HeaderMap) -> Result<(), (StatusCode, String)> {
-        let theirs = headers.get(CLUSTER_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let theirs = headers
+            .get(CLUSTER_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
         if theirs != Some(self.cluster_id) {
-            return Err((StatusCode::BAD_REQUEST, format!("cluster id mismatch: expected {:x}, got {theirs:?}\n", self.cluster_id)));
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "cluster id mismatch: expected {:x}, got {theirs:?}\n",
+                    self.cluster_id
+                ),
+            ));
         }
         Ok(())
     }
@@ -227,39 +321,72 @@ impl PeerState {
     }
 }
 
-async fn receive_raft(State(state): State<Arc<PeerState>>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, (StatusCode, String)> {
+async fn receive_raft(
+    State(state): State<Arc<PeerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, (StatusCode, String)> {
     state.check_cluster(&headers)?;
-    let messages = decode_batch(&body).map_err(|e| (StatusCode::BAD_REQUEST, format!("bad raft batch: {e}\n")))?;
+    let messages = decode_batch(&body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("bad raft batch: {e}\n")))?;
     if let Some(stray) = messages.iter().find(|m| m.to != state.member_id) {
-        return Err((StatusCode::BAD_REQUEST, format!("message for member {:x} sent to {:x}\n", stray.to, state.member_id)));
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!(
+                "message for member {:x} sent to {:x}\n",
+                stray.to, state.member_id
+            ),
+        ));
     }
     state.send(Input::Peer(messages));
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn receive_snapshot(State(state): State<Arc<PeerState>>, headers: HeaderMap, body: axum::body::Body) -> Result<StatusCode, (StatusCode, String)> {
+async fn receive_snapshot(
+    State(state): State<Arc<PeerState>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<StatusCode, (StatusCode, String)> {
     use tokio_stream::StreamExt;
     state.check_cluster(&headers)?;
     let mut stream = body.into_data_stream();
     let mut bytes = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| (StatusCode::BAD_REQUEST, format!("snapshot stream broken: {e}\n")))?;
+        let chunk = chunk.map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                format!("snapshot stream broken: {e}\n"),
+            )
+        })?;
         if bytes.len() + chunk.len() > MAX_PEER_BODY {
             return Err((StatusCode::PAYLOAD_TOO_LARGE, "snapshot too large\n".into()));
         }
         bytes.extend_from_slice(&chunk);
     }
-    let message = Message::parse_from_bytes(&bytes).map_err(|e| (StatusCode::BAD_REQUEST, format!("not a Raft message: {e}\n")))?;
+    let message = Message::parse_from_bytes(&bytes).map_err(|e| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("not a Raft message: {e}\n"),
+        )
+    })?;
     if message.get_msg_type() != MessageType::MsgSnapshot || message.to != state.member_id {
-        return Err((StatusCode::BAD_REQUEST, "not a snapshot for this member\n".into()));
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "not a snapshot for this member\n".into(),
+        ));
     }
     state.send(Input::Peer(vec![message]));
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn receive_lease(State(state): State<Arc<PeerState>>, headers: HeaderMap, body: Bytes) -> Result<Vec<u8>, (StatusCode, String)> {
+async fn receive_lease(
+    State(state): State<Arc<PeerState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Vec<u8>, (StatusCode, String)> {
     state.check_cluster(&headers)?;
-    let request: Request = serde_json::from_slice(&body).map_err(|e| (StatusCode::BAD_REQUEST, format!("bad lease request: {e}\n")))?;
+    let request: Request = serde_json::from_slice(&body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("bad lease request: {e}\n")))?;
     let (reply, answer) = oneshot::channel();
     state.send(Input::ServeAtLeader { request, reply });
     let result = answer.await.unwrap_or(Err(EtcdError::Timeout));

@@ -24,10 +24,17 @@ pub struct PlayArgs {
 
 pub async fn serve(args: PlayArgs) -> Result<(), String> {
     if !args.dir.join("index.html").is_file() {
-        return Err(format!("{} has no index.html: build the playground with `cargo xtask play`", args.dir.display()));
+        return Err(format!(
+            "{} has no index.html: build the playground with `cargo xtask play`",
+            args.dir.display()
+        ));
     }
-    let address: SocketAddr = format!("{}:{}", args.host, args.port).parse().map_err(|e| format!("bad address: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let address: SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .map_err(|e| format!("bad address: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     // The first line printed is the URL (tests read it).
     println!("raftbook playground: http://{bound}/");

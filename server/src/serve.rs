@@ -17,17 +17,41 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
     }
     let metrics = Arc::new(Metrics::default());
     let (inputs, receiver) = std::sync::mpsc::channel();
-    let others = config.peers.values().filter(|p| p.id != config.id).map(|p| (p.id, p.peer_url.clone())).collect();
-    let transport = Transport::new(others, config.cluster_id, inputs.clone(), metrics.clone(), tokio::runtime::Handle::current());
-    let (peer_listen, client_listen, name, id) = (config.peer_listen.clone(), config.client_listen.clone(), config.name.clone(), config.id);
+    let others = config
+        .peers
+        .values()
+        .filter(|p| p.id != config.id)
+        .map(|p| (p.id, p.peer_url.clone()))
+        .collect();
+    let transport = Transport::new(
+        others,
+        config.cluster_id,
+        inputs.clone(),
+        metrics.clone(),
+        tokio::runtime::Handle::current(),
+    );
+    let (peer_listen, client_listen, name, id) = (
+        config.peer_listen.clone(),
+        config.client_listen.clone(),
+        config.name.clone(),
+        config.id,
+    );
     let member = crate::member::start(config, metrics, inputs.clone(), receiver, transport)?;
 
-    let peer_listener = tokio::net::TcpListener::bind(&peer_listen).await.map_err(|e| format!("cannot listen for peers on {peer_listen}: {e}"))?;
-    let info = peer::PeerInfo { name: name.clone(), client_url: member.config.client_url.clone(), cluster_id: member.config.cluster_id };
+    let peer_listener = tokio::net::TcpListener::bind(&peer_listen)
+        .await
+        .map_err(|e| format!("cannot listen for peers on {peer_listen}: {e}"))?;
+    let info = peer::PeerInfo {
+        name: name.clone(),
+        client_url: member.config.client_url.clone(),
+        cluster_id: member.config.cluster_id,
+    };
     let peer_app = peer::router(id, member.config.cluster_id, info, inputs);
     tokio::spawn(async move { axum::serve(peer_listener, peer_app).await });
 
-    let services = Services { member: member.clone() };
+    let services = Services {
+        member: member.clone(),
+    };
     let grpc = Routes::new(pb::kv_server::KvServer::new(services.clone()))
         .add_service(pb::watch_server::WatchServer::new(services.clone()))
         .add_service(pb::lease_server::LeaseServer::new(services.clone()))
@@ -35,8 +59,16 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         .add_service(pb::maintenance_server::MaintenanceServer::new(services))
         .into_axum_router();
     let app = grpc.merge(crate::http::router(member));
-    let client_listener = tokio::net::TcpListener::bind(&client_listen).await.map_err(|e| format!("cannot listen for clients on {client_listen}: {e}"))?;
-    tracing::info!(name, id = format!("{id:x}"), clients = client_listen, peers = peer_listen, "member serving");
+    let client_listener = tokio::net::TcpListener::bind(&client_listen)
+        .await
+        .map_err(|e| format!("cannot listen for clients on {client_listen}: {e}"))?;
+    tracing::info!(
+        name,
+        id = format!("{id:x}"),
+        clients = client_listen,
+        peers = peer_listen,
+        "member serving"
+    );
     println!("raftbook member {name} ({id:x}) serving clients on http://{client_listen}, peers on http://{peer_listen}");
     axum::serve(client_listener, app)
         .with_graceful_shutdown(async {

@@ -23,15 +23,27 @@ pub struct ClusterArgs {
 
 /// etcd's Procfile ports: member 1 has 2379/12380, member n (n > 1) has n2379/n2380.
 pub fn ports(n: usize) -> (u16, u16) {
-    let client = if n == 1 { 2379 } else { (n * 10000 + 2379) as u16 };
+    let client = if n == 1 {
+        2379
+    } else {
+        (n * 10000 + 2379) as u16
+    };
     (client, (n * 10000 + 2380) as u16)
 }
 
 /// The flags of member `n` of a local cluster of `size`.
 pub fn member_flags(n: usize, size: usize, dir: &std::path::Path) -> Vec<String> {
-    let initial: Vec<String> = (1..=size).map(|i| format!("infra{i}=http://127.0.0.1:{}", ports(i).1)).collect();
+    let initial: Vec<String> = (1..=size)
+        .map(|i| format!("infra{i}=http://127.0.0.1:{}", ports(i).1))
+        .collect();
     let (client, peer) = ports(n);
-    crate::config::local_member_flags(&format!("infra{n}"), &dir.join(format!("infra{n}.raftbook")), client, peer, &initial.join(","))
+    crate::config::local_member_flags(
+        &format!("infra{n}"),
+        &dir.join(format!("infra{n}.raftbook")),
+        client,
+        peer,
+        &initial.join(","),
+    )
 }
 
 const COLOURS: [&str; 5] = ["\x1b[32m", "\x1b[36m", "\x1b[35m", "\x1b[33m", "\x1b[34m"];
@@ -46,7 +58,16 @@ fn spawn(n: usize, args: &ClusterArgs) -> Result<Child, String> {
         .spawn()
         .map_err(|e| format!("infra{n}: {e}"))?;
     let prefix = format!("{}infra{n} |\x1b[0m ", COLOURS[(n - 1) % COLOURS.len()]);
-    for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>), child.stderr.take().map(|s| Box::new(s) as _)].into_iter().flatten() {
+    for stream in [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+        child.stderr.take().map(|s| Box::new(s) as _),
+    ]
+    .into_iter()
+    .flatten()
+    {
         let prefix = prefix.clone();
         tokio::spawn(async move {
             let mut lines = BufReader::new(stream).lines();
@@ -67,7 +88,9 @@ pub async fn run(args: ClusterArgs) -> Result<(), String> {
     for n in 1..=args.size {
         members.insert(format!("infra{n}"), spawn(n, &args)?);
     }
-    let endpoints: Vec<String> = (1..=args.size).map(|n| format!("127.0.0.1:{}", ports(n).0)).collect();
+    let endpoints: Vec<String> = (1..=args.size)
+        .map(|n| format!("127.0.0.1:{}", ports(n).0))
+        .collect();
     println!("raftbook cluster: {} members; try: ETCDCTL_API=3 etcdctl --endpoints={} member list -w table", args.size, endpoints.join(","));
     println!("raftbook cluster: commands: kill <name> | start <name> | list | quit");
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();

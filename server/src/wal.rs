@@ -35,7 +35,10 @@ const MAX_RECORD: u32 = 512 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum WalError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: corrupt WAL record at byte {offset} (not at the end of the last segment: refusing to guess)")]
     Corrupt { path: PathBuf, offset: u64 },
     #[error("{0}")]
@@ -43,7 +46,10 @@ pub enum WalError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WalError + '_ {
-    move |source| WalError::Io { path: path.to_path_buf(), source }
+    move |source| WalError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 pub struct Wal {
@@ -117,7 +123,13 @@ impl Wal {
         }
         let mut segments: Vec<u64> = std::fs::read_dir(&wal_dir)
             .map_err(io(&wal_dir))?
-            .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".wal").and_then(|s| u64::from_str_radix(s, 16).ok()))
+            .filter_map(|e| {
+                e.ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".wal")
+                    .and_then(|s| u64::from_str_radix(s, 16).ok())
+            })
             .collect();
         segments.sort_unstable();
         let mut storage: Option<RaftStorage> = None;
@@ -126,12 +138,15 @@ impl Wal {
             let last = position + 1 == segments.len();
             let path = segment_path(&wal_dir, segment);
             let mut bytes = Vec::new();
-            File::open(&path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(io(&path))?;
+            File::open(&path)
+                .and_then(|mut f| f.read_to_end(&mut bytes))
+                .map_err(io(&path))?;
             let mut offset = 0usize;
             while offset < bytes.len() {
                 match Self::read_record(&bytes[offset..]) {
                     Some((kind, payload, length)) => {
-                        let write = Self::decode(kind, payload, &snap_dir).map_err(|e| WalError::Invalid(format!("{}: {e}", path.display())))?;
+                        let write = Self::decode(kind, payload, &snap_dir)
+                            .map_err(|e| WalError::Invalid(format!("{}: {e}", path.display())))?;
                         let target = storage.get_or_insert_with(RaftStorage::empty);
                         for write in write {
                             target.apply(&write);
@@ -140,29 +155,58 @@ impl Wal {
                     }
                     None if last && Self::is_tail(&bytes[offset..]) => {
                         // A torn write from a crash: drop it, keep what came before.
-                        let file = OpenOptions::new().write(true).open(&path).map_err(io(&path))?;
-                        file.set_len(offset as u64).and_then(|()| file.sync_all()).map_err(io(&path))?;
+                        let file = OpenOptions::new()
+                            .write(true)
+                            .open(&path)
+                            .map_err(io(&path))?;
+                        file.set_len(offset as u64)
+                            .and_then(|()| file.sync_all())
+                            .map_err(io(&path))?;
                         dropped_torn_record = true;
                         break;
                     }
-                    None => return Err(WalError::Corrupt { path, offset: offset as u64 }),
+                    None => {
+                        return Err(WalError::Corrupt {
+                            path,
+                            offset: offset as u64,
+                        })
+                    }
                 }
             }
         }
         let segment = segments.last().copied().unwrap_or(1);
         let path = segment_path(&wal_dir, segment);
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
         if segments.is_empty() {
             sync_dir(&wal_dir)?;
         }
-        let wal = Wal { wal_dir, snap_dir, segment, file, unsynced: false };
-        Ok(Recovered { wal, storage: storage.map(|s| s.recovered()), dropped_torn_record })
+        let wal = Wal {
+            wal_dir,
+            snap_dir,
+            segment,
+            file,
+            unsynced: false,
+        };
+        Ok(Recovered {
+            wal,
+            storage: storage.map(|s| s.recovered()),
+            dropped_torn_record,
+        })
     }
 
     /// Whether a bad record is the last thing in the file, as a write cut short by a crash
     /// leaves it (rather than damage with good records after it).
     fn is_tail(bytes: &[u8]) -> bool {
-        let Some(length) = bytes.get(..4).map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize) else { return true };
+        let Some(length) = bytes
+            .get(..4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize)
+        else {
+            return true;
+        };
         length == 0 && bytes.iter().all(|&b| b == 0) || 8 + length >= bytes.len()
     }
 
@@ -179,12 +223,30 @@ impl Wal {
 
     fn decode(kind: u8, payload: &[u8], snap_dir: &Path) -> Result<Vec<PersistWrite>, String> {
         Ok(match kind {
-            HARD_STATE => vec![PersistWrite::HardState(HardState::parse_from_bytes(payload).map_err(|e| e.to_string())?)],
-            ENTRIES => vec![PersistWrite::Append(decode_entries(payload).ok_or("bad entries record")?)],
+            HARD_STATE => vec![PersistWrite::HardState(
+                HardState::parse_from_bytes(payload).map_err(|e| e.to_string())?,
+            )],
+            ENTRIES => vec![PersistWrite::Append(
+                decode_entries(payload).ok_or("bad entries record")?,
+            )],
             SNAPSHOT_REF => {
-                let term = u64::from_le_bytes(payload.get(..8).ok_or("bad snapshot record")?.try_into().expect("8"));
-                let index = u64::from_le_bytes(payload.get(8..16).ok_or("bad snapshot record")?.try_into().expect("8"));
-                vec![PersistWrite::InstallSnapshot(Self::read_snapshot(snap_dir, term, index)?)]
+                let term = u64::from_le_bytes(
+                    payload
+                        .get(..8)
+                        .ok_or("bad snapshot record")?
+                        .try_into()
+                        .expect("8"),
+                );
+                let index = u64::from_le_bytes(
+                    payload
+                        .get(8..16)
+                        .ok_or("bad snapshot record")?
+                        .try_into()
+                        .expect("8"),
+                );
+                vec![PersistWrite::InstallSnapshot(Self::read_snapshot(
+                    snap_dir, term, index,
+                )?)]
             }
             other => return Err(format!("unknown record kind {other}")),
         })
@@ -193,7 +255,8 @@ impl Wal {
     fn read_snapshot(snap_dir: &Path, term: u64, index: u64) -> Result<Snapshot, String> {
         let path = snapshot_path(snap_dir, term, index);
         let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let (kind, payload, _) = Self::read_record(&bytes).ok_or_else(|| format!("{}: damaged snapshot", path.display()))?;
+        let (kind, payload, _) = Self::read_record(&bytes)
+            .ok_or_else(|| format!("{}: damaged snapshot", path.display()))?;
         if kind != SNAPSHOT_REF {
             return Err(format!("{}: not a snapshot", path.display()));
         }
@@ -202,7 +265,9 @@ impl Wal {
 
     fn append(&mut self, kind: u8, payload: &[u8]) -> Result<(), WalError> {
         let path = segment_path(&self.wal_dir, self.segment);
-        self.file.write_all(&encode_record(kind, payload)).map_err(io(&path))?;
+        self.file
+            .write_all(&encode_record(kind, payload))
+            .map_err(io(&path))?;
         self.unsynced = true;
         Ok(())
     }
@@ -211,9 +276,12 @@ impl Wal {
     /// new segment starts from when the change is a snapshot).
     pub fn write(&mut self, write: &PersistWrite, storage: &RaftStorage) -> Result<(), WalError> {
         match write {
-            PersistWrite::HardState(hard_state) => self.append(HARD_STATE, &hard_state.write_to_bytes().expect("encodes")),
+            PersistWrite::HardState(hard_state) => {
+                self.append(HARD_STATE, &hard_state.write_to_bytes().expect("encodes"))
+            }
             PersistWrite::Append(entries) => self.append(ENTRIES, &encode_entries(entries)),
-            PersistWrite::InstallSnapshot(snapshot) | PersistWrite::TakeSnapshot { snapshot, .. } => {
+            PersistWrite::InstallSnapshot(snapshot)
+            | PersistWrite::TakeSnapshot { snapshot, .. } => {
                 self.start_segment_after(snapshot, storage)
             }
         }
@@ -221,27 +289,45 @@ impl Wal {
 
     /// Writes the snapshot file, then a new segment with the state after it; then removes
     /// what the new segment makes unnecessary.
-    fn start_segment_after(&mut self, snapshot: &Snapshot, storage: &RaftStorage) -> Result<(), WalError> {
+    fn start_segment_after(
+        &mut self,
+        snapshot: &Snapshot,
+        storage: &RaftStorage,
+    ) -> Result<(), WalError> {
         let meta = snapshot.get_metadata();
         let snap = snapshot_path(&self.snap_dir, meta.term, meta.index);
         let record = encode_record(SNAPSHOT_REF, &snapshot.write_to_bytes().expect("encodes"));
         let mut file = File::create(&snap).map_err(io(&snap))?;
-        file.write_all(&record).and_then(|()| file.sync_all()).map_err(io(&snap))?;
+        file.write_all(&record)
+            .and_then(|()| file.sync_all())
+            .map_err(io(&snap))?;
         sync_dir(&self.snap_dir)?;
 
         self.sync()?;
         let previous = self.segment;
         self.segment += 1;
         let path = segment_path(&self.wal_dir, self.segment);
-        self.file = OpenOptions::new().create(true).append(true).open(&path).map_err(io(&path))?;
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io(&path))?;
         let mut reference = meta.term.to_le_bytes().to_vec();
         reference.extend_from_slice(&meta.index.to_le_bytes());
         self.append(SNAPSHOT_REF, &reference)?;
-        let after: Vec<Entry> = storage.log().iter().filter(|e| e.index > meta.index).cloned().collect();
+        let after: Vec<Entry> = storage
+            .log()
+            .iter()
+            .filter(|e| e.index > meta.index)
+            .cloned()
+            .collect();
         if !after.is_empty() {
             self.append(ENTRIES, &encode_entries(&after))?;
         }
-        self.append(HARD_STATE, &storage.hard_state().write_to_bytes().expect("encodes"))?;
+        self.append(
+            HARD_STATE,
+            &storage.hard_state().write_to_bytes().expect("encodes"),
+        )?;
         self.sync()?;
         sync_dir(&self.wal_dir)?;
         // The new segment stands on its own: older segments and snapshots can go.
@@ -276,7 +362,10 @@ impl Wal {
         if !entries.is_empty() {
             self.append(ENTRIES, &encode_entries(&entries))?;
         }
-        self.append(HARD_STATE, &storage.hard_state().write_to_bytes().expect("encodes"))?;
+        self.append(
+            HARD_STATE,
+            &storage.hard_state().write_to_bytes().expect("encodes"),
+        )?;
         self.sync().map(|_| ())
     }
 }
@@ -299,20 +388,30 @@ mod tests {
         {
             let mut wal = Wal::open(dir.path()).unwrap().wal;
             wal.bootstrap(&storage).unwrap();
-            wal.write(&PersistWrite::HardState(hard_state(2, 3)), &storage).unwrap();
+            wal.write(&PersistWrite::HardState(hard_state(2, 3)), &storage)
+                .unwrap();
             wal.sync().unwrap();
         }
         let segment = segment_path(&dir.path().join("member/wal"), 1);
         let good = std::fs::metadata(&segment).unwrap().len();
         // A crash in the middle of the next record.
         let record = encode_record(HARD_STATE, &hard_state(3, 3).write_to_bytes().unwrap());
-        OpenOptions::new().append(true).open(&segment).unwrap().write_all(&record[..record.len() - 3]).unwrap();
+        OpenOptions::new()
+            .append(true)
+            .open(&segment)
+            .unwrap()
+            .write_all(&record[..record.len() - 3])
+            .unwrap();
         let recovered = Wal::open(dir.path()).unwrap();
         assert!(recovered.dropped_torn_record);
         let restored = recovered.storage.unwrap();
         assert_eq!(restored.hard_state(), &hard_state(2, 3));
         assert_eq!(restored.last_index(), 3);
-        assert_eq!(std::fs::metadata(&segment).unwrap().len(), good, "the torn record is cut off");
+        assert_eq!(
+            std::fs::metadata(&segment).unwrap().len(),
+            good,
+            "the torn record is cut off"
+        );
     }
 
     #[test]
@@ -327,6 +426,9 @@ mod tests {
         let mut bytes = std::fs::read(&segment).unwrap();
         bytes[10] ^= 0xff; // inside the first record, with a good one after it
         std::fs::write(&segment, &bytes).unwrap();
-        assert!(matches!(Wal::open(dir.path()), Err(WalError::Corrupt { .. })));
+        assert!(matches!(
+            Wal::open(dir.path()),
+            Err(WalError::Corrupt { .. })
+        ));
     }
 }

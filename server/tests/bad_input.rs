@@ -17,27 +17,55 @@ struct Single {
 }
 
 async fn single() -> Single {
-    let cluster = tokio::task::spawn_blocking(|| LocalCluster::start(Kind::Raftbook, 1)).await.unwrap();
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", cluster.members[0].client)).unwrap().connect().await.unwrap();
+    let cluster = tokio::task::spawn_blocking(|| LocalCluster::start(Kind::Raftbook, 1))
+        .await
+        .unwrap();
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", cluster.members[0].client))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
     let mut kv = KvClient::new(channel).max_encoding_message_size(8 << 20);
-    kv.put(pb::PutRequest { key: b"keep".to_vec(), value: b"me".to_vec(), ..Default::default() }).await.unwrap();
+    kv.put(pb::PutRequest {
+        key: b"keep".to_vec(),
+        value: b"me".to_vec(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     Single { cluster, kv }
 }
 
 impl Single {
     /// The member still answers, and still holds what it held.
     async fn intact(&mut self) {
-        let read = self.kv.range(pb::RangeRequest { key: b"keep".to_vec(), ..Default::default() }).await.expect("the member still answers");
+        let read = self
+            .kv
+            .range(pb::RangeRequest {
+                key: b"keep".to_vec(),
+                ..Default::default()
+            })
+            .await
+            .expect("the member still answers");
         assert_eq!(read.get_ref().kvs[0].value, b"me");
     }
 
     fn peer_url(&self) -> String {
-        let arg = self.cluster.members[0].args.iter().find(|a| a.starts_with("--listen-peer-urls=")).unwrap();
+        let arg = self.cluster.members[0]
+            .args
+            .iter()
+            .find(|a| a.starts_with("--listen-peer-urls="))
+            .unwrap();
         arg.trim_start_matches("--listen-peer-urls=").to_string()
     }
 }
 
-fn assert_status(result: Result<tonic::Response<impl std::fmt::Debug>, tonic::Status>, code: tonic::Code, message: &str) {
+fn assert_status(
+    result: Result<tonic::Response<impl std::fmt::Debug>, tonic::Status>,
+    code: tonic::Code,
+    message: &str,
+) {
     let status = result.expect_err("refused");
     assert_eq!((status.code(), status.message()), (code, message));
 }
@@ -45,24 +73,53 @@ fn assert_status(result: Result<tonic::Response<impl std::fmt::Debug>, tonic::St
 #[tokio::test]
 async fn an_oversize_request_is_refused() {
     let mut s = single().await;
-    let big = pb::PutRequest { key: b"big".to_vec(), value: vec![b'x'; 2 << 20], ..Default::default() };
-    assert_status(s.kv.put(big).await, tonic::Code::InvalidArgument, "etcdserver: request is too large");
+    let big = pb::PutRequest {
+        key: b"big".to_vec(),
+        value: vec![b'x'; 2 << 20],
+        ..Default::default()
+    };
+    assert_status(
+        s.kv.put(big).await,
+        tonic::Code::InvalidArgument,
+        "etcdserver: request is too large",
+    );
     s.intact().await;
 }
 
 #[tokio::test]
 async fn an_empty_key_is_refused() {
     let mut s = single().await;
-    assert_status(s.kv.put(pb::PutRequest { value: b"x".to_vec(), ..Default::default() }).await, tonic::Code::InvalidArgument, "etcdserver: key is not provided");
-    assert_status(s.kv.range(pb::RangeRequest::default()).await, tonic::Code::InvalidArgument, "etcdserver: key is not provided");
+    assert_status(
+        s.kv.put(pb::PutRequest {
+            value: b"x".to_vec(),
+            ..Default::default()
+        })
+        .await,
+        tonic::Code::InvalidArgument,
+        "etcdserver: key is not provided",
+    );
+    assert_status(
+        s.kv.range(pb::RangeRequest::default()).await,
+        tonic::Code::InvalidArgument,
+        "etcdserver: key is not provided",
+    );
     s.intact().await;
 }
 
 #[tokio::test]
 async fn an_unknown_lease_is_refused() {
     let mut s = single().await;
-    let put = pb::PutRequest { key: b"k".to_vec(), value: b"v".to_vec(), lease: 0x1234, ..Default::default() };
-    assert_status(s.kv.put(put).await, tonic::Code::NotFound, "etcdserver: requested lease not found");
+    let put = pb::PutRequest {
+        key: b"k".to_vec(),
+        value: b"v".to_vec(),
+        lease: 0x1234,
+        ..Default::default()
+    };
+    assert_status(
+        s.kv.put(put).await,
+        tonic::Code::NotFound,
+        "etcdserver: requested lease not found",
+    );
     s.intact().await;
 }
 
@@ -75,11 +132,21 @@ async fn malformed_json_on_the_gateway_is_a_clear_400() {
     assert_eq!(response.status(), 400);
     let body = response.text().await.unwrap();
     assert!(body.contains("malformed JSON request"), "{body}");
-    let response = http.post(&url).body(r#"{"key":"!!!","value":"eA=="}"#).send().await.unwrap();
+    let response = http
+        .post(&url)
+        .body(r#"{"key":"!!!","value":"eA=="}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("bad base64"));
     // A good request still works.
-    let response = http.post(&url).body(r#"{"key":"Zm9v","value":"YmFy"}"#).send().await.unwrap();
+    let response = http
+        .post(&url)
+        .body(r#"{"key":"Zm9v","value":"YmFy"}"#)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     s.intact().await;
 }
@@ -92,18 +159,38 @@ async fn garbage_on_the_peer_port_is_refused() {
     // Not from this cluster.
     let response = http.post(&raft).body("hello").send().await.unwrap();
     assert_eq!(response.status(), 400);
-    assert!(response.text().await.unwrap().contains("cluster id mismatch"));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("cluster id mismatch"));
     // From this cluster (the id is public in every response header), but not Raft messages.
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", s.cluster.members[0].client)).unwrap().connect().await.unwrap();
-    let status = pb::maintenance_client::MaintenanceClient::new(channel).status(pb::StatusRequest {}).await.unwrap();
+    let channel =
+        tonic::transport::Endpoint::from_shared(format!("http://{}", s.cluster.members[0].client))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+    let status = pb::maintenance_client::MaintenanceClient::new(channel)
+        .status(pb::StatusRequest {})
+        .await
+        .unwrap();
     let cluster_id = status.get_ref().header.as_ref().unwrap().cluster_id;
-    let response = http.post(&raft).header("x-raftbook-cluster-id", cluster_id.to_string()).body(vec![0xff; 64]).send().await.unwrap();
+    let response = http
+        .post(&raft)
+        .header("x-raftbook-cluster-id", cluster_id.to_string())
+        .body(vec![0xff; 64])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("bad raft batch"));
     // Raw bytes that are not even HTTP.
     let address = s.peer_url().trim_start_matches("http://").to_string();
     let mut socket = std::net::TcpStream::connect(address).unwrap();
-    socket.write_all(&[0u8, 1, 2, 3, 255, 254, 13, 10, 13, 10]).unwrap();
+    socket
+        .write_all(&[0u8, 1, 2, 3, 255, 254, 13, 10, 13, 10])
+        .unwrap();
     drop(socket);
     tokio::time::sleep(Duration::from_millis(200)).await;
     s.intact().await;

@@ -21,25 +21,48 @@ fn snapshots_rotate_the_wal_and_a_killed_member_comes_back_whole() {
     let mut cluster = LocalCluster::start_with(Kind::Raftbook, 1, &["--snapshot-count=10"]);
     let endpoints = cluster.endpoints();
     for i in 0..55 {
-        assert_eq!(etcdctl(&endpoints, &["put", &format!("key{i:02}"), &format!("value{i}")], None), "OK\n");
+        assert_eq!(
+            etcdctl(
+                &endpoints,
+                &["put", &format!("key{i:02}"), &format!("value{i}")],
+                None
+            ),
+            "OK\n"
+        );
     }
     let before = etcdctl(&endpoints, &["get", "key", "--prefix", "-w", "json"], None);
     let member = cluster.data_dir(0).join("member");
     let segments = files(&member.join("wal"), ".wal");
     let snapshots = files(&member.join("snap"), ".snap");
     assert_eq!(segments.len(), 1, "old segments are removed: {segments:?}");
-    assert_eq!(snapshots.len(), 1, "old snapshots are removed: {snapshots:?}");
-    assert_ne!(segments[0], "0000000000000001.wal", "the WAL moved on to a new segment");
+    assert_eq!(
+        snapshots.len(),
+        1,
+        "old snapshots are removed: {snapshots:?}"
+    );
+    assert_ne!(
+        segments[0], "0000000000000001.wal",
+        "the WAL moved on to a new segment"
+    );
 
     cluster.kill(0);
     cluster.start_member(0);
     cluster.wait_healthy();
     let after = etcdctl(&endpoints, &["get", "key", "--prefix", "-w", "json"], None);
     // Same keys, values and revisions; only the term may have moved on.
-    let strip_term = |s: &str| regex::Regex::new(r#""raft_term":\d+"#).unwrap().replace_all(s, "").into_owned();
+    let strip_term = |s: &str| {
+        regex::Regex::new(r#""raft_term":\d+"#)
+            .unwrap()
+            .replace_all(s, "")
+            .into_owned()
+    };
     assert_eq!(strip_term(&after), strip_term(&before));
     assert!(after.contains("\"count\":55"), "{after}");
-    assert!(cluster.log(0).contains("recovered from the WAL"), "{}", cluster.log(0));
+    assert!(
+        cluster.log(0).contains("recovered from the WAL"),
+        "{}",
+        cluster.log(0)
+    );
 }
 
 #[test]
@@ -47,9 +70,19 @@ fn a_member_far_behind_catches_up_from_a_streamed_snapshot() {
     let mut cluster = LocalCluster::start_with(Kind::Raftbook, 3, &["--snapshot-count=20"]);
     // A follower falls behind (so no election gets in the way of the writes).
     let status = etcdctl(&cluster.endpoints(), &["endpoint", "status"], None);
-    let lagging = status.lines().position(|l| l.contains(", false, false,")).expect("a follower");
+    let lagging = status
+        .lines()
+        .position(|l| l.contains(", false, false,"))
+        .expect("a follower");
     cluster.kill(lagging);
-    let endpoints = cluster.members.iter().enumerate().filter(|(i, _)| *i != lagging).map(|(_, m)| m.client.clone()).collect::<Vec<_>>().join(",");
+    let endpoints = cluster
+        .members
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != lagging)
+        .map(|(_, m)| m.client.clone())
+        .collect::<Vec<_>>()
+        .join(",");
     // 120 values of 20 kB: the snapshot (over 2 MB) is larger than any one default HTTP body.
     let value = "v".repeat(20_000);
     for i in 0..120 {
@@ -61,14 +94,31 @@ fn a_member_far_behind_catches_up_from_a_streamed_snapshot() {
     let lagging_endpoint = cluster.members[lagging].client.clone();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
-        let got = etcdctl(&lagging_endpoint, &["get", "big119", "--consistency=s", "--print-value-only"], None);
+        let got = etcdctl(
+            &lagging_endpoint,
+            &["get", "big119", "--consistency=s", "--print-value-only"],
+            None,
+        );
         if got.trim() == value {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the lagging member did not catch up");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lagging member did not catch up"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    assert!(cluster.log(lagging).contains("installed a snapshot from the leader"), "{}", cluster.log(lagging));
-    let count = etcdctl(&lagging_endpoint, &["get", "big", "--prefix", "--keys-only", "--consistency=s"], None);
+    assert!(
+        cluster
+            .log(lagging)
+            .contains("installed a snapshot from the leader"),
+        "{}",
+        cluster.log(lagging)
+    );
+    let count = etcdctl(
+        &lagging_endpoint,
+        &["get", "big", "--prefix", "--keys-only", "--consistency=s"],
+        None,
+    );
     assert_eq!(count.lines().filter(|l| !l.is_empty()).count(), 120);
 }

@@ -56,7 +56,11 @@ fn script() -> Vec<Step> {
         Run("del --prefix foo"),
         Run("del --from-key b"),
         Run("get --prefix \"\""),
-        Watch("watch --prefix w --prev-kv", 2.0, vec![Run("put w1 x"), Run("put w1 y"), Run("del w1")]),
+        Watch(
+            "watch --prefix w --prev-kv",
+            2.0,
+            vec![Run("put w1 x"), Run("put w1 y"), Run("del w1")],
+        ),
         Watch("watch w1 w3", 1.5, vec![Run("put w2 range")]),
         Watch("watch --rev=2 foo", 1.5, vec![]),
         Input("watch -i", "watch w1\nput w1 interactive\n"),
@@ -73,13 +77,26 @@ fn script() -> Vec<Step> {
         Run("lease timetolive $LEASE"),
         Run("lease revoke $LEASE"),
         Run("put k v --lease=1234"),
-        Input("txn -i", "create(\"lock\") = \"0\"\n\nput lock me\n\nget lock\n\n"),
-        Input("txn -i", "create(\"lock\") = \"0\"\n\nput lock you\n\nget lock\n\n"),
-        Input("txn -i", "value(\"lock\") = \"me\"\n\nput lock me2\ndel k\n\nget lock\n\n"),
+        Input(
+            "txn -i",
+            "create(\"lock\") = \"0\"\n\nput lock me\n\nget lock\n\n",
+        ),
+        Input(
+            "txn -i",
+            "create(\"lock\") = \"0\"\n\nput lock you\n\nget lock\n\n",
+        ),
+        Input(
+            "txn -i",
+            "value(\"lock\") = \"me\"\n\nput lock me2\ndel k\n\nget lock\n\n",
+        ),
         Run("put \"\" x"),
         Run("lock mylock echo got-the-lock"),
         // `elect -l` observes the election while a candidate wins it.
-        Watch("elect -l myelection", 3.5, vec![Watch("elect myelection p1", 1.5, vec![])]),
+        Watch(
+            "elect -l myelection",
+            3.5,
+            vec![Watch("elect myelection p1", 1.5, vec![])],
+        ),
         Loose("member list -w table"),
         Loose("endpoint health"),
         Loose("endpoint status -w table"),
@@ -99,11 +116,17 @@ fn normalise(text: &str, loose: bool) -> String {
     ];
     let mut text = text.to_string();
     for (pattern, replacement) in rules {
-        text = Regex::new(pattern).unwrap().replace_all(&text, replacement).into_owned();
+        text = Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, replacement)
+            .into_owned();
     }
     if loose {
         for (pattern, replacement) in [(r"\d+", "<N>"), (r"-+", "-"), (r" +", " ")] {
-            text = Regex::new(pattern).unwrap().replace_all(&text, replacement).into_owned();
+            text = Regex::new(pattern)
+                .unwrap()
+                .replace_all(&text, replacement)
+                .into_owned();
         }
         // Rows come in id order, which differs: compare them sorted.
         let mut lines: Vec<&str> = text.lines().collect();
@@ -141,7 +164,12 @@ fn words(line: &str, lease: &str) -> Vec<String> {
 }
 
 /// Runs the script; returns (command, output) pairs.
-fn run_script(cluster: &LocalCluster, steps: &[Step], lease: &mut String, into: &mut Vec<(String, String, bool)>) {
+fn run_script(
+    cluster: &LocalCluster,
+    steps: &[Step],
+    lease: &mut String,
+    into: &mut Vec<(String, String, bool)>,
+) {
     let endpoints = cluster.endpoints();
     for step in steps {
         match step {
@@ -150,23 +178,40 @@ fn run_script(cluster: &LocalCluster, steps: &[Step], lease: &mut String, into: 
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 let output = etcdctl(&endpoints, &args, None);
                 if line.starts_with("lease grant") {
-                    *lease = output.split_whitespace().nth(1).unwrap_or_default().to_string();
+                    *lease = output
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_string();
                 }
                 into.push((line.to_string(), output, matches!(step, Loose(_))));
             }
             Input(line, stdin) => {
                 let args = words(line, lease);
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                into.push((format!("{line} <<< {stdin:?}"), etcdctl(&endpoints, &args, Some(stdin)), false));
+                into.push((
+                    format!("{line} <<< {stdin:?}"),
+                    etcdctl(&endpoints, &args, Some(stdin)),
+                    false,
+                ));
             }
             Watch(line, seconds, inner) => {
                 let mut command = Command::new("timeout");
-                command.arg(format!("{seconds}")).arg("etcdctl").env("ETCDCTL_API", "3").arg(format!("--endpoints={endpoints}")).args(words(line, lease));
+                command
+                    .arg(format!("{seconds}"))
+                    .arg("etcdctl")
+                    .env("ETCDCTL_API", "3")
+                    .arg(format!("--endpoints={endpoints}"))
+                    .args(words(line, lease));
                 let handle = std::thread::spawn(move || run_with_stdin(command, None));
                 // Let the watcher connect before anything happens.
                 std::thread::sleep(Duration::from_millis(800));
                 run_script(cluster, inner, lease, into);
-                into.push((format!("{line} (in the background)"), clean(&handle.join().unwrap()), false));
+                into.push((
+                    format!("{line} (in the background)"),
+                    clean(&handle.join().unwrap()),
+                    false,
+                ));
             }
         }
     }
@@ -190,9 +235,17 @@ fn etcdctl_prints_the_same_on_raftbook_and_on_etcd() {
     let mut differences = Vec::new();
     for ((command, got, loose), (_, expected, _)) in ours.iter().zip(theirs) {
         if normalise(got, *loose) != normalise(expected, *loose) {
-            differences.push(format!("etcdctl {command}\n--- etcd printed:\n{expected}--- raftbook printed:\n{got}"));
+            differences.push(format!(
+                "etcdctl {command}\n--- etcd printed:\n{expected}--- raftbook printed:\n{got}"
+            ));
         }
     }
     eprintln!("etcdctl: {} commands compared with real etcd", ours.len());
-    assert!(differences.is_empty(), "{} of {} commands differ:\n\n{}", differences.len(), ours.len(), differences.join("\n"));
+    assert!(
+        differences.is_empty(),
+        "{} of {} commands differ:\n\n{}",
+        differences.len(),
+        ours.len(),
+        differences.join("\n")
+    );
 }

@@ -20,18 +20,46 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 fn a_member_is_added_as_learner_promoted_and_removed() {
     let cluster = LocalCluster::start(Kind::Raftbook, 3);
     let endpoints = cluster.endpoints();
-    assert_eq!(etcdctl(&endpoints, &["put", "before", "join"], None), "OK\n");
+    assert_eq!(
+        etcdctl(&endpoints, &["put", "before", "join"], None),
+        "OK\n"
+    );
 
     let ports = free_ports(2);
     let (client, peer) = (ports[0], ports[1]);
     let peer_url = format!("http://127.0.0.1:{peer}");
-    let added = etcdctl(&endpoints, &["member", "add", "m4", &format!("--peer-urls={peer_url}"), "--learner"], None);
-    assert!(added.starts_with("Member ") && added.contains(" added to cluster "), "{added}");
-    assert!(added.contains("ETCD_NAME=\"m4\"") && added.contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\""), "{added}");
-    let initial = added.lines().find_map(|l| l.strip_prefix("ETCD_INITIAL_CLUSTER=")).expect("the initial cluster to use").trim_matches('"').to_string();
+    let added = etcdctl(
+        &endpoints,
+        &[
+            "member",
+            "add",
+            "m4",
+            &format!("--peer-urls={peer_url}"),
+            "--learner",
+        ],
+        None,
+    );
+    assert!(
+        added.starts_with("Member ") && added.contains(" added to cluster "),
+        "{added}"
+    );
+    assert!(
+        added.contains("ETCD_NAME=\"m4\"")
+            && added.contains("ETCD_INITIAL_CLUSTER_STATE=\"existing\""),
+        "{added}"
+    );
+    let initial = added
+        .lines()
+        .find_map(|l| l.strip_prefix("ETCD_INITIAL_CLUSTER="))
+        .expect("the initial cluster to use")
+        .trim_matches('"')
+        .to_string();
     let id = added.split_whitespace().nth(1).unwrap().to_string();
     let listed = etcdctl(&endpoints, &["member", "list"], None);
-    assert!(listed.contains(&format!("{id}, unstarted, , {peer_url}, , true")), "{listed}");
+    assert!(
+        listed.contains(&format!("{id}, unstarted, , {peer_url}, , true")),
+        "{listed}"
+    );
 
     // Start it the way etcdctl said.
     let mut joiner = Command::new(env!("CARGO_BIN_EXE_raftbook"))
@@ -51,16 +79,38 @@ fn a_member_is_added_as_learner_promoted_and_removed() {
         .spawn()
         .unwrap();
     let m4 = format!("127.0.0.1:{client}");
-    wait_for("the learner to catch up", || etcdctl(&m4, &["get", "before", "--consistency=s"], None) == "before\njoin\n");
-    wait_for("the learner listed as started", || etcdctl(&endpoints, &["member", "list"], None).contains(&format!("{id}, started, m4, {peer_url}, http://{m4}, true")));
+    wait_for("the learner to catch up", || {
+        etcdctl(&m4, &["get", "before", "--consistency=s"], None) == "before\njoin\n"
+    });
+    wait_for("the learner listed as started", || {
+        etcdctl(&endpoints, &["member", "list"], None)
+            .contains(&format!("{id}, started, m4, {peer_url}, http://{m4}, true"))
+    });
 
     let promoted = etcdctl(&endpoints, &["member", "promote", &id], None);
-    assert!(promoted.contains(&format!("Member {id} promoted in cluster")), "{promoted}");
-    assert!(etcdctl(&endpoints, &["member", "list"], None).contains(&format!("{id}, started, m4, {peer_url}, http://{m4}, false")));
-    assert_eq!(etcdctl(&format!("{endpoints},{m4}"), &["put", "after", "promote"], None), "OK\n");
+    assert!(
+        promoted.contains(&format!("Member {id} promoted in cluster")),
+        "{promoted}"
+    );
+    assert!(
+        etcdctl(&endpoints, &["member", "list"], None).contains(&format!(
+            "{id}, started, m4, {peer_url}, http://{m4}, false"
+        ))
+    );
+    assert_eq!(
+        etcdctl(
+            &format!("{endpoints},{m4}"),
+            &["put", "after", "promote"],
+            None
+        ),
+        "OK\n"
+    );
 
     let removed = etcdctl(&endpoints, &["member", "remove", &id], None);
-    assert!(removed.contains(&format!("Member {id} removed from cluster")), "{removed}");
+    assert!(
+        removed.contains(&format!("Member {id} removed from cluster")),
+        "{removed}"
+    );
     let listed = etcdctl(&endpoints, &["member", "list"], None);
     assert_eq!(listed.lines().count(), 3, "{listed}");
     assert!(!listed.contains(&id));

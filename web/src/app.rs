@@ -67,7 +67,11 @@ fn notebook_panel(props: &NotebookProps) -> Html {
     let focus = playground.notebook.as_ref().map(|n| n.focus);
     // Bring the block the learner moved to into view.
     use_effect_with(focus, |focus| {
-        if let Some(element) = focus.and_then(|f| window().document()?.get_element_by_id(&format!("block-{f}"))) {
+        if let Some(element) = focus.and_then(|f| {
+            window()
+                .document()?
+                .get_element_by_id(&format!("block-{f}"))
+        }) {
             let options = web_sys::ScrollIntoViewOptions::new();
             options.set_block(web_sys::ScrollLogicalPosition::Nearest);
             element.scroll_into_view_with_scroll_into_view_options(&options);
@@ -96,7 +100,9 @@ fn location_fragment() -> String {
 /// Puts the run in the address bar (without reloading or adding history entries).
 fn sync_url(playground: &Playground) {
     let url = format!("#{}", playground.fragment());
-    let _ = window().history().and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&url)));
+    let _ = window()
+        .history()
+        .and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&url)));
 }
 
 fn request_frame(callback: &FrameCallback) {
@@ -115,7 +121,13 @@ pub fn app() -> Html {
     let version = use_mut_ref(|| Cell::new(0u64));
     let frame: FrameCallback = use_mut_ref(|| None);
     if frame.borrow().is_none() {
-        let (model, update, looping, again, version) = (model.clone(), update.clone(), looping.clone(), frame.clone(), version.clone());
+        let (model, update, looping, again, version) = (
+            model.clone(),
+            update.clone(),
+            looping.clone(),
+            frame.clone(),
+            version.clone(),
+        );
         let last = Cell::new(None::<f64>);
         let frames = Cell::new(0u64);
         *frame.borrow_mut() = Some(Closure::new(move |timestamp: f64| {
@@ -168,32 +180,48 @@ pub fn app() -> Html {
                 Callback::from(move |line: String| a(&|p: &mut Playground| p.act(&line))),
                 Callback::from(move |id: u64| s(&|p: &mut Playground| p.selected = id)),
                 Callback::from(move |id: u64| t(&|p: &mut Playground| p.target = id)),
-                Callback::from(move |action: NotebookAction| n(&|p: &mut Playground| p.notebook_action(action.clone()))),
+                Callback::from(move |action: NotebookAction| {
+                    n(&|p: &mut Playground| p.notebook_action(action.clone()))
+                }),
             )
         })
     };
-    let (act, select, set_target, on_notebook) = (callbacks.0.clone(), callbacks.1.clone(), callbacks.2.clone(), callbacks.3.clone());
+    let (act, select, set_target, on_notebook) = (
+        callbacks.0.clone(),
+        callbacks.1.clone(),
+        callbacks.2.clone(),
+        callbacks.3.clone(),
+    );
     let panel_version = version.borrow().get();
 
     // Keyboard: space plays or pauses, → or "." steps (not while typing in a field).
     {
         let change = change.clone();
         use_effect_with((), move |_| {
-            let listener = gloo_events::EventListener::new(&window().document().expect("document"), "keydown", move |event| {
-                let event: &KeyboardEvent = event.unchecked_ref();
-                let typing = event.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-                if typing {
-                    return;
-                }
-                match event.key().as_str() {
-                    " " => {
-                        event.prevent_default();
-                        change(&|p: &mut Playground| p.playing = !p.playing);
+            let listener = gloo_events::EventListener::new(
+                &window().document().expect("document"),
+                "keydown",
+                move |event| {
+                    let event: &KeyboardEvent = event.unchecked_ref();
+                    let typing = event
+                        .target()
+                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                        .is_some_and(|e| {
+                            matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
+                        });
+                    if typing {
+                        return;
                     }
-                    "ArrowRight" | "." => change(&Playground::step),
-                    _ => {}
-                }
-            });
+                    match event.key().as_str() {
+                        " " => {
+                            event.prevent_default();
+                            change(&|p: &mut Playground| p.playing = !p.playing);
+                        }
+                        "ArrowRight" | "." => change(&Playground::step),
+                        _ => {}
+                    }
+                },
+            );
             move || drop(listener)
         });
     }
@@ -210,14 +238,22 @@ pub fn app() -> Html {
     let on_speed = {
         let change = change.clone();
         Callback::from(move |event: Event| {
-            let index: usize = event.target_unchecked_into::<HtmlSelectElement>().value().parse().unwrap_or(3);
+            let index: usize = event
+                .target_unchecked_into::<HtmlSelectElement>()
+                .value()
+                .parse()
+                .unwrap_or(3);
             change(&|p: &mut Playground| p.speed = index.min(SPEEDS.len() - 1));
         })
     };
     let on_scrub = {
         let change = change.clone();
         Callback::from(move |event: InputEvent| {
-            let time: u64 = event.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0);
+            let time: u64 = event
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse()
+                .unwrap_or(0);
             change(&|p: &mut Playground| {
                 p.playing = false;
                 p.scrub(time);
@@ -228,8 +264,15 @@ pub fn app() -> Html {
         let change = change.clone();
         Callback::from(move |_: MouseEvent| {
             let document = window().document().expect("document");
-            let value = |id: &str| document.get_element_by_id(id).and_then(|e| e.dyn_into::<HtmlInputElement>().ok()).map(|e| e.value());
-            let seed = value("seed").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+            let value = |id: &str| {
+                document
+                    .get_element_by_id(id)
+                    .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+                    .map(|e| e.value())
+            };
+            let seed = value("seed")
+                .and_then(|s| s.trim().parse().ok())
+                .unwrap_or(1);
             let nodes = document
                 .get_element_by_id("nodes")
                 .and_then(|e| e.dyn_into::<HtmlSelectElement>().ok())
@@ -239,11 +282,18 @@ pub fn app() -> Html {
         })
     };
     let input_value = |id: &str| {
-        window().document().and_then(|d| d.get_element_by_id(id)).and_then(|e| e.dyn_into::<HtmlInputElement>().ok()).map(|e| e.value()).unwrap_or_default()
+        window()
+            .document()
+            .and_then(|d| d.get_element_by_id(id))
+            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+            .map(|e| e.value())
+            .unwrap_or_default()
     };
     let on_partition = {
         let act = act.clone();
-        Callback::from(move |_: MouseEvent| act.emit(format!("partition {}", input_value("partition"))))
+        Callback::from(move |_: MouseEvent| {
+            act.emit(format!("partition {}", input_value("partition")))
+        })
     };
     let on_heal = {
         let act = act.clone();
@@ -252,30 +302,53 @@ pub fn app() -> Html {
     let on_latency = {
         let act = act.clone();
         Callback::from(move |event: Event| {
-            let ms: u64 = event.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(20);
+            let ms: u64 = event
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse()
+                .unwrap_or(20);
             act.emit(format!("net latency={}-{}ms", ms / 2, ms));
         })
     };
     let on_loss = {
         let act = act.clone();
         Callback::from(move |event: Event| {
-            let percent: f64 = event.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0.0);
+            let percent: f64 = event
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse()
+                .unwrap_or(0.0);
             act.emit(format!("net loss={:.2}", percent / 100.0));
         })
     };
     let on_load = {
         let act = act.clone();
-        Callback::from(move |event: Event| act.emit(format!("load {}", event.target_unchecked_into::<HtmlSelectElement>().value())))
+        Callback::from(move |event: Event| {
+            act.emit(format!(
+                "load {}",
+                event.target_unchecked_into::<HtmlSelectElement>().value()
+            ))
+        })
     };
 
     let on_lesson = {
         let change = change.clone();
         Callback::from(move |event: Event| {
             let name = event.target_unchecked_into::<HtmlSelectElement>().value();
-            change(&|p: &mut Playground| if name.is_empty() { p.notebook = None } else { p.open_lesson(&name) });
+            change(&|p: &mut Playground| {
+                if name.is_empty() {
+                    p.notebook = None
+                } else {
+                    p.open_lesson(&name)
+                }
+            });
         })
     };
-    let open_lesson = playground.notebook.as_ref().map(|n| n.lesson.name.clone()).unwrap_or_default();
+    let open_lesson = playground
+        .notebook
+        .as_ref()
+        .map(|n| n.lesson.name.clone())
+        .unwrap_or_default();
     let now = playground.now();
     let link = &playground.console.cluster().network.default_link;
     html! {

@@ -28,10 +28,17 @@ fn rim_to_rim((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> ((f64, f64), (f64, 
     let length = ((x2 - x1).powi(2) + (y2 - y1).powi(2)).sqrt().max(1.0);
     let (ux, uy) = ((x2 - x1) / length, (y2 - y1) / length);
     let rim = NODE_RADIUS + 10.0;
-    ((x1 + ux * rim, y1 + uy * rim), (x2 - ux * rim, y2 - uy * rim))
+    (
+        (x1 + ux * rim, y1 + uy * rim),
+        (x2 - ux * rim, y2 - uy * rim),
+    )
 }
 
-pub fn cluster_svg(playground: &Playground, act: &Callback<String>, select: &Callback<u64>) -> Html {
+pub fn cluster_svg(
+    playground: &Playground,
+    act: &Callback<String>,
+    select: &Callback<u64>,
+) -> Html {
     let cluster = playground.console.cluster();
     let ids = cluster.node_ids();
     let place = |id: u64| position(ids.iter().position(|&i| i == id).unwrap_or(0), ids.len());
@@ -40,7 +47,10 @@ pub fn cluster_svg(playground: &Playground, act: &Callback<String>, select: &Cal
     let mut links = Vec::new();
     for (i, &a) in ids.iter().enumerate() {
         for &b in &ids[i + 1..] {
-            let (forward, backward) = (cluster.network.check(a, b).is_ok(), cluster.network.check(b, a).is_ok());
+            let (forward, backward) = (
+                cluster.network.check(a, b).is_ok(),
+                cluster.network.check(b, a).is_ok(),
+            );
             let class = match (forward, backward) {
                 (true, true) => "link open",
                 (false, false) => "link cut",
@@ -58,11 +68,19 @@ pub fn cluster_svg(playground: &Playground, act: &Callback<String>, select: &Cal
                     act.emit(line);
                 })
             };
-            let title = format!("link n{a}–n{b}: {}", match (forward, backward) {
-                (true, true) => "open (click: cut both ways, shift-click: cut one way)".to_string(),
-                (false, false) => "cut both ways (click: restore)".to_string(),
-                (f, _) => format!("only n{}→n{} works (click: restore)", if f { a } else { b }, if f { b } else { a }),
-            });
+            let title = format!(
+                "link n{a}–n{b}: {}",
+                match (forward, backward) {
+                    (true, true) =>
+                        "open (click: cut both ways, shift-click: cut one way)".to_string(),
+                    (false, false) => "cut both ways (click: restore)".to_string(),
+                    (f, _) => format!(
+                        "only n{}→n{} works (click: restore)",
+                        if f { a } else { b },
+                        if f { b } else { a }
+                    ),
+                }
+            );
             links.push(html! {
                 <g class={class} data-link={format!("{a}-{b}")} {onclick}>
                     <line class="hit" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
@@ -126,7 +144,11 @@ fn node(view: &MachineView, (x, y): (f64, f64), selected: u64, select: &Callback
     let id = view.node.id;
     let (role, term, vote, ring) = match (&view.node.raft, &view.status) {
         (Some(raft), status) => {
-            let role = if *status == NodeStatus::Paused { "paused".to_string() } else { raft.role.name().to_string() };
+            let role = if *status == NodeStatus::Paused {
+                "paused".to_string()
+            } else {
+                raft.role.name().to_string()
+            };
             // Leaders show the heartbeat timer, others the election timer, draining.
             let (elapsed, timeout) = if raft.role == raftbook_core::node::Role::Leader {
                 (raft.heartbeat_elapsed, raft.heartbeat_timeout)
@@ -143,7 +165,11 @@ fn node(view: &MachineView, (x, y): (f64, f64), selected: u64, select: &Callback
         let select = select.clone();
         Callback::from(move |_: MouseEvent| select.emit(id))
     };
-    let vote = if vote == 0 { "—".to_string() } else { format!("n{vote}") };
+    let vote = if vote == 0 {
+        "—".to_string()
+    } else {
+        format!("n{vote}")
+    };
     html! {
         <g class={classes!("node", role.clone(), (selected == id).then_some("selected"))}
            data-node={id.to_string()} data-role={role.clone()} data-term={term.clone()} {onclick}>

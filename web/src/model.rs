@@ -34,13 +34,24 @@ pub struct Playground {
 
 impl Playground {
     pub fn new(nodes: usize, seed: u64) -> Playground {
-        Self::with_setup(&format!("cluster nodes={nodes} seed={seed}")).expect("nodes checked by the caller")
+        Self::with_setup(&format!("cluster nodes={nodes} seed={seed}"))
+            .expect("nodes checked by the caller")
     }
 
     /// A fresh run on the cluster a `cluster …` line describes.
     pub fn with_setup(setup: &str) -> Result<Playground, String> {
         let console = Console::new(setup)?;
-        Ok(Playground { console, present: 0, playing: false, speed: DEFAULT_SPEED, selected: 1, target: 0, owed: 0.0, notice: None, notebook: None })
+        Ok(Playground {
+            console,
+            present: 0,
+            playing: false,
+            speed: DEFAULT_SPEED,
+            selected: 1,
+            target: 0,
+            owed: 0.0,
+            notice: None,
+            notebook: None,
+        })
     }
 
     /// A run from a URL fragment such as `setup=cluster%20nodes%3D5&t=2500&actions=…`
@@ -48,22 +59,36 @@ impl Playground {
     /// fresh run and says why.
     pub fn from_fragment(fragment: &str) -> Playground {
         // `lesson=04-partitions[&exercise=two-leaders]` opens a lesson (and starts an exercise).
-        let param = |key: &str| fragment.trim_start_matches('#').split('&').find_map(|p| p.strip_prefix(key)?.strip_prefix('=')).map(str::to_string);
+        let param = |key: &str| {
+            fragment
+                .trim_start_matches('#')
+                .split('&')
+                .find_map(|p| p.strip_prefix(key)?.strip_prefix('='))
+                .map(str::to_string)
+        };
         if let Some(name) = param("lesson") {
             let mut playground = Playground::new(5, 1);
             playground.open_lesson(&name);
             if let (Some(id), Some(notebook)) = (param("exercise"), &playground.notebook) {
-                let index = notebook.lesson.blocks.iter().position(|b| matches!(b, raftbook_core::lesson::Block::Exercise(e) if e.id == id));
+                let index = notebook.lesson.blocks.iter().position(
+                    |b| matches!(b, raftbook_core::lesson::Block::Exercise(e) if e.id == id),
+                );
                 match index {
                     Some(index) => playground.notebook_action(NotebookAction::StartExercise(index)),
-                    None => playground.notice = Some(format!("no exercise {id:?} in lesson {name}")),
+                    None => {
+                        playground.notice = Some(format!("no exercise {id:?} in lesson {name}"))
+                    }
                 }
             }
             return playground;
         }
         match Link::parse(fragment) {
             Ok(None) => Playground::new(5, 1),
-            Ok(Some(Link { setup, time, actions })) => match Console::replay(&setup, actions) {
+            Ok(Some(Link {
+                setup,
+                time,
+                actions,
+            })) => match Console::replay(&setup, actions) {
                 Ok(mut console) => {
                     let time = time.max(console.last_action_time());
                     console.advance_to(time);
@@ -72,21 +97,39 @@ impl Playground {
                     playground.present = time;
                     playground
                 }
-                Err(error) => Playground { notice: Some(format!("could not replay the link: {error}")), ..Playground::new(5, 1) },
+                Err(error) => Playground {
+                    notice: Some(format!("could not replay the link: {error}")),
+                    ..Playground::new(5, 1)
+                },
             },
-            Err(error) => Playground { notice: Some(format!("could not read the link: {error}")), ..Playground::new(5, 1) },
+            Err(error) => Playground {
+                notice: Some(format!("could not read the link: {error}")),
+                ..Playground::new(5, 1)
+            },
         }
     }
 
     pub fn fragment(&self) -> String {
         if let Some(notebook) = &self.notebook {
-            let exercise = notebook.active.and_then(|i| match &notebook.lesson.blocks[i] {
-                raftbook_core::lesson::Block::Exercise(e) => Some(format!("&exercise={}", e.id)),
-                _ => None,
-            });
-            return format!("lesson={}{}", notebook.lesson.name, exercise.unwrap_or_default());
+            let exercise = notebook
+                .active
+                .and_then(|i| match &notebook.lesson.blocks[i] {
+                    raftbook_core::lesson::Block::Exercise(e) => {
+                        Some(format!("&exercise={}", e.id))
+                    }
+                    _ => None,
+                });
+            return format!(
+                "lesson={}{}",
+                notebook.lesson.name,
+                exercise.unwrap_or_default()
+            );
         }
-        let link = Link { setup: self.console.setup().to_string(), time: self.console.now(), actions: self.console.actions().to_vec() };
+        let link = Link {
+            setup: self.console.setup().to_string(),
+            time: self.console.now(),
+            actions: self.console.actions().to_vec(),
+        };
         link.fragment()
     }
 
@@ -139,7 +182,9 @@ impl Playground {
     }
 
     pub fn notebook_action(&mut self, action: NotebookAction) {
-        let Some(notebook) = &mut self.notebook else { return };
+        let Some(notebook) = &mut self.notebook else {
+            return;
+        };
         match action {
             NotebookAction::RunCell(index) => {
                 notebook.run_cell(index);
@@ -185,7 +230,8 @@ impl Playground {
         let time = time.min(self.present);
         if time < self.now() {
             let actions = self.console.actions().to_vec();
-            self.console = Console::replay(self.console.setup(), actions).expect("replaying our own run");
+            self.console =
+                Console::replay(self.console.setup(), actions).expect("replaying our own run");
         }
         self.console.advance_to(time);
     }
@@ -196,4 +242,3 @@ impl Playground {
         self.speed = speed;
     }
 }
-

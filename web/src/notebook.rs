@@ -23,7 +23,12 @@ mod generated {
 /// keeps that from happening).
 pub fn catalogue() -> &'static [Lesson] {
     static LESSONS: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
-    LESSONS.get_or_init(|| generated::LESSONS.iter().filter_map(|(name, text)| Lesson::parse(name, text).ok()).collect())
+    LESSONS.get_or_init(|| {
+        generated::LESSONS
+            .iter()
+            .filter_map(|(name, text)| Lesson::parse(name, text).ok())
+            .collect()
+    })
 }
 
 const SOLVED_KEY: &str = "raftbook.solved";
@@ -35,7 +40,10 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 fn stored_lines(key: &str) -> BTreeSet<String> {
-    storage().and_then(|s| s.get_item(key).ok()?).map(|text| text.lines().map(str::to_string).collect()).unwrap_or_default()
+    storage()
+        .and_then(|s| s.get_item(key).ok()?)
+        .map(|text| text.lines().map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn store_lines(key: &str, lines: BTreeSet<String>) {
@@ -46,7 +54,14 @@ fn store_lines(key: &str, lines: BTreeSet<String>) {
 
 /// The exercises of `lesson` solved in this browser (stored as `lesson/exercise` lines).
 fn stored_solved(lesson: &str) -> BTreeSet<String> {
-    stored_lines(SOLVED_KEY).iter().filter_map(|line| line.strip_prefix(lesson)?.strip_prefix('/').map(str::to_string)).collect()
+    stored_lines(SOLVED_KEY)
+        .iter()
+        .filter_map(|line| {
+            line.strip_prefix(lesson)?
+                .strip_prefix('/')
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 fn remember_solved(lesson: &str, exercise: &str) {
@@ -61,7 +76,10 @@ fn stored_answers(lesson: &str) -> BTreeMap<usize, usize> {
     stored_lines(ANSWERS_KEY)
         .iter()
         .filter_map(|line| {
-            let (block, option) = line.strip_prefix(lesson)?.strip_prefix('/')?.split_once('=')?;
+            let (block, option) = line
+                .strip_prefix(lesson)?
+                .strip_prefix('/')?
+                .split_once('=')?;
             Some((block.parse().ok()?, option.parse().ok()?))
         })
         .collect()
@@ -98,9 +116,31 @@ pub struct Notebook {
 impl Notebook {
     pub fn open(name: &str) -> Option<Notebook> {
         let lesson = catalogue().iter().find(|l| l.name == name)?.clone();
-        let prose = lesson.blocks.iter().map(|b| if let Block::Prose(text) = b { Some(markdown(text)) } else { None }).collect();
+        let prose = lesson
+            .blocks
+            .iter()
+            .map(|b| {
+                if let Block::Prose(text) = b {
+                    Some(markdown(text))
+                } else {
+                    None
+                }
+            })
+            .collect();
         let (answers, solved) = (stored_answers(&lesson.name), stored_solved(&lesson.name));
-        Some(Notebook { lesson, prose, focus: 0, running: None, queue: VecDeque::new(), ran: BTreeSet::new(), answers, active: None, checking: None, solved, error: None })
+        Some(Notebook {
+            lesson,
+            prose,
+            focus: 0,
+            running: None,
+            queue: VecDeque::new(),
+            ran: BTreeSet::new(),
+            answers,
+            active: None,
+            checking: None,
+            solved,
+            error: None,
+        })
     }
 
     pub fn is_running(&self) -> bool {
@@ -110,7 +150,9 @@ impl Notebook {
     /// The prediction that must be answered before block `index` may run, if any.
     fn unanswered_prediction(&self, index: usize) -> Option<usize> {
         let previous = index.checked_sub(1)?;
-        matches!(self.lesson.blocks[previous], Block::Predict(_)).then_some(previous).filter(|p| !self.answers.contains_key(p))
+        matches!(self.lesson.blocks[previous], Block::Predict(_))
+            .then_some(previous)
+            .filter(|p| !self.answers.contains_key(p))
     }
 
     /// Starts running cell `index` (animated from the next frame on).
@@ -121,15 +163,22 @@ impl Notebook {
             self.queue.clear();
             return;
         }
-        let Block::Cell(cell) = &self.lesson.blocks[index] else { return };
+        let Block::Cell(cell) = &self.lesson.blocks[index] else {
+            return;
+        };
         self.error = None;
         self.focus = index;
-        self.running = Some((index, CellRunner::new(cell.commands.iter().map(|(_, c)| c.clone()).collect())));
+        self.running = Some((
+            index,
+            CellRunner::new(cell.commands.iter().map(|(_, c)| c.clone()).collect()),
+        ));
     }
 
     /// Runs every cell from `index` on, one after the other.
     pub fn run_all(&mut self, index: usize) {
-        self.queue = (index..self.lesson.blocks.len()).filter(|&i| matches!(self.lesson.blocks[i], Block::Cell(_))).collect();
+        self.queue = (index..self.lesson.blocks.len())
+            .filter(|&i| matches!(self.lesson.blocks[i], Block::Cell(_)))
+            .collect();
         if let Some(first) = self.queue.pop_front() {
             self.run_cell(first);
         }
@@ -138,7 +187,9 @@ impl Notebook {
     /// Brings the cluster to the state the cells before block `index` leave, at once.
     pub fn reset_to(&mut self, index: usize, console: &mut Console) {
         self.replay(self.lesson.commands_before(index), console);
-        self.ran = (0..index).filter(|&i| matches!(self.lesson.blocks[i], Block::Cell(_))).collect();
+        self.ran = (0..index)
+            .filter(|&i| matches!(self.lesson.blocks[i], Block::Cell(_)))
+            .collect();
         self.focus = index;
     }
 
@@ -162,7 +213,9 @@ impl Notebook {
     /// One frame while a cell runs: time may pass up to `until`. Returns whether a cell is
     /// still running.
     pub fn frame(&mut self, console: &mut Console, until: u64) -> bool {
-        let Some((index, runner)) = &mut self.running else { return false };
+        let Some((index, runner)) = &mut self.running else {
+            return false;
+        };
         let index = *index;
         if let Err(error) = runner.advance(console, until) {
             self.error = Some(error);
@@ -184,12 +237,18 @@ impl Notebook {
     /// an exercise solved already is not checked again).
     pub fn check(&mut self, console: &Console) {
         let Some(index) = self.active else { return };
-        let Block::Exercise(exercise) = &self.lesson.blocks[index] else { return };
+        let Block::Exercise(exercise) = &self.lesson.blocks[index] else {
+            return;
+        };
         if self.solved.contains(&exercise.id) {
             return;
         }
         let transcript = transcript(console);
-        if exercise.checks.iter().all(|c| c.holds(console.cluster(), &transcript)) {
+        if exercise
+            .checks
+            .iter()
+            .all(|c| c.holds(console.cluster(), &transcript))
+        {
             remember_solved(&self.lesson.name, &exercise.id);
             self.solved.insert(exercise.id.clone());
         }
@@ -204,12 +263,21 @@ impl Notebook {
 
     pub fn move_focus(&mut self, forward: bool) {
         let last = self.lesson.blocks.len().saturating_sub(1);
-        self.focus = if forward { (self.focus + 1).min(last) } else { self.focus.saturating_sub(1) };
+        self.focus = if forward {
+            (self.focus + 1).min(last)
+        } else {
+            self.focus.saturating_sub(1)
+        };
     }
 }
 
 fn transcript(console: &Console) -> String {
-    console.lines().iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("\n")
+    console
+        .lines()
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// What the notebook pane's buttons ask for.
@@ -229,7 +297,10 @@ pub enum NotebookAction {
 /// trusted.
 fn markdown(text: &str) -> AttrValue {
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES));
+    pulldown_cmark::html::push_html(
+        &mut html,
+        pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES),
+    );
     AttrValue::from(html)
 }
 

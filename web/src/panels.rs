@@ -70,15 +70,21 @@ fn short(summary: &str) -> String {
 pub fn member(playground: &Playground, act: &Callback<String>) -> Html {
     let id = playground.selected;
     let cluster = playground.console.cluster();
-    let Some(view) = cluster.node_view_with_tail(id, 0) else { return html! {} };
+    let Some(view) = cluster.node_view_with_tail(id, 0) else {
+        return html! {};
+    };
     let button = |label: &str, line: String, title: &str| {
         let act = act.clone();
         let onclick = Callback::from(move |_: MouseEvent| act.emit(line.clone()));
         html! { <button {onclick} title={title.to_string()} data-action={label.to_string()}>{label}</button> }
     };
     let buttons = match view.status {
-        NodeStatus::Down => html! { {button("restart", format!("restart {id}"), "start it again from its disk")} },
-        NodeStatus::Paused => html! { {button("resume", format!("resume {id}"), "let it run again")} },
+        NodeStatus::Down => {
+            html! { {button("restart", format!("restart {id}"), "start it again from its disk")} }
+        }
+        NodeStatus::Paused => {
+            html! { {button("resume", format!("resume {id}"), "let it run again")} }
+        }
         NodeStatus::Up => html! { <>
             {button("crash", format!("crash {id}"), "power loss: unsynced writes are lost")}
             {button("pause", format!("pause {id}"), "freeze it (like SIGSTOP)")}
@@ -88,12 +94,33 @@ pub fn member(playground: &Playground, act: &Callback<String>) -> Html {
             {button("snapshot", format!("snapshot {id}"), "snapshot and compact its log")}
         </> },
     };
-    let raft = view.node.raft.as_ref().map(|r| {
-        format!("{} · term {} · voted {} · leader {} · commit {} · applied {}", r.role.name(), r.term,
-            if r.vote == 0 { "—".into() } else { format!("n{}", r.vote) },
-            if r.leader == 0 { "—".into() } else { format!("n{}", r.leader) }, r.commit, r.applied)
-    }).unwrap_or_else(|| "down: only its disk remains".into());
-    let store = cluster.server(id).map(|server| StoreView::of(server, cluster.now()));
+    let raft = view
+        .node
+        .raft
+        .as_ref()
+        .map(|r| {
+            format!(
+                "{} · term {} · voted {} · leader {} · commit {} · applied {}",
+                r.role.name(),
+                r.term,
+                if r.vote == 0 {
+                    "—".into()
+                } else {
+                    format!("n{}", r.vote)
+                },
+                if r.leader == 0 {
+                    "—".into()
+                } else {
+                    format!("n{}", r.leader)
+                },
+                r.commit,
+                r.applied
+            )
+        })
+        .unwrap_or_else(|| "down: only its disk remains".into());
+    let store = cluster
+        .server(id)
+        .map(|server| StoreView::of(server, cluster.now()));
     html! {
         <section class="member" data-member={id.to_string()}>
             <h2>{format!("Member n{id}")}</h2>
@@ -132,7 +159,11 @@ fn state_machine(store: &StoreView) -> Html {
 }
 
 /// The console: etcdctl and scenario commands, answers as etcdctl prints them.
-pub fn console(playground: &Playground, act: &Callback<String>, set_target: &Callback<u64>) -> Html {
+pub fn console(
+    playground: &Playground,
+    act: &Callback<String>,
+    set_target: &Callback<u64>,
+) -> Html {
     let lines = playground.console.lines();
     let shown = &lines[lines.len().saturating_sub(120)..];
     let target = playground.target;
@@ -143,7 +174,11 @@ pub fn console(playground: &Playground, act: &Callback<String>, set_target: &Cal
                 let input: HtmlInputElement = event.target_unchecked_into();
                 let line = input.value();
                 if !line.trim().is_empty() {
-                    let routed = if target != 0 && !line.contains("node=") { format!("{line} node={target}") } else { line };
+                    let routed = if target != 0 && !line.contains("node=") {
+                        format!("{line} node={target}")
+                    } else {
+                        line
+                    };
                     act.emit(routed);
                     input.set_value("");
                 }

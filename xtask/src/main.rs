@@ -54,10 +54,14 @@ enum Task {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().task {
-        Task::Play { port } => build_tools().and_then(|()| web::build()).and_then(|()| web::serve(port)),
+        Task::Play { port } => build_tools()
+            .and_then(|()| web::build())
+            .and_then(|()| web::serve(port)),
         Task::Console { script: Some(path) } => play_script(&path),
         Task::Console { script: None } => console(),
-        Task::BenchWeb => setup().and_then(|()| web::build()).and_then(|()| web::bench()),
+        Task::BenchWeb => setup()
+            .and_then(|()| web::build())
+            .and_then(|()| web::bench()),
         Task::BenchServer => setup()
             .and_then(|()| run("cargo", &["build", "--release", "-p", "raftbook-server"]))
             .and_then(|()| run("target/release/raftbook-bench", &["--compare"])),
@@ -80,7 +84,9 @@ fn play_script(path: &Path) -> Result<(), String> {
 }
 
 fn console() -> Result<(), String> {
-    println!("raftbook console: scenario commands, one per line (try `cluster nodes=5`, `wait-leader`,");
+    println!(
+        "raftbook console: scenario commands, one per line (try `cluster nodes=5`, `wait-leader`,"
+    );
     println!("`put foo bar`, `get foo`, `status`, `crash 1`, `partition 1,2 | 3,4,5`, `logs`). Ctrl-D quits.");
     let mut scenario = Scenario::new();
     let stdin = std::io::stdin();
@@ -111,12 +117,16 @@ pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
 }
 
 pub(crate) fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// The wasm-bindgen version in Cargo.lock: the CLI must match it exactly.
 fn locked_wasm_bindgen_version() -> Result<String, String> {
-    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock"))
+        .map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -130,7 +140,12 @@ fn locked_wasm_bindgen_version() -> Result<String, String> {
 
 fn installed_version(program: &str) -> Option<String> {
     let output = Command::new(program).arg("--version").output().ok()?;
-    Some(String::from_utf8_lossy(&output.stdout).split_whitespace().nth(1)?.to_string())
+    Some(
+        String::from_utf8_lossy(&output.stdout)
+            .split_whitespace()
+            .nth(1)?
+            .to_string(),
+    )
 }
 
 /// What building the playground needs: the wasm32 target and the matching wasm-bindgen.
@@ -139,7 +154,10 @@ fn build_tools() -> Result<(), String> {
     let version = locked_wasm_bindgen_version()?;
     if installed_version("wasm-bindgen-test-runner").as_deref() != Some(version.as_str()) {
         // Not --locked: wasm-bindgen-cli's own lock file does not build with our toolchain.
-        run("cargo", &["install", "wasm-bindgen-cli", "--version", &version])?;
+        run(
+            "cargo",
+            &["install", "wasm-bindgen-cli", "--version", &version],
+        )?;
     }
     Ok(())
 }
@@ -161,8 +179,17 @@ pub(crate) fn apt_install_if_missing(path: &str, package: &str) -> Result<(), St
     if Path::new(path).exists() {
         return Ok(());
     }
-    let root = Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
-    let apt = |args: &[&str]| if root { run("apt-get", args) } else { run("sudo", &[&["apt-get"], args].concat()) };
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = |args: &[&str]| {
+        if root {
+            run("apt-get", args)
+        } else {
+            run("sudo", &[&["apt-get"], args].concat())
+        }
+    };
     apt(&["update"])?;
     apt(&["install", "-y", package])
 }
@@ -171,8 +198,28 @@ fn test() -> Result<(), String> {
     run("cargo", &["test", "--workspace"])?;
     // Benchmarks are not run by the suite, but must keep compiling.
     run("cargo", &["build", "--workspace", "--benches"])?;
-    run("cargo", &["build", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown"])?;
-    run("cargo", &["test", "-p", "raftbook-core", "--target", "wasm32-unknown-unknown", "--test", "determinism"])?;
+    run(
+        "cargo",
+        &[
+            "build",
+            "-p",
+            "raftbook-core",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
+    )?;
+    run(
+        "cargo",
+        &[
+            "test",
+            "-p",
+            "raftbook-core",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "determinism",
+        ],
+    )?;
     web::build()?;
     web::end_to_end()
 }

@@ -22,7 +22,11 @@ pub fn setup() -> Result<(), String> {
     crate::apt_install_if_missing(CHROMIUM, "chromium")?;
     let e2e = workspace_root().join("web/e2e");
     if !e2e.join("node_modules/playwright-core").exists() {
-        let status = Command::new("npm").arg("ci").current_dir(&e2e).status().map_err(|e| format!("npm: {e}"))?;
+        let status = Command::new("npm")
+            .arg("ci")
+            .current_dir(&e2e)
+            .status()
+            .map_err(|e| format!("npm: {e}"))?;
         if !status.success() {
             return Err("`npm ci` in web/e2e failed".into());
         }
@@ -32,16 +36,45 @@ pub fn setup() -> Result<(), String> {
 
 /// Builds the playground into target/web and prints the module's size.
 pub fn build() -> Result<(), String> {
-    run("cargo", &["build", "--release", "-p", "raftbook-web", "--target", "wasm32-unknown-unknown"])?;
+    run(
+        "cargo",
+        &[
+            "build",
+            "--release",
+            "-p",
+            "raftbook-web",
+            "--target",
+            "wasm32-unknown-unknown",
+        ],
+    )?;
     let wasm = workspace_root().join("target/wasm32-unknown-unknown/release/raftbook_web.wasm");
     let out = web_dir();
     let pkg = out.join("pkg");
-    run("wasm-bindgen", &["--target", "web", "--no-typescript", "--out-dir", &pkg.to_string_lossy(), &wasm.to_string_lossy()])?;
+    run(
+        "wasm-bindgen",
+        &[
+            "--target",
+            "web",
+            "--no-typescript",
+            "--out-dir",
+            &pkg.to_string_lossy(),
+            &wasm.to_string_lossy(),
+        ],
+    )?;
     for file in ["index.html", "style.css"] {
-        std::fs::copy(workspace_root().join("web/static").join(file), out.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        std::fs::copy(
+            workspace_root().join("web/static").join(file),
+            out.join(file),
+        )
+        .map_err(|e| format!("{file}: {e}"))?;
     }
     let (raw, gzipped) = wasm_size(&pkg.join("raftbook_web_bg.wasm"))?;
-    eprintln!("xtask: playground built in {}: wasm {} KiB raw, {} KiB gzipped", out.display(), raw / 1024, gzipped / 1024);
+    eprintln!(
+        "xtask: playground built in {}: wasm {} KiB raw, {} KiB gzipped",
+        out.display(),
+        raw / 1024,
+        gzipped / 1024
+    );
     Ok(())
 }
 
@@ -65,7 +98,13 @@ impl Server {
         run("cargo", &["build", "--release", "-p", "raftbook-server"])?;
         let binary = workspace_root().join("target/release/raftbook");
         let mut child = Command::new(binary)
-            .args(["play", "--dir", &web_dir().to_string_lossy(), "--port", &port.to_string()])
+            .args([
+                "play",
+                "--dir",
+                &web_dir().to_string_lossy(),
+                "--port",
+                &port.to_string(),
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("raftbook play: {e}"))?;
@@ -74,7 +113,12 @@ impl Server {
         stdout.read_line(&mut first).map_err(|e| e.to_string())?;
         // Keep reading, so the server never writes into a closed pipe.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
-        let url = first.rsplit(' ').next().unwrap_or_default().trim().to_string();
+        let url = first
+            .rsplit(' ')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         if !url.starts_with("http") {
             let _ = child.kill();
             return Err(format!("raftbook play did not print its URL: {first:?}"));
@@ -112,7 +156,14 @@ fn node_script(script: &str, url: &str) -> Result<(), String> {
         .current_dir(&e2e)
         .status()
         .map_err(|e| format!("node: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("web/e2e/{script} failed ({status}); screenshots in {}", shots.display())) }
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "web/e2e/{script} failed ({status}); screenshots in {}",
+            shots.display()
+        ))
+    }
 }
 
 /// The playground's and the lessons' end-to-end tests in headless Chromium (screenshots in

@@ -12,10 +12,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 use super::api::*;
 
 #[derive(Parser, Debug)]
-#[command(name = "etcdctl", no_binary_name = true, disable_help_subcommand = true, disable_version_flag = true)]
+#[command(
+    name = "etcdctl",
+    no_binary_name = true,
+    disable_help_subcommand = true,
+    disable_version_flag = true
+)]
 struct Cli {
     /// Output format: simple or json.
-    #[arg(short = 'w', long = "write-out", default_value = "simple", global = true)]
+    #[arg(
+        short = 'w',
+        long = "write-out",
+        default_value = "simple",
+        global = true
+    )]
     write_out: Format,
     /// Print keys and values as hex-escaped bytes.
     #[arg(long, global = true)]
@@ -111,8 +121,12 @@ enum Sub {
 
 #[derive(Subcommand, Debug)]
 enum LeaseSub {
-    Grant { ttl: i64 },
-    Revoke { id: String },
+    Grant {
+        ttl: i64,
+    },
+    Revoke {
+        id: String,
+    },
     Timetolive {
         id: String,
         #[arg(long)]
@@ -154,27 +168,77 @@ pub struct Invocation {
 /// Parses the words after `etcdctl` (e.g. `["get", "--prefix", "foo"]`).
 pub fn parse(words: &[String]) -> Result<Invocation, String> {
     if words.first().is_some_and(|w| w == "txn") {
-        let text = words[1..].iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
-        return Ok(Invocation { action: Action::Request(Request::Txn(parse_txn(&text)?)), style: Style::default() });
+        let text = words[1..]
+            .iter()
+            .map(|w| quote(w))
+            .collect::<Vec<_>>()
+            .join(" ");
+        return Ok(Invocation {
+            action: Action::Request(Request::Txn(parse_txn(&text)?)),
+            style: Style::default(),
+        });
     }
     let cli = Cli::try_parse_from(words).map_err(|e| {
         // clap's first line is the error; the rest is usage help meant for a terminal.
-        e.to_string().lines().next().unwrap_or("bad command").trim_start_matches("error: ").to_string()
+        e.to_string()
+            .lines()
+            .next()
+            .unwrap_or("bad command")
+            .trim_start_matches("error: ")
+            .to_string()
     })?;
-    let mut style = Style { format: cli.write_out, hex: cli.hex, ..Default::default() };
+    let mut style = Style {
+        format: cli.write_out,
+        hex: cli.hex,
+        ..Default::default()
+    };
     let bytes = |s: String| s.into_bytes();
     let action = match cli.command {
-        Sub::Put { key, value, lease, prev_kv, ignore_value, ignore_lease } => {
+        Sub::Put {
+            key,
+            value,
+            lease,
+            prev_kv,
+            ignore_value,
+            ignore_lease,
+        } => {
             match (&value, ignore_value) {
-                (None, false) => return Err("put command needs 1 argument and input from stdin or 2 arguments".into()),
-                (Some(_), true) => return Err("put command needs only 1 argument when 'ignore-value' is set".into()),
+                (None, false) => {
+                    return Err(
+                        "put command needs 1 argument and input from stdin or 2 arguments".into(),
+                    )
+                }
+                (Some(_), true) => {
+                    return Err(
+                        "put command needs only 1 argument when 'ignore-value' is set".into(),
+                    )
+                }
                 _ => {}
             }
             let lease = lease.map(|l| parse_lease_id(&l)).transpose()?.unwrap_or(0);
             let value = bytes(value.unwrap_or_default());
-            Action::Request(Request::Put(PutRequest { key: bytes(key), value, lease, prev_kv, ignore_value, ignore_lease }))
+            Action::Request(Request::Put(PutRequest {
+                key: bytes(key),
+                value,
+                lease,
+                prev_kv,
+                ignore_value,
+                ignore_lease,
+            }))
         }
-        Sub::Get { key, range_end, consistency, order, sort_by, limit, prefix, from_key, rev, keys_only, print_value_only } => {
+        Sub::Get {
+            key,
+            range_end,
+            consistency,
+            order,
+            sort_by,
+            limit,
+            prefix,
+            from_key,
+            rev,
+            keys_only,
+            print_value_only,
+        } => {
             style.value_only = print_value_only;
             let serializable = match consistency.as_str() {
                 "l" => false,
@@ -208,42 +272,85 @@ pub fn parse(words: &[String]) -> Result<Invocation, String> {
                 ..Default::default()
             }))
         }
-        Sub::Del { key, range_end, prefix, prev_kv, from_key } => {
+        Sub::Del {
+            key,
+            range_end,
+            prefix,
+            prev_kv,
+            from_key,
+        } => {
             let (key, range_end) = key_range(key, range_end, prefix, from_key)?;
-            Action::Request(Request::DeleteRange(DeleteRangeRequest { key, range_end, prev_kv }))
+            Action::Request(Request::DeleteRange(DeleteRangeRequest {
+                key,
+                range_end,
+                prev_kv,
+            }))
         }
-        Sub::Watch { key, range_end, prefix, rev, prev_kv, progress_notify } => {
+        Sub::Watch {
+            key,
+            range_end,
+            prefix,
+            rev,
+            prev_kv,
+            progress_notify,
+        } => {
             let key = key.ok_or("watch needs a key")?;
             let (key, range_end) = key_range(key, range_end, prefix, false)?;
-            Action::Watch(WatchCreateRequest { key, range_end, start_revision: rev, progress_notify, prev_kv, filters: Vec::new() })
+            Action::Watch(WatchCreateRequest {
+                key,
+                range_end,
+                start_revision: rev,
+                progress_notify,
+                prev_kv,
+                filters: Vec::new(),
+            })
         }
         Sub::Lease { command } => Action::Request(match command {
             LeaseSub::Grant { ttl } => Request::LeaseGrant(LeaseGrantRequest { ttl, id: 0 }),
-            LeaseSub::Revoke { id } => Request::LeaseRevoke(LeaseRevokeRequest { id: parse_lease_id(&id)? }),
+            LeaseSub::Revoke { id } => Request::LeaseRevoke(LeaseRevokeRequest {
+                id: parse_lease_id(&id)?,
+            }),
             LeaseSub::Timetolive { id, keys } => {
                 style.lease_keys = keys;
-                Request::LeaseTimeToLive(LeaseTimeToLiveRequest { id: parse_lease_id(&id)?, keys })
+                Request::LeaseTimeToLive(LeaseTimeToLiveRequest {
+                    id: parse_lease_id(&id)?,
+                    keys,
+                })
             }
             LeaseSub::List => Request::LeaseLeases,
             // One keep-alive per command here, with or without `--once`: the scenario has no
             // Ctrl-C to stop a stream. `--once` changes how a dead lease is reported.
             LeaseSub::KeepAlive { id, once } => {
                 style.keep_alive_once = once;
-                Request::LeaseKeepAlive(LeaseKeepAliveRequest { id: parse_lease_id(&id)? })
+                Request::LeaseKeepAlive(LeaseKeepAliveRequest {
+                    id: parse_lease_id(&id)?,
+                })
             }
         }),
-        Sub::Compaction { revision, physical } => Action::Request(Request::Compact(CompactionRequest { revision, physical })),
+        Sub::Compaction { revision, physical } => {
+            Action::Request(Request::Compact(CompactionRequest { revision, physical }))
+        }
     };
     Ok(Invocation { action, style })
 }
 
 /// The key range etcdctl's `--prefix` and `--from-key` flags mean.
-fn key_range(key: String, range_end: Option<String>, prefix: bool, from_key: bool) -> Result<(Vec<u8>, Vec<u8>), String> {
+fn key_range(
+    key: String,
+    range_end: Option<String>,
+    prefix: bool,
+    from_key: bool,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
     if prefix && from_key {
-        return Err("`--prefix` and `--from-key` cannot be set at the same time, choose one".into());
+        return Err(
+            "`--prefix` and `--from-key` cannot be set at the same time, choose one".into(),
+        );
     }
     if (prefix || from_key) && range_end.is_some() {
-        return Err("too many arguments, only accept one argument when `--prefix` or `--from-key` is set".into());
+        return Err(
+            "too many arguments, only accept one argument when `--prefix` or `--from-key` is set"
+                .into(),
+        );
     }
     let mut key = key.into_bytes();
     let range_end = if prefix {
@@ -265,12 +372,17 @@ fn key_range(key: String, range_end: Option<String>, prefix: bool, from_key: boo
 }
 
 fn parse_lease_id(text: &str) -> Result<i64, String> {
-    i64::from_str_radix(text, 16).map_err(|_| format!("bad lease ID arg ({text}), expecting ID in Hex"))
+    i64::from_str_radix(text, 16)
+        .map_err(|_| format!("bad lease ID arg ({text}), expecting ID in Hex"))
 }
 
 /// Puts back the quotes the scenario's word splitter took off, for the txn parser.
 fn quote(word: &str) -> String {
-    if word.contains(char::is_whitespace) || word.is_empty() { format!("{word:?}") } else { word.to_string() }
+    if word.contains(char::is_whitespace) || word.is_empty() {
+        format!("{word:?}")
+    } else {
+        word.to_string()
+    }
 }
 
 /// Parses `<compares> then <ops> [else <ops>]` (see the module docs).
@@ -278,9 +390,18 @@ pub fn parse_txn(text: &str) -> Result<TxnRequest, String> {
     let usage = "usage: txn <compare> [&& <compare>…] then <op> [; <op>…] [else <op> [; <op>…]]";
     let (compares, rest) = split_keyword(text, "then").ok_or(usage)?;
     let (success, failure) = split_keyword(&rest, "else").unwrap_or((rest.clone(), String::new()));
-    let compare = split_top(&compares, "&&").iter().map(|c| parse_compare(c)).collect::<Result<_, _>>()?;
-    let ops = |text: &str| -> Result<Vec<RequestOp>, String> { split_top(text, ";").iter().map(|op| parse_op(op)).collect() };
-    Ok(TxnRequest { compare, success: ops(&success)?, failure: ops(&failure)? })
+    let compare = split_top(&compares, "&&")
+        .iter()
+        .map(|c| parse_compare(c))
+        .collect::<Result<_, _>>()?;
+    let ops = |text: &str| -> Result<Vec<RequestOp>, String> {
+        split_top(text, ";").iter().map(|op| parse_op(op)).collect()
+    };
+    Ok(TxnRequest {
+        compare,
+        success: ops(&success)?,
+        failure: ops(&failure)?,
+    })
 }
 
 /// Splits at the first `keyword` that stands as a word outside quotes.
@@ -323,7 +444,11 @@ fn split_top(text: &str, separator: &str) -> Vec<String> {
         rest = &rest[c.len_utf8()..];
     }
     parts.push(current);
-    parts.into_iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// One compare as etcdctl's `txn -i` reads it: `mod("key") > "3"`, `value("k") = "v"`.
@@ -333,11 +458,19 @@ fn parse_compare(text: &str) -> Result<Compare, String> {
     let (key_text, rest) = rest.split_once(')').ok_or_else(bad)?;
     let key = unquote(key_text.trim()).into_bytes();
     let rest = rest.trim();
-    let (result, value) = [("!=", CompareResult::NotEqual), ("=", CompareResult::Equal), ("<", CompareResult::Less), (">", CompareResult::Greater)]
-        .into_iter()
-        .find_map(|(op, result)| rest.strip_prefix(op).map(|v| (result, unquote(v.trim()))))
-        .ok_or_else(bad)?;
-    let number = |v: &str| v.parse::<i64>().map_err(|_| format!("invalid number {v:?} in {text}"));
+    let (result, value) = [
+        ("!=", CompareResult::NotEqual),
+        ("=", CompareResult::Equal),
+        ("<", CompareResult::Less),
+        (">", CompareResult::Greater),
+    ]
+    .into_iter()
+    .find_map(|(op, result)| rest.strip_prefix(op).map(|v| (result, unquote(v.trim()))))
+    .ok_or_else(bad)?;
+    let number = |v: &str| {
+        v.parse::<i64>()
+            .map_err(|_| format!("invalid number {v:?} in {text}"))
+    };
     let target = match target.trim() {
         "ver" | "version" => CompareTarget::Version(number(&value)?),
         "c" | "create" => CompareTarget::Create(number(&value)?),
@@ -346,16 +479,27 @@ fn parse_compare(text: &str) -> Result<Compare, String> {
         "lease" => CompareTarget::Lease(parse_lease_id(&value)?),
         other => return Err(format!("malformed comparison: unknown target {other:?}")),
     };
-    Ok(Compare { result, target, key, range_end: Vec::new() })
+    Ok(Compare {
+        result,
+        target,
+        key,
+        range_end: Vec::new(),
+    })
 }
 
 fn unquote(text: &str) -> String {
-    text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text).to_string()
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
+        .to_string()
 }
 
 /// One operation of a transaction: a `put`, `get` or `del` command line.
 fn parse_op(text: &str) -> Result<RequestOp, String> {
-    let words: Vec<String> = crate::scenario::parse::split_words(text)?.into_iter().map(|(w, _)| w).collect();
+    let words: Vec<String> = crate::scenario::parse::split_words(text)?
+        .into_iter()
+        .map(|(w, _)| w)
+        .collect();
     match parse(&words)?.action {
         Action::Request(Request::Put(put)) => Ok(RequestOp::Put(put)),
         Action::Request(Request::Range(range)) => Ok(RequestOp::Range(range)),
@@ -388,7 +532,10 @@ pub fn print_response(style: &Style, response: &Response) -> String {
     let mut out = String::new();
     match response {
         Response::Range(range) if style.format == Format::Json => out = range_json(range) + "\n",
-        Response::Range(range) => range.kvs.iter().for_each(|kv| print_kv(style, kv, &mut out)),
+        Response::Range(range) => range
+            .kvs
+            .iter()
+            .for_each(|kv| print_kv(style, kv, &mut out)),
         Response::Put(put) => {
             out.push_str("OK\n");
             if let Some(prev) = &put.prev_kv {
@@ -397,39 +544,67 @@ pub fn print_response(style: &Style, response: &Response) -> String {
         }
         Response::DeleteRange(delete) => {
             out.push_str(&format!("{}\n", delete.deleted));
-            delete.prev_kvs.iter().for_each(|kv| print_kv(style, kv, &mut out));
+            delete
+                .prev_kvs
+                .iter()
+                .for_each(|kv| print_kv(style, kv, &mut out));
         }
         Response::Txn(txn) => {
-            out.push_str(if txn.succeeded { "SUCCESS\n" } else { "FAILURE\n" });
+            out.push_str(if txn.succeeded {
+                "SUCCESS\n"
+            } else {
+                "FAILURE\n"
+            });
             for op in &txn.responses {
                 out.push('\n');
                 out.push_str(&match op {
                     ResponseOp::Range(r) => print_response(style, &Response::Range(r.clone())),
                     ResponseOp::Put(r) => print_response(style, &Response::Put(r.clone())),
-                    ResponseOp::DeleteRange(r) => print_response(style, &Response::DeleteRange(r.clone())),
+                    ResponseOp::DeleteRange(r) => {
+                        print_response(style, &Response::DeleteRange(r.clone()))
+                    }
                     ResponseOp::Txn(_) => "unexpected nested transaction response\n".into(),
                 });
             }
         }
         Response::Compact(_) => unreachable!("printed by print_result, which knows the revision"),
-        Response::LeaseGrant(grant) => out = format!("lease {:016x} granted with TTL({}s)\n", grant.id, grant.ttl),
+        Response::LeaseGrant(grant) => {
+            out = format!("lease {:016x} granted with TTL({}s)\n", grant.id, grant.ttl)
+        }
         Response::LeaseRevoke(_) => unreachable!("printed by print_result, which knows the id"),
         // etcd's client turns a keep-alive answered with TTL 0 into "lease not found".
-        Response::LeaseKeepAlive(k) if k.ttl <= 0 && style.keep_alive_once => out = format!("Error: {}\n", EtcdError::LeaseNotFound),
-        Response::LeaseKeepAlive(k) if k.ttl <= 0 => out = format!("lease {:016x} expired or revoked.\n", k.id),
-        Response::LeaseKeepAlive(k) => out = format!("lease {:016x} keepalived with TTL({})\n", k.id, k.ttl),
-        Response::LeaseTimeToLive(t) if t.granted_ttl == 0 && t.ttl == -1 => out = format!("lease {:016x} already expired\n", t.id),
+        Response::LeaseKeepAlive(k) if k.ttl <= 0 && style.keep_alive_once => {
+            out = format!("Error: {}\n", EtcdError::LeaseNotFound)
+        }
+        Response::LeaseKeepAlive(k) if k.ttl <= 0 => {
+            out = format!("lease {:016x} expired or revoked.\n", k.id)
+        }
+        Response::LeaseKeepAlive(k) => {
+            out = format!("lease {:016x} keepalived with TTL({})\n", k.id, k.ttl)
+        }
+        Response::LeaseTimeToLive(t) if t.granted_ttl == 0 && t.ttl == -1 => {
+            out = format!("lease {:016x} already expired\n", t.id)
+        }
         Response::LeaseTimeToLive(t) => {
-            out = format!("lease {:016x} granted with TTL({}s), remaining({}s)", t.id, t.granted_ttl, t.ttl);
+            out = format!(
+                "lease {:016x} granted with TTL({}s), remaining({}s)",
+                t.id, t.granted_ttl, t.ttl
+            );
             if style.lease_keys {
-                let keys: Vec<String> = t.keys.iter().map(|k| String::from_utf8_lossy(k).into_owned()).collect();
+                let keys: Vec<String> = t
+                    .keys
+                    .iter()
+                    .map(|k| String::from_utf8_lossy(k).into_owned())
+                    .collect();
                 out.push_str(&format!(", attached keys([{}])", keys.join(" ")));
             }
             out.push('\n');
         }
         Response::LeaseLeases(list) => {
             out = format!("found {} leases\n", list.leases.len());
-            list.leases.iter().for_each(|id| out.push_str(&format!("{id:016x}\n")));
+            list.leases
+                .iter()
+                .for_each(|id| out.push_str(&format!("{id:016x}\n")));
         }
         Response::MemberChange(_) => out = "OK\n".into(),
     }
@@ -453,7 +628,9 @@ pub fn print_result(invocation: &Invocation, result: &Result<Response, EtcdError
 /// A request that failed (with an etcd error, or a client-side one such as a timeout).
 pub fn print_failure(invocation: &Invocation, error: &str) -> String {
     match &invocation.action {
-        Action::Request(Request::LeaseRevoke(_)) => format!("Error: failed to revoke lease ({error})\n"),
+        Action::Request(Request::LeaseRevoke(_)) => {
+            format!("Error: failed to revoke lease ({error})\n")
+        }
         _ => format!("Error: {error}\n"),
     }
 }
@@ -462,7 +639,10 @@ pub fn print_failure(invocation: &Invocation, error: &str) -> String {
 pub fn print_watch(style: &Style, response: &WatchResponse) -> String {
     let mut out = String::new();
     if response.canceled && !response.cancel_reason.is_empty() {
-        out.push_str(&format!("watch was canceled ({})\n", response.cancel_reason));
+        out.push_str(&format!(
+            "watch was canceled ({})\n",
+            response.cancel_reason
+        ));
     } else if !response.created && !response.canceled && response.events.is_empty() {
         out.push_str(&format!("progress notify: {}\n", response.header.revision));
     }
@@ -494,7 +674,11 @@ fn range_json(range: &RangeResponse) -> String {
             .iter()
             .map(|kv| {
                 let mut fields = vec![format!(r#""key":"{}""#, b64(&kv.key))];
-                for (name, value) in [("create_revision", kv.create_revision), ("mod_revision", kv.mod_revision), ("version", kv.version)] {
+                for (name, value) in [
+                    ("create_revision", kv.create_revision),
+                    ("mod_revision", kv.mod_revision),
+                    ("version", kv.version),
+                ] {
                     if value != 0 {
                         fields.push(format!(r#""{name}":{value}"#));
                     }

@@ -17,7 +17,6 @@
 //! The maps are `im` persistent maps: cloning the store (for a Raft snapshot, or to look at
 //! the past in the playground) costs almost nothing, and clones share unchanged parts.
 
-
 use im::{OrdMap, Vector};
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +61,11 @@ pub struct MvccStore {
 impl Default for MvccStore {
     fn default() -> Self {
         // etcd starts at revision 1, so the first write is revision 2.
-        MvccStore { keys: OrdMap::new(), current_revision: 1, compact_revision: 0 }
+        MvccStore {
+            keys: OrdMap::new(),
+            current_revision: 1,
+            compact_revision: 0,
+        }
     }
 }
 
@@ -129,10 +132,16 @@ impl MvccStore {
             .filter_map(|(_, history)| visible_at(history, revision).cloned())
             .collect();
         let count = kvs.len() as i64;
-        let within = |value: i64, min: i64, max: i64| (min == 0 || value >= min) && (max == 0 || value <= max);
+        let within = |value: i64, min: i64, max: i64| {
+            (min == 0 || value >= min) && (max == 0 || value <= max)
+        };
         kvs.retain(|kv| {
             within(kv.mod_revision, r.min_mod_revision, r.max_mod_revision)
-                && within(kv.create_revision, r.min_create_revision, r.max_create_revision)
+                && within(
+                    kv.create_revision,
+                    r.min_create_revision,
+                    r.max_create_revision,
+                )
         });
         // Keys come out in key order; any other target is sorted ascending unless told.
         let order = match (r.sort_order, r.sort_target) {
@@ -166,18 +175,33 @@ impl MvccStore {
         if r.keys_only {
             kvs.iter_mut().for_each(|kv| kv.value.clear());
         }
-        Ok(RangeResponse { kvs, more, count, ..Default::default() })
+        Ok(RangeResponse {
+            kvs,
+            more,
+            count,
+            ..Default::default()
+        })
     }
 
     /// Starts a write: every change made through it gets the next revision.
     pub fn write(&mut self) -> Write<'_> {
         let revision = self.current_revision + 1;
-        Write { store: self, revision, sub: 0 }
+        Write {
+            store: self,
+            revision,
+            sub: 0,
+        }
     }
 
     /// Every change to `[key, range_end)` from revision `from` up to the current one, in
     /// revision order; with each put's previous version if `prev_kv`.
-    pub fn events_since(&self, key: &[u8], range_end: &[u8], from: i64, prev_kv: bool) -> Result<Vec<Event>, EtcdError> {
+    pub fn events_since(
+        &self,
+        key: &[u8],
+        range_end: &[u8],
+        from: i64,
+        prev_kv: bool,
+    ) -> Result<Vec<Event>, EtcdError> {
         if from < self.compact_revision {
             return Err(EtcdError::Compacted);
         }
@@ -186,9 +210,22 @@ impl MvccStore {
             let mut previous: Option<&Change> = None;
             for change in history.iter() {
                 if change.revision.main >= from {
-                    let prev = previous.filter(|p| prev_kv && !p.tombstone).map(|p| p.kv.clone());
-                    let kind = if change.tombstone { EventType::Delete } else { EventType::Put };
-                    events.push((change.revision, Event { kind, kv: change.kv.clone(), prev_kv: prev }));
+                    let prev = previous
+                        .filter(|p| prev_kv && !p.tombstone)
+                        .map(|p| p.kv.clone());
+                    let kind = if change.tombstone {
+                        EventType::Delete
+                    } else {
+                        EventType::Put
+                    };
+                    events.push((
+                        change.revision,
+                        Event {
+                            kind,
+                            kv: change.kv.clone(),
+                            prev_kv: prev,
+                        },
+                    ));
                 }
                 previous = Some(change);
             }
@@ -207,11 +244,16 @@ impl MvccStore {
         }
         let mut kept = OrdMap::new();
         for (key, history) in &self.keys {
-            let Some(last_visible) = history.iter().rposition(|c| c.revision.main <= revision) else {
+            let Some(last_visible) = history.iter().rposition(|c| c.revision.main <= revision)
+            else {
                 kept.insert(key.clone(), history.clone());
                 continue;
             };
-            let from = if history[last_visible].tombstone { last_visible + 1 } else { last_visible };
+            let from = if history[last_visible].tombstone {
+                last_visible + 1
+            } else {
+                last_visible
+            };
             let remaining = history.clone().split_off(from);
             if !remaining.is_empty() {
                 kept.insert(key.clone(), remaining);
@@ -223,10 +265,16 @@ impl MvccStore {
     }
 
     pub fn stats(&self) -> MvccStats {
-        let mut stats = MvccStats { keys: self.keys.len(), ..Default::default() };
+        let mut stats = MvccStats {
+            keys: self.keys.len(),
+            ..Default::default()
+        };
         for (key, history) in &self.keys {
             stats.versions += history.len();
-            stats.bytes += history.iter().map(|c| key.len() + c.kv.value.len()).sum::<usize>();
+            stats.bytes += history
+                .iter()
+                .map(|c| key.len() + c.kv.value.len())
+                .sum::<usize>();
         }
         stats
     }
@@ -247,7 +295,11 @@ impl Write<'_> {
 
     /// The store's revision as this write sees it (its own revision once it changed anything).
     pub fn head(&self) -> i64 {
-        if self.sub > 0 { self.revision } else { self.revision - 1 }
+        if self.sub > 0 {
+            self.revision
+        } else {
+            self.revision - 1
+        }
     }
 
     pub fn range(&self, request: &RangeRequest) -> Result<RangeResponse, EtcdError> {
@@ -272,7 +324,14 @@ impl Write<'_> {
             Some(p) => (p.create_revision, p.version + 1),
             None => (self.revision, 1),
         };
-        let kv = KeyValue { key: key.to_vec(), create_revision, mod_revision: self.revision, version, value, lease };
+        let kv = KeyValue {
+            key: key.to_vec(),
+            create_revision,
+            mod_revision: self.revision,
+            version,
+            value,
+            lease,
+        };
         self.record(kv, false);
         previous
     }
@@ -281,16 +340,31 @@ impl Write<'_> {
     pub fn delete_range(&mut self, key: &[u8], range_end: &[u8]) -> Vec<KeyValue> {
         let deleted = self.live_in(key, range_end);
         for kv in &deleted {
-            let tombstone = KeyValue { key: kv.key.clone(), mod_revision: self.revision, ..Default::default() };
+            let tombstone = KeyValue {
+                key: kv.key.clone(),
+                mod_revision: self.revision,
+                ..Default::default()
+            };
             self.record(tombstone, true);
         }
         deleted
     }
 
     fn record(&mut self, kv: KeyValue, tombstone: bool) {
-        let revision = Revision { main: self.revision, sub: self.sub };
+        let revision = Revision {
+            main: self.revision,
+            sub: self.sub,
+        };
         self.sub += 1;
-        self.store.keys.entry(kv.key.clone()).or_default().push_back(Change { revision, tombstone, kv });
+        self.store
+            .keys
+            .entry(kv.key.clone())
+            .or_default()
+            .push_back(Change {
+                revision,
+                tombstone,
+                kv,
+            });
     }
 
     /// Ends the write; the store's revision moves on only if something changed.

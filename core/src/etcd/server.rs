@@ -24,9 +24,9 @@
 
 use std::collections::BTreeMap;
 
+use raft::eraftpb::Message;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use raft::eraftpb::Message;
 
 use super::api::*;
 use super::store::{decode_result, Command, EtcdStore};
@@ -71,12 +71,20 @@ pub enum ServerOutput {
     Node(Output),
     /// The answer to client request `request_id`; `index` is the log index it was applied or
     /// read at.
-    Reply { request_id: u64, index: u64, result: Result<Response, EtcdError> },
+    Reply {
+        request_id: u64,
+        index: u64,
+        result: Result<Response, EtcdError>,
+    },
     Watch(WatchResponse),
     /// A lease request only the leader can answer: the transport carries it to `leader`,
     /// has it answered with [`EtcdServer::serve_at_leader`], and brings the answer back with
     /// [`EtcdServer::forwarded_reply`].
-    ForwardToLeader { leader: u64, request_id: u64, request: Request },
+    ForwardToLeader {
+        leader: u64,
+        request_id: u64,
+        request: Request,
+    },
 }
 
 /// What an unanswered request waits for.
@@ -114,7 +122,12 @@ pub struct EtcdServer {
 }
 
 impl EtcdServer {
-    pub fn new(config: ServerConfig, storage: RaftStorage, seed: u64, now: u64) -> Result<(Self, Vec<ServerOutput>), NodeError> {
+    pub fn new(
+        config: ServerConfig,
+        storage: RaftStorage,
+        seed: u64,
+        now: u64,
+    ) -> Result<(Self, Vec<ServerOutput>), NodeError> {
         let (node, outputs) = Node::new(config.node.clone(), storage, EtcdStore::default(), seed)?;
         let mut server = EtcdServer {
             config,
@@ -136,7 +149,11 @@ impl EtcdServer {
 
     /// Gives the node an input (a tick, a message, an election, a snapshot report…) and
     /// carries out the server's side of whatever follows.
-    pub fn drive(&mut self, now: u64, input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>) -> Vec<ServerOutput> {
+    pub fn drive(
+        &mut self,
+        now: u64,
+        input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>,
+    ) -> Vec<ServerOutput> {
         self.now = now;
         let outputs = input(&mut self.node);
         self.absorb(outputs);
@@ -170,10 +187,16 @@ impl EtcdServer {
         let deadline = self.now + self.config.request_timeout_ms();
         match request {
             Request::Put(put) => self.propose(request_id, Command::Put(put), deadline),
-            Request::DeleteRange(delete) => self.propose(request_id, Command::DeleteRange(delete), deadline),
-            Request::Txn(txn) if is_read_only(&txn) => self.read(request_id, Request::Txn(txn), false, deadline),
+            Request::DeleteRange(delete) => {
+                self.propose(request_id, Command::DeleteRange(delete), deadline)
+            }
+            Request::Txn(txn) if is_read_only(&txn) => {
+                self.read(request_id, Request::Txn(txn), false, deadline)
+            }
             Request::Txn(txn) => self.propose(request_id, Command::Txn(txn), deadline),
-            Request::Compact(compaction) => self.propose(request_id, Command::Compact(compaction), deadline),
+            Request::Compact(compaction) => {
+                self.propose(request_id, Command::Compact(compaction), deadline)
+            }
             Request::LeaseGrant(mut grant) => {
                 grant.ttl = grant.ttl.max(self.config.min_lease_ttl());
                 if grant.id == 0 {
@@ -181,14 +204,19 @@ impl EtcdServer {
                 }
                 self.propose(request_id, Command::LeaseGrant(grant), deadline)
             }
-            Request::LeaseRevoke(revoke) => self.propose(request_id, Command::LeaseRevoke(revoke), deadline),
+            Request::LeaseRevoke(revoke) => {
+                self.propose(request_id, Command::LeaseRevoke(revoke), deadline)
+            }
             Request::Range(range) => {
                 let serializable = range.serializable;
                 self.read(request_id, Request::Range(range), serializable, deadline)
             }
             Request::LeaseLeases => {
                 let leases = self.store().leases().map(|l| l.id).collect();
-                let response = Response::LeaseLeases(LeaseLeasesResponse { leases, ..Default::default() });
+                let response = Response::LeaseLeases(LeaseLeasesResponse {
+                    leases,
+                    ..Default::default()
+                });
                 self.reply(request_id, self.applied(), Ok(response))
             }
             request @ (Request::LeaseKeepAlive(_) | Request::LeaseTimeToLive(_)) => {
@@ -196,8 +224,12 @@ impl EtcdServer {
                     let result = self.serve_at_leader(self.now, &request);
                     self.reply(request_id, self.applied(), result);
                 } else {
-                    let waiting = Waiting::Leader { request: request.clone(), last_try: self.now };
-                    self.pending.insert(request_id, Pending { waiting, deadline });
+                    let waiting = Waiting::Leader {
+                        request: request.clone(),
+                        last_try: self.now,
+                    };
+                    self.pending
+                        .insert(request_id, Pending { waiting, deadline });
                     self.forward(request_id, request);
                 }
             }
@@ -206,11 +238,23 @@ impl EtcdServer {
 
     /// Asks for a membership change; answered like a write, once applied. `info` (how to
     /// reach a new member) is replicated with it (see [`EtcdStore::member_info`]).
-    pub fn change_membership(&mut self, now: u64, request_id: u64, change: MembershipChange, info: Vec<u8>) -> Result<Vec<ServerOutput>, NodeError> {
+    pub fn change_membership(
+        &mut self,
+        now: u64,
+        request_id: u64,
+        change: MembershipChange,
+        info: Vec<u8>,
+    ) -> Result<Vec<ServerOutput>, NodeError> {
         self.now = now;
         let outputs = self.node.propose_membership(request_id, change, info)?;
         let deadline = now + self.config.request_timeout_ms();
-        self.pending.insert(request_id, Pending { waiting: Waiting::Applied, deadline });
+        self.pending.insert(
+            request_id,
+            Pending {
+                waiting: Waiting::Applied,
+                deadline,
+            },
+        );
         self.absorb(outputs);
         Ok(server_outputs(self))
     }
@@ -218,11 +262,23 @@ impl EtcdServer {
     fn propose(&mut self, request_id: u64, command: Command, deadline: u64) {
         match self.node.propose(request_id, command.encode()) {
             Ok(outputs) => {
-                self.pending.insert(request_id, Pending { waiting: Waiting::Applied, deadline });
+                self.pending.insert(
+                    request_id,
+                    Pending {
+                        waiting: Waiting::Applied,
+                        deadline,
+                    },
+                );
                 self.absorb(outputs);
             }
             Err(NodeError::ProposalDropped) => {
-                self.pending.insert(request_id, Pending { waiting: Waiting::ToPropose(command), deadline });
+                self.pending.insert(
+                    request_id,
+                    Pending {
+                        waiting: Waiting::ToPropose(command),
+                        deadline,
+                    },
+                );
             }
             Err(_) => self.reply(request_id, 0, Err(EtcdError::Timeout)),
         }
@@ -234,8 +290,12 @@ impl EtcdServer {
             self.reply(request_id, self.applied(), result);
             return;
         }
-        let waiting = Waiting::ReadIndex { request, last_try: self.now };
-        self.pending.insert(request_id, Pending { waiting, deadline });
+        let waiting = Waiting::ReadIndex {
+            request,
+            last_try: self.now,
+        };
+        self.pending
+            .insert(request_id, Pending { waiting, deadline });
         let outputs = self.node.read_index(request_id);
         self.absorb(outputs);
     }
@@ -271,7 +331,11 @@ impl EtcdServer {
                     }
                     None => 0,
                 };
-                Response::LeaseKeepAlive(LeaseKeepAliveResponse { id, ttl, ..Default::default() })
+                Response::LeaseKeepAlive(LeaseKeepAliveResponse {
+                    id,
+                    ttl,
+                    ..Default::default()
+                })
             }
             Request::LeaseTimeToLive(query) => {
                 let id = query.id;
@@ -280,10 +344,18 @@ impl EtcdServer {
                         id,
                         ttl: (deadline.saturating_sub(now) / 1000) as i64,
                         granted_ttl: lease.ttl,
-                        keys: if query.keys { lease.keys.iter().cloned().collect() } else { Vec::new() },
+                        keys: if query.keys {
+                            lease.keys.iter().cloned().collect()
+                        } else {
+                            Vec::new()
+                        },
                         ..Default::default()
                     },
-                    _ => LeaseTimeToLiveResponse { id, ttl: -1, ..Default::default() },
+                    _ => LeaseTimeToLiveResponse {
+                        id,
+                        ttl: -1,
+                        ..Default::default()
+                    },
                 };
                 Response::LeaseTimeToLive(response)
             }
@@ -294,7 +366,12 @@ impl EtcdServer {
     }
 
     /// The leader's answer to a request this member forwarded.
-    pub fn forwarded_reply(&mut self, now: u64, request_id: u64, result: Result<Response, EtcdError>) -> Vec<ServerOutput> {
+    pub fn forwarded_reply(
+        &mut self,
+        now: u64,
+        request_id: u64,
+        result: Result<Response, EtcdError>,
+    ) -> Vec<ServerOutput> {
         self.now = now;
         if self.pending.remove(&request_id).is_some() {
             self.reply(request_id, self.applied(), result);
@@ -305,7 +382,11 @@ impl EtcdServer {
     fn forward(&mut self, request_id: u64, request: Request) {
         let leader = self.node.raft().leader_id;
         if leader != 0 {
-            self.outputs.push(ServerOutput::ForwardToLeader { leader, request_id, request });
+            self.outputs.push(ServerOutput::ForwardToLeader {
+                leader,
+                request_id,
+                request,
+            });
         }
     }
 
@@ -315,7 +396,9 @@ impl EtcdServer {
     pub fn watch(&mut self, now: u64, request: WatchCreateRequest) -> Vec<ServerOutput> {
         self.now = now;
         let header = self.header();
-        let created = self.watches.create(request, &self.node.state_machine().mvcc, &header);
+        let created = self
+            .watches
+            .create(request, &self.node.state_machine().mvcc, &header);
         self.outputs.push(ServerOutput::Watch(created));
         self.sync_watches();
         server_outputs(self)
@@ -332,15 +415,19 @@ impl EtcdServer {
     /// etcd's progress request: every up-to-date watcher hears the current revision.
     pub fn request_progress(&mut self, now: u64) -> Vec<ServerOutput> {
         self.now = now;
-        let responses = self.watches.progress(&self.store().mvcc, &self.header(), false);
-        self.outputs.extend(responses.into_iter().map(ServerOutput::Watch));
+        let responses = self
+            .watches
+            .progress(&self.store().mvcc, &self.header(), false);
+        self.outputs
+            .extend(responses.into_iter().map(ServerOutput::Watch));
         server_outputs(self)
     }
 
     fn sync_watches(&mut self) {
         let header = self.header();
         let responses = self.watches.sync(&self.node.state_machine().mvcc, &header);
-        self.outputs.extend(responses.into_iter().map(ServerOutput::Watch));
+        self.outputs
+            .extend(responses.into_iter().map(ServerOutput::Watch));
     }
 
     // ---- After every input ------------------------------------------------------------------
@@ -350,8 +437,14 @@ impl EtcdServer {
         let mut store_changed = false;
         for output in outputs {
             match output {
-                Output::Response { request_id, index, response } => {
-                    let Some(pending) = self.pending.remove(&request_id) else { continue };
+                Output::Response {
+                    request_id,
+                    index,
+                    response,
+                } => {
+                    let Some(pending) = self.pending.remove(&request_id) else {
+                        continue;
+                    };
                     debug_assert!(matches!(pending.waiting, Waiting::Applied));
                     // A membership change answers with an empty response.
                     let result = if response.is_empty() {
@@ -362,12 +455,18 @@ impl EtcdServer {
                     self.reply(request_id, index, result);
                 }
                 Output::ReadReady { request_id } => {
-                    let Some(pending) = self.pending.remove(&request_id) else { continue };
-                    let Waiting::ReadIndex { request, .. } = pending.waiting else { continue };
+                    let Some(pending) = self.pending.remove(&request_id) else {
+                        continue;
+                    };
+                    let Waiting::ReadIndex { request, .. } = pending.waiting else {
+                        continue;
+                    };
                     let result = self.serve_read(&request);
                     self.reply(request_id, self.applied(), result);
                 }
-                Output::Event(event @ (NodeEvent::Applied { .. } | NodeEvent::SnapshotInstalled { .. })) => {
+                Output::Event(
+                    event @ (NodeEvent::Applied { .. } | NodeEvent::SnapshotInstalled { .. }),
+                ) => {
                     store_changed = true;
                     self.outputs.push(ServerOutput::Node(Output::Event(event)));
                 }
@@ -398,13 +497,20 @@ impl EtcdServer {
         }
         // The new leader's deadlines start empty (it was a follower): all leases get their
         // full TTL plus an election timeout.
-        let extension = if promoted { self.config.election_timeout_ms() } else { 0 };
+        let extension = if promoted {
+            self.config.election_timeout_ms()
+        } else {
+            0
+        };
         let now = self.now;
         let store = self.node.state_machine();
-        self.lease_deadlines.retain(|id, _| store.lease(*id).is_some());
+        self.lease_deadlines
+            .retain(|id, _| store.lease(*id).is_some());
         self.revoking.retain(|id, _| store.lease(*id).is_some());
         for lease in store.leases() {
-            self.lease_deadlines.entry(lease.id).or_insert(now + lease.ttl as u64 * 1000 + extension);
+            self.lease_deadlines
+                .entry(lease.id)
+                .or_insert(now + lease.ttl as u64 * 1000 + extension);
         }
     }
 
@@ -416,7 +522,11 @@ impl EtcdServer {
             let pending = self.pending.get_mut(&request_id).expect("listed");
             if pending.deadline <= now {
                 self.pending.remove(&request_id);
-                let error = if leader_known { EtcdError::Timeout } else { EtcdError::NoLeader };
+                let error = if leader_known {
+                    EtcdError::Timeout
+                } else {
+                    EtcdError::NoLeader
+                };
                 self.reply(request_id, 0, Err(error));
                 continue;
             }
@@ -442,8 +552,11 @@ impl EtcdServer {
         self.expire_leases();
         if now >= self.last_progress_notify + PROGRESS_NOTIFY_MS {
             self.last_progress_notify = now;
-            let responses = self.watches.progress(&self.store().mvcc, &self.header(), true);
-            self.outputs.extend(responses.into_iter().map(ServerOutput::Watch));
+            let responses = self
+                .watches
+                .progress(&self.store().mvcc, &self.header(), true);
+            self.outputs
+                .extend(responses.into_iter().map(ServerOutput::Watch));
         }
     }
 
@@ -453,7 +566,9 @@ impl EtcdServer {
         let expired: Vec<i64> = self
             .lease_deadlines
             .iter()
-            .filter(|&(id, &deadline)| deadline <= now && self.revoking.get(id).is_none_or(|&at| at + RETRY_MS <= now))
+            .filter(|&(id, &deadline)| {
+                deadline <= now && self.revoking.get(id).is_none_or(|&at| at + RETRY_MS <= now)
+            })
             .map(|(&id, _)| id)
             .collect();
         for id in expired {
@@ -470,13 +585,18 @@ impl EtcdServer {
         let header = self.header();
         let result = result.map(|mut response| {
             let h = response.header_mut();
-            (h.cluster_id, h.member_id, h.raft_term) = (header.cluster_id, header.member_id, header.raft_term);
+            (h.cluster_id, h.member_id, h.raft_term) =
+                (header.cluster_id, header.member_id, header.raft_term);
             if h.revision == 0 {
                 h.revision = header.revision;
             }
             response
         });
-        self.outputs.push(ServerOutput::Reply { request_id, index, result });
+        self.outputs.push(ServerOutput::Reply {
+            request_id,
+            index,
+            result,
+        });
     }
 
     fn new_lease_id(&mut self) -> i64 {
@@ -546,7 +666,11 @@ pub fn validate(request: &Request) -> Result<(), EtcdError> {
 }
 
 fn check_key(key: &[u8]) -> Result<(), EtcdError> {
-    if key.is_empty() { Err(EtcdError::EmptyKey) } else { Ok(()) }
+    if key.is_empty() {
+        Err(EtcdError::EmptyKey)
+    } else {
+        Ok(())
+    }
 }
 
 fn check_put(put: &PutRequest) -> Result<(), EtcdError> {
@@ -570,7 +694,10 @@ struct Writes {
 /// Checks sizes and keys of a transaction, and that no branch writes a key twice (etcd
 /// refuses that: the order of two writes to one key in one revision would be unclear).
 fn check_txn(txn: &TxnRequest) -> Result<Writes, EtcdError> {
-    if txn.compare.len() > MAX_TXN_OPS || txn.success.len() > MAX_TXN_OPS || txn.failure.len() > MAX_TXN_OPS {
+    if txn.compare.len() > MAX_TXN_OPS
+        || txn.success.len() > MAX_TXN_OPS
+        || txn.failure.len() > MAX_TXN_OPS
+    {
         return Err(EtcdError::TooManyOps);
     }
     let mut all = Writes::default();
@@ -585,7 +712,9 @@ fn check_txn(txn: &TxnRequest) -> Result<Writes, EtcdError> {
                 }
                 RequestOp::DeleteRange(delete) => {
                     check_key(&delete.key)?;
-                    writes.deletes.push((delete.key.clone(), delete.range_end.clone()));
+                    writes
+                        .deletes
+                        .push((delete.key.clone(), delete.range_end.clone()));
                 }
                 RequestOp::Txn(inner) => {
                     let mut inner = check_txn(inner)?;
@@ -600,7 +729,12 @@ fn check_txn(txn: &TxnRequest) -> Result<Writes, EtcdError> {
         let mut puts = writes.puts.clone();
         puts.sort();
         let twice = puts.windows(2).any(|pair| pair[0] == pair[1]);
-        let deleted_too = puts.iter().any(|key| writes.deletes.iter().any(|(start, end)| covers(start, end, key)));
+        let deleted_too = puts.iter().any(|key| {
+            writes
+                .deletes
+                .iter()
+                .any(|(start, end)| covers(start, end, key))
+        });
         if twice || deleted_too {
             return Err(EtcdError::DuplicateKey);
         }

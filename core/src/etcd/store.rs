@@ -40,7 +40,10 @@ impl Command {
             Request::Compact(compaction) => Command::Compact(compaction),
             Request::LeaseGrant(grant) => Command::LeaseGrant(grant),
             Request::LeaseRevoke(revoke) => Command::LeaseRevoke(revoke),
-            Request::Range(_) | Request::LeaseKeepAlive(_) | Request::LeaseTimeToLive(_) | Request::LeaseLeases => return None,
+            Request::Range(_)
+            | Request::LeaseKeepAlive(_)
+            | Request::LeaseTimeToLive(_)
+            | Request::LeaseLeases => return None,
         })
     }
 
@@ -49,7 +52,12 @@ impl Command {
         match self {
             Command::Put(put) => format!("put {}={}", show_bytes(&put.key), show_bytes(&put.value)),
             Command::DeleteRange(d) => format!("del {}", describe_range(&d.key, &d.range_end)),
-            Command::Txn(txn) => format!("txn ({} compares, {}/{} ops)", txn.compare.len(), txn.success.len(), txn.failure.len()),
+            Command::Txn(txn) => format!(
+                "txn ({} compares, {}/{} ops)",
+                txn.compare.len(),
+                txn.success.len(),
+                txn.failure.len()
+            ),
             Command::Compact(c) => format!("compact {}", c.revision),
             // A request has no id yet (the member picks it); the logged command has.
             Command::LeaseGrant(g) if g.id == 0 => format!("lease grant ttl={}", g.ttl),
@@ -143,12 +151,23 @@ impl EtcdStore {
                 if self.leases.contains_key(&grant.id) {
                     return Err(EtcdError::LeaseExists);
                 }
-                let lease = Lease { id: grant.id, ttl: grant.ttl, keys: OrdSet::new() };
+                let lease = Lease {
+                    id: grant.id,
+                    ttl: grant.ttl,
+                    keys: OrdSet::new(),
+                };
                 self.leases.insert(grant.id, lease);
-                Response::LeaseGrant(LeaseGrantResponse { id: grant.id, ttl: grant.ttl, ..Default::default() })
+                Response::LeaseGrant(LeaseGrantResponse {
+                    id: grant.id,
+                    ttl: grant.ttl,
+                    ..Default::default()
+                })
             }
             Command::LeaseRevoke(revoke) => {
-                let lease = self.leases.remove(&revoke.id).ok_or(EtcdError::LeaseNotFound)?;
+                let lease = self
+                    .leases
+                    .remove(&revoke.id)
+                    .ok_or(EtcdError::LeaseNotFound)?;
                 // All the lease's keys go at one revision, as one transaction would.
                 let mut write = self.mvcc.write();
                 for key in &lease.keys {
@@ -185,7 +204,11 @@ fn set_txn_revisions(txn: &mut TxnResponse, revision: i64) {
 }
 
 /// A put that would fail must fail before anything in its write happens.
-fn check_put(write: &Write, leases: &OrdMap<i64, Lease>, put: &PutRequest) -> Result<(), EtcdError> {
+fn check_put(
+    write: &Write,
+    leases: &OrdMap<i64, Lease>,
+    put: &PutRequest,
+) -> Result<(), EtcdError> {
     if put.lease != 0 && !leases.contains_key(&put.lease) {
         return Err(EtcdError::LeaseNotFound);
     }
@@ -209,10 +232,17 @@ fn apply_put(write: &mut Write, leases: &mut OrdMap<i64, Lease>, put: &PutReques
         detach(leases, old);
     }
     if lease != 0 {
-        leases.get_mut(&lease).expect("checked").keys.insert(put.key.clone());
+        leases
+            .get_mut(&lease)
+            .expect("checked")
+            .keys
+            .insert(put.key.clone());
     }
     let previous = write.put(&put.key, value, lease);
-    PutResponse { prev_kv: previous.filter(|_| put.prev_kv), ..Default::default() }
+    PutResponse {
+        prev_kv: previous.filter(|_| put.prev_kv),
+        ..Default::default()
+    }
 }
 
 fn detach(leases: &mut OrdMap<i64, Lease>, kv: &KeyValue) {
@@ -221,7 +251,11 @@ fn detach(leases: &mut OrdMap<i64, Lease>, kv: &KeyValue) {
     }
 }
 
-fn apply_delete(write: &mut Write, leases: &mut OrdMap<i64, Lease>, delete: &DeleteRangeRequest) -> DeleteRangeResponse {
+fn apply_delete(
+    write: &mut Write,
+    leases: &mut OrdMap<i64, Lease>,
+    delete: &DeleteRangeRequest,
+) -> DeleteRangeResponse {
     let deleted = write.delete_range(&delete.key, &delete.range_end);
     deleted.iter().for_each(|kv| detach(leases, kv));
     DeleteRangeResponse {
@@ -231,16 +265,32 @@ fn apply_delete(write: &mut Write, leases: &mut OrdMap<i64, Lease>, delete: &Del
     }
 }
 
-fn apply_txn(write: &mut Write, leases: &mut OrdMap<i64, Lease>, txn: &TxnRequest) -> Result<TxnResponse, EtcdError> {
+fn apply_txn(
+    write: &mut Write,
+    leases: &mut OrdMap<i64, Lease>,
+    txn: &TxnRequest,
+) -> Result<TxnResponse, EtcdError> {
     let succeeded = txn.compare.iter().all(|compare| holds(write, compare));
-    let ops = if succeeded { &txn.success } else { &txn.failure };
+    let ops = if succeeded {
+        &txn.success
+    } else {
+        &txn.failure
+    };
     // etcd checks the whole branch first: a transaction happens entirely or not at all.
     check_ops(write, leases, ops)?;
     let responses = apply_ops(write, leases, ops);
-    Ok(TxnResponse { succeeded, responses, ..Default::default() })
+    Ok(TxnResponse {
+        succeeded,
+        responses,
+        ..Default::default()
+    })
 }
 
-fn check_ops(write: &Write, leases: &OrdMap<i64, Lease>, ops: &[RequestOp]) -> Result<(), EtcdError> {
+fn check_ops(
+    write: &Write,
+    leases: &OrdMap<i64, Lease>,
+    ops: &[RequestOp],
+) -> Result<(), EtcdError> {
     for op in ops {
         match op {
             RequestOp::Put(put) => check_put(write, leases, put)?,
@@ -250,19 +300,33 @@ fn check_ops(write: &Write, leases: &OrdMap<i64, Lease>, ops: &[RequestOp]) -> R
             RequestOp::DeleteRange(_) => {}
             RequestOp::Txn(txn) => {
                 let succeeded = txn.compare.iter().all(|compare| holds(write, compare));
-                check_ops(write, leases, if succeeded { &txn.success } else { &txn.failure })?;
+                check_ops(
+                    write,
+                    leases,
+                    if succeeded {
+                        &txn.success
+                    } else {
+                        &txn.failure
+                    },
+                )?;
             }
         }
     }
     Ok(())
 }
 
-fn apply_ops(write: &mut Write, leases: &mut OrdMap<i64, Lease>, ops: &[RequestOp]) -> Vec<ResponseOp> {
+fn apply_ops(
+    write: &mut Write,
+    leases: &mut OrdMap<i64, Lease>,
+    ops: &[RequestOp],
+) -> Vec<ResponseOp> {
     ops.iter()
         .map(|op| match op {
             RequestOp::Range(range) => ResponseOp::Range(write.range(range).expect("checked")),
             RequestOp::Put(put) => ResponseOp::Put(apply_put(write, leases, put)),
-            RequestOp::DeleteRange(delete) => ResponseOp::DeleteRange(apply_delete(write, leases, delete)),
+            RequestOp::DeleteRange(delete) => {
+                ResponseOp::DeleteRange(apply_delete(write, leases, delete))
+            }
             RequestOp::Txn(txn) => ResponseOp::Txn(apply_txn(write, leases, txn).expect("checked")),
         })
         .collect()
@@ -275,7 +339,11 @@ fn holds(write: &Write, compare: &Compare) -> bool {
     let kvs = if compare.range_end.is_empty() {
         vec![write.get(&compare.key).cloned()]
     } else {
-        write.live_in(&compare.key, &compare.range_end).into_iter().map(Some).collect()
+        write
+            .live_in(&compare.key, &compare.range_end)
+            .into_iter()
+            .map(Some)
+            .collect()
     };
     kvs.iter().all(|kv| {
         let ordering = match (&compare.target, kv) {
@@ -356,18 +424,36 @@ mod tests {
     use super::*;
 
     fn put(key: &str, value: &str, lease: i64) -> PutRequest {
-        PutRequest { key: key.into(), value: value.into(), lease, ..Default::default() }
+        PutRequest {
+            key: key.into(),
+            value: value.into(),
+            lease,
+            ..Default::default()
+        }
     }
 
     fn compare(key: &str, result: CompareResult, target: CompareTarget) -> Compare {
-        Compare { result, target, key: key.into(), range_end: Vec::new() }
+        Compare {
+            result,
+            target,
+            key: key.into(),
+            range_end: Vec::new(),
+        }
     }
 
     fn store() -> EtcdStore {
         let mut store = EtcdStore::default();
-        store.execute(&Command::LeaseGrant(LeaseGrantRequest { id: 7, ttl: 60 })).unwrap();
+        store
+            .execute(&Command::LeaseGrant(LeaseGrantRequest { id: 7, ttl: 60 }))
+            .unwrap();
         for (key, value) in [("a", "3"), ("b", "1"), ("c", "2"), ("a", "4")] {
-            store.execute(&Command::Put(put(key, value, if key == "b" { 7 } else { 0 }))).unwrap();
+            store
+                .execute(&Command::Put(put(
+                    key,
+                    value,
+                    if key == "b" { 7 } else { 0 },
+                )))
+                .unwrap();
         }
         store // a: create 2, mod 5, version 2; b: 3, lease 7; c: 4
     }
@@ -375,19 +461,50 @@ mod tests {
     #[test]
     fn ranges_filter_sort_limit_and_count_as_etcd_does() {
         let store = store();
-        let all = RangeRequest { key: vec![0], range_end: vec![0], ..Default::default() };
-        let keys = |r: RangeResponse| r.kvs.iter().map(|kv| String::from_utf8(kv.key.clone()).unwrap()).collect::<Vec<_>>();
-        let by_value = RangeRequest { sort_target: SortTarget::Value, ..all.clone() };
-        assert_eq!(keys(store.mvcc.range(&by_value).unwrap()), ["b", "c", "a"], "another target sorts ascending");
-        let newest_first = RangeRequest { sort_target: SortTarget::Mod, sort_order: SortOrder::Descend, limit: 2, ..all.clone() };
+        let all = RangeRequest {
+            key: vec![0],
+            range_end: vec![0],
+            ..Default::default()
+        };
+        let keys = |r: RangeResponse| {
+            r.kvs
+                .iter()
+                .map(|kv| String::from_utf8(kv.key.clone()).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let by_value = RangeRequest {
+            sort_target: SortTarget::Value,
+            ..all.clone()
+        };
+        assert_eq!(
+            keys(store.mvcc.range(&by_value).unwrap()),
+            ["b", "c", "a"],
+            "another target sorts ascending"
+        );
+        let newest_first = RangeRequest {
+            sort_target: SortTarget::Mod,
+            sort_order: SortOrder::Descend,
+            limit: 2,
+            ..all.clone()
+        };
         let response = store.mvcc.range(&newest_first).unwrap();
         assert_eq!((response.more, response.count), (true, 3));
         assert_eq!(keys(response), ["a", "c"]);
-        let created_later = RangeRequest { min_create_revision: 3, max_mod_revision: 4, ..all.clone() };
+        let created_later = RangeRequest {
+            min_create_revision: 3,
+            max_mod_revision: 4,
+            ..all.clone()
+        };
         let response = store.mvcc.range(&created_later).unwrap();
-        assert_eq!(response.count, 3, "count is taken before the revision filters");
+        assert_eq!(
+            response.count, 3,
+            "count is taken before the revision filters"
+        );
         assert_eq!(keys(response), ["b", "c"]);
-        let count_only = RangeRequest { count_only: true, ..all };
+        let count_only = RangeRequest {
+            count_only: true,
+            ..all
+        };
         let response = store.mvcc.range(&count_only).unwrap();
         assert_eq!((response.kvs.len(), response.count), (0, 3));
     }
@@ -396,21 +513,48 @@ mod tests {
     fn compares_cover_every_target_and_operator_and_txns_nest() {
         let mut store = store();
         let holds = |store: &mut EtcdStore, compare: Compare| {
-            let txn = TxnRequest { compare: vec![compare], ..Default::default() };
+            let txn = TxnRequest {
+                compare: vec![compare],
+                ..Default::default()
+            };
             match store.execute(&Command::Txn(txn)).unwrap() {
                 Response::Txn(txn) => txn.succeeded,
                 other => panic!("{other:?}"),
             }
         };
         use CompareResult::*;
-        assert!(holds(&mut store, compare("a", Equal, CompareTarget::Version(2))));
-        assert!(holds(&mut store, compare("a", Greater, CompareTarget::Create(1))));
+        assert!(holds(
+            &mut store,
+            compare("a", Equal, CompareTarget::Version(2))
+        ));
+        assert!(holds(
+            &mut store,
+            compare("a", Greater, CompareTarget::Create(1))
+        ));
         assert!(holds(&mut store, compare("a", Less, CompareTarget::Mod(6))));
-        assert!(holds(&mut store, compare("a", NotEqual, CompareTarget::Value(b"3".to_vec()))));
-        assert!(holds(&mut store, compare("b", Equal, CompareTarget::Lease(7))));
-        assert!(holds(&mut store, compare("zz", Equal, CompareTarget::Create(0))), "a missing key has zeros");
-        assert!(!holds(&mut store, compare("zz", Equal, CompareTarget::Value(Vec::new()))), "but no value");
-        let over_range = Compare { range_end: b"c".to_vec(), ..compare("a", Greater, CompareTarget::Value(b"0".to_vec())) };
+        assert!(holds(
+            &mut store,
+            compare("a", NotEqual, CompareTarget::Value(b"3".to_vec()))
+        ));
+        assert!(holds(
+            &mut store,
+            compare("b", Equal, CompareTarget::Lease(7))
+        ));
+        assert!(
+            holds(&mut store, compare("zz", Equal, CompareTarget::Create(0))),
+            "a missing key has zeros"
+        );
+        assert!(
+            !holds(
+                &mut store,
+                compare("zz", Equal, CompareTarget::Value(Vec::new()))
+            ),
+            "but no value"
+        );
+        let over_range = Compare {
+            range_end: b"c".to_vec(),
+            ..compare("a", Greater, CompareTarget::Value(b"0".to_vec()))
+        };
         assert!(holds(&mut store, over_range));
 
         let revision = store.mvcc.current_revision();
@@ -421,11 +565,18 @@ mod tests {
         };
         let outer = TxnRequest {
             compare: vec![],
-            success: vec![RequestOp::Put(put("outer", "yes", 0)), RequestOp::Txn(inner)],
+            success: vec![
+                RequestOp::Put(put("outer", "yes", 0)),
+                RequestOp::Txn(inner),
+            ],
             failure: vec![],
         };
         store.execute(&Command::Txn(outer)).unwrap();
-        assert_eq!(store.mvcc.current_revision(), revision + 1, "one revision for the whole transaction");
+        assert_eq!(
+            store.mvcc.current_revision(),
+            revision + 1,
+            "one revision for the whole transaction"
+        );
         assert_eq!(store.mvcc.get(b"inner").unwrap().mod_revision, revision + 1);
     }
 
@@ -435,10 +586,16 @@ mod tests {
         let before = store.clone();
         let txn = TxnRequest {
             compare: vec![],
-            success: vec![RequestOp::Put(put("x", "1", 0)), RequestOp::Put(put("y", "1", 99))],
+            success: vec![
+                RequestOp::Put(put("x", "1", 0)),
+                RequestOp::Put(put("y", "1", 99)),
+            ],
             failure: vec![],
         };
-        assert_eq!(store.execute(&Command::Txn(txn)), Err(EtcdError::LeaseNotFound));
+        assert_eq!(
+            store.execute(&Command::Txn(txn)),
+            Err(EtcdError::LeaseNotFound)
+        );
         assert_eq!(store, before);
     }
 
@@ -447,7 +604,9 @@ mod tests {
         let mut store = store();
         store.execute(&Command::Put(put("d", "x", 7))).unwrap();
         let revision = store.mvcc.current_revision();
-        store.execute(&Command::LeaseRevoke(LeaseRevokeRequest { id: 7 })).unwrap();
+        store
+            .execute(&Command::LeaseRevoke(LeaseRevokeRequest { id: 7 }))
+            .unwrap();
         assert_eq!(store.mvcc.current_revision(), revision + 1);
         assert!(store.mvcc.get(b"b").is_none() && store.mvcc.get(b"d").is_none());
         assert!(store.lease(7).is_none());

@@ -53,7 +53,11 @@ impl StoreView {
                 create_revision: kv.create_revision,
                 mod_revision: kv.mod_revision,
                 version: kv.version,
-                lease: if kv.lease == 0 { String::new() } else { format!("{:016x}", kv.lease) },
+                lease: if kv.lease == 0 {
+                    String::new()
+                } else {
+                    format!("{:016x}", kv.lease)
+                },
             })
             .collect();
         let leases = store
@@ -61,7 +65,10 @@ impl StoreView {
             .map(|lease| LeaseView {
                 id: format!("{:016x}", lease.id),
                 ttl: lease.ttl,
-                remaining_ms: server.lease_deadlines().get(&lease.id).map(|deadline| deadline.saturating_sub(now)),
+                remaining_ms: server
+                    .lease_deadlines()
+                    .get(&lease.id)
+                    .map(|deadline| deadline.saturating_sub(now)),
                 keys: lease.keys.iter().map(|k| show_bytes(k)).collect(),
             })
             .collect();

@@ -36,7 +36,12 @@ pub struct WatchView {
 
 impl WatchHub {
     /// Adds a watcher; the caller then calls [`WatchHub::sync`] to send it any history.
-    pub fn create(&mut self, request: WatchCreateRequest, store: &MvccStore, header: &ResponseHeader) -> WatchResponse {
+    pub fn create(
+        &mut self,
+        request: WatchCreateRequest,
+        store: &MvccStore,
+        header: &ResponseHeader,
+    ) -> WatchResponse {
         let watch_id = self.next_id;
         self.next_id += 1;
         let next_revision = if request.start_revision > 0 {
@@ -44,13 +49,29 @@ impl WatchHub {
         } else {
             store.current_revision() + 1
         };
-        self.watchers.insert(watch_id, Watcher { request, next_revision });
-        WatchResponse { header: header.clone(), watch_id, created: true, ..Default::default() }
+        self.watchers.insert(
+            watch_id,
+            Watcher {
+                request,
+                next_revision,
+            },
+        );
+        WatchResponse {
+            header: header.clone(),
+            watch_id,
+            created: true,
+            ..Default::default()
+        }
     }
 
     pub fn cancel(&mut self, watch_id: i64, header: &ResponseHeader) -> Option<WatchResponse> {
         self.watchers.remove(&watch_id)?;
-        Some(WatchResponse { header: header.clone(), watch_id, canceled: true, ..Default::default() })
+        Some(WatchResponse {
+            header: header.clone(),
+            watch_id,
+            canceled: true,
+            ..Default::default()
+        })
     }
 
     /// Sends every watcher what it has not yet seen.
@@ -63,12 +84,23 @@ impl WatchHub {
                 continue;
             }
             let request = &watcher.request;
-            match store.events_since(&request.key, &request.range_end, watcher.next_revision, request.prev_kv) {
+            match store.events_since(
+                &request.key,
+                &request.range_end,
+                watcher.next_revision,
+                request.prev_kv,
+            ) {
                 Ok(events) => {
                     watcher.next_revision = current + 1;
-                    let events: Vec<Event> = events.into_iter().filter(|e| wanted(request, e)).collect();
+                    let events: Vec<Event> =
+                        events.into_iter().filter(|e| wanted(request, e)).collect();
                     if !events.is_empty() {
-                        responses.push(WatchResponse { header: header.clone(), watch_id, events, ..Default::default() });
+                        responses.push(WatchResponse {
+                            header: header.clone(),
+                            watch_id,
+                            events,
+                            ..Default::default()
+                        });
                     }
                 }
                 Err(_) => compacted.push(watch_id),
@@ -90,11 +122,23 @@ impl WatchHub {
 
     /// An empty response to each watcher that is up to date (and, if `only_asked`, asked for
     /// progress notifications): "you have seen everything up to the header's revision".
-    pub fn progress(&self, store: &MvccStore, header: &ResponseHeader, only_asked: bool) -> Vec<WatchResponse> {
+    pub fn progress(
+        &self,
+        store: &MvccStore,
+        header: &ResponseHeader,
+        only_asked: bool,
+    ) -> Vec<WatchResponse> {
         self.watchers
             .iter()
-            .filter(|(_, w)| w.next_revision > store.current_revision() && (!only_asked || w.request.progress_notify))
-            .map(|(&watch_id, _)| WatchResponse { header: header.clone(), watch_id, ..Default::default() })
+            .filter(|(_, w)| {
+                w.next_revision > store.current_revision()
+                    && (!only_asked || w.request.progress_notify)
+            })
+            .map(|(&watch_id, _)| WatchResponse {
+                header: header.clone(),
+                watch_id,
+                ..Default::default()
+            })
             .collect()
     }
 
@@ -138,7 +182,11 @@ mod tests {
     }
 
     fn kinds(responses: &[WatchResponse]) -> Vec<(EventType, i64)> {
-        responses.iter().flat_map(|r| &r.events).map(|e| (e.kind, e.kv.mod_revision)).collect()
+        responses
+            .iter()
+            .flat_map(|r| &r.events)
+            .map(|e| (e.kind, e.kv.mod_revision))
+            .collect()
     }
 
     #[test]
@@ -146,12 +194,28 @@ mod tests {
         let store = store_with_changes();
         let header = ResponseHeader::default();
         let mut hub = WatchHub::default();
-        let all = |filters| WatchCreateRequest { key: vec![0], range_end: vec![0], start_revision: 2, filters, ..Default::default() };
+        let all = |filters| WatchCreateRequest {
+            key: vec![0],
+            range_end: vec![0],
+            start_revision: 2,
+            filters,
+            ..Default::default()
+        };
         hub.create(all(vec![WatchFilter::NoPut]), &store, &header);
-        assert_eq!(kinds(&hub.sync(&store, &header)), vec![(EventType::Delete, 5)]);
+        assert_eq!(
+            kinds(&hub.sync(&store, &header)),
+            vec![(EventType::Delete, 5)]
+        );
         let mut hub = WatchHub::default();
         hub.create(all(vec![WatchFilter::NoDelete]), &store, &header);
-        assert_eq!(kinds(&hub.sync(&store, &header)), vec![(EventType::Put, 2), (EventType::Put, 3), (EventType::Put, 4)]);
+        assert_eq!(
+            kinds(&hub.sync(&store, &header)),
+            vec![
+                (EventType::Put, 2),
+                (EventType::Put, 3),
+                (EventType::Put, 4)
+            ]
+        );
     }
 
     #[test]
@@ -159,9 +223,17 @@ mod tests {
         let mut store = store_with_changes();
         let header = ResponseHeader::default();
         let mut hub = WatchHub::default();
-        let request = WatchCreateRequest { key: b"b".to_vec(), start_revision: 1, progress_notify: true, ..Default::default() };
+        let request = WatchCreateRequest {
+            key: b"b".to_vec(),
+            start_revision: 1,
+            progress_notify: true,
+            ..Default::default()
+        };
         hub.create(request, &store, &header);
-        assert!(hub.progress(&store, &header, true).is_empty(), "not caught up yet");
+        assert!(
+            hub.progress(&store, &header, true).is_empty(),
+            "not caught up yet"
+        );
         assert_eq!(kinds(&hub.sync(&store, &header)), vec![(EventType::Put, 3)]);
         assert!(hub.sync(&store, &header).is_empty(), "nothing twice");
         assert_eq!(hub.progress(&store, &header, true).len(), 1);

@@ -92,8 +92,15 @@ enum Kind {
     EntriesOverwritten,
     SnapshotInstalled,
     StaleRead,
-    KeyValue { key: Vec<u8>, value: Vec<u8>, on: Where },
-    KeyMissing { key: Vec<u8>, on: Where },
+    KeyValue {
+        key: Vec<u8>,
+        value: Vec<u8>,
+        on: Where,
+    },
+    KeyMissing {
+        key: Vec<u8>,
+        on: Where,
+    },
     OutputContains(String),
 }
 
@@ -119,9 +126,20 @@ impl Condition {
             ["snapshot", "installed"] => Kind::SnapshotInstalled,
             ["stale", "read"] => Kind::StaleRead,
             ["output", "contains", text] => Kind::OutputContains(text.to_string()),
-            ["key", key, "=", value, "on", on] => Kind::KeyValue { key: key.as_bytes().to_vec(), value: value.as_bytes().to_vec(), on: place(on)? },
-            ["key", key, "missing", "on", on] => Kind::KeyMissing { key: key.as_bytes().to_vec(), on: place(on)? },
-            ["version", "of", key, op, n] => Kind::Count(Measure::VersionOf(key.as_bytes().to_vec()), compare(op)?, number(n)?),
+            ["key", key, "=", value, "on", on] => Kind::KeyValue {
+                key: key.as_bytes().to_vec(),
+                value: value.as_bytes().to_vec(),
+                on: place(on)?,
+            },
+            ["key", key, "missing", "on", on] => Kind::KeyMissing {
+                key: key.as_bytes().to_vec(),
+                on: place(on)?,
+            },
+            ["version", "of", key, op, n] => Kind::Count(
+                Measure::VersionOf(key.as_bytes().to_vec()),
+                compare(op)?,
+                number(n)?,
+            ),
             ["time", op, d] => Kind::Count(Measure::Time, compare(op)?, duration_ms(d)?),
             [subject @ .., op, n] if !subject.is_empty() => {
                 let measure = match subject.join(" ").as_str() {
@@ -146,27 +164,42 @@ impl Condition {
             }
             _ => return Err(format!("cannot read condition {text:?}")),
         };
-        Ok(Condition { text: text.to_string(), kind })
+        Ok(Condition {
+            text: text.to_string(),
+            kind,
+        })
     }
 
     /// Whether the condition holds for `cluster`, whose commands printed `transcript`.
     pub fn holds(&self, cluster: &Cluster, transcript: &str) -> bool {
         match &self.kind {
-            Kind::Count(measure, compare, bound) => compare.holds(measure_of(measure, cluster), *bound),
+            Kind::Count(measure, compare, bound) => {
+                compare.holds(measure_of(measure, cluster), *bound)
+            }
             Kind::LeaderIs(id) => cluster.leader() == Some(*id),
             Kind::LeaderTermsDiffer => {
-                let terms: Vec<u64> = cluster.leaders().into_iter().map(|id| cluster.node(id).expect("running").raft().term).collect();
+                let terms: Vec<u64> = cluster
+                    .leaders()
+                    .into_iter()
+                    .map(|id| cluster.node(id).expect("running").raft().term)
+                    .collect();
                 terms.len() >= 2 && terms.iter().collect::<BTreeSet<_>>().len() == terms.len()
             }
             Kind::SplitVote => split_vote(cluster),
             Kind::EntriesOverwritten => entries_overwritten(cluster),
-            Kind::SnapshotInstalled => cluster
-                .trace
-                .events
-                .iter()
-                .any(|e| matches!(e.what, TraceKind::Node { event: NodeEvent::SnapshotInstalled { .. }, .. })),
+            Kind::SnapshotInstalled => cluster.trace.events.iter().any(|e| {
+                matches!(
+                    e.what,
+                    TraceKind::Node {
+                        event: NodeEvent::SnapshotInstalled { .. },
+                        ..
+                    }
+                )
+            }),
             Kind::StaleRead => stale_read(cluster),
-            Kind::KeyValue { key, value, on } => on_members_key(cluster, on, key, |kv| kv == Some(value)),
+            Kind::KeyValue { key, value, on } => {
+                on_members_key(cluster, on, key, |kv| kv == Some(value))
+            }
             Kind::KeyMissing { key, on } => on_members_key(cluster, on, key, |kv| kv.is_none()),
             Kind::OutputContains(text) => transcript.contains(text.as_str()),
         }
@@ -177,7 +210,11 @@ fn place(text: &str) -> Result<Where, String> {
     match text {
         "all" => Ok(Where::All),
         "some" => Ok(Where::Some),
-        n => n.strip_prefix('n').and_then(|n| n.parse().ok()).map(Where::Node).ok_or_else(|| format!("expected all, some or a node like n3, got {n:?}")),
+        n => n
+            .strip_prefix('n')
+            .and_then(|n| n.parse().ok())
+            .map(Where::Node)
+            .ok_or_else(|| format!("expected all, some or a node like n3, got {n:?}")),
     }
 }
 
@@ -191,12 +228,22 @@ fn compare(op: &str) -> Result<Compare, String> {
 }
 
 fn number(text: &str) -> Result<u64, String> {
-    text.parse().map_err(|_| format!("expected a number, got {text:?}"))
+    text.parse()
+        .map_err(|_| format!("expected a number, got {text:?}"))
 }
 
 /// Applies `test` to the value of `key` in the stores of the running members `on` names.
-fn on_members_key(cluster: &Cluster, on: &Where, key: &[u8], test: impl Fn(Option<&Vec<u8>>) -> bool) -> bool {
-    let value = |id: u64| cluster.server(id).map(|s| s.store().mvcc.get(key).map(|kv| kv.value.clone()));
+fn on_members_key(
+    cluster: &Cluster,
+    on: &Where,
+    key: &[u8],
+    test: impl Fn(Option<&Vec<u8>>) -> bool,
+) -> bool {
+    let value = |id: u64| {
+        cluster
+            .server(id)
+            .map(|s| s.store().mvcc.get(key).map(|kv| kv.value.clone()))
+    };
     let running: Vec<Option<Vec<u8>>> = cluster.node_ids().into_iter().filter_map(value).collect();
     match on {
         Where::All => !running.is_empty() && running.iter().all(|v| test(v.as_ref())),
@@ -206,42 +253,79 @@ fn on_members_key(cluster: &Cluster, on: &Where, key: &[u8], test: impl Fn(Optio
 }
 
 fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
-    let running = || cluster.node_ids().into_iter().filter_map(|id| cluster.node(id));
+    let running = || {
+        cluster
+            .node_ids()
+            .into_iter()
+            .filter_map(|id| cluster.node(id))
+    };
     let leader = cluster.leader().and_then(|id| cluster.server(id));
-    let done = || cluster.requests.values().filter_map(|r| match &r.outcome {
-        Outcome::Done { response, .. } => Some((r, response)),
-        _ => None,
-    });
+    let done = || {
+        cluster.requests.values().filter_map(|r| match &r.outcome {
+            Outcome::Done { response, .. } => Some((r, response)),
+            _ => None,
+        })
+    };
     match measure {
         Measure::Leaders => cluster.leaders().len() as u64,
         Measure::Term => running().map(|n| n.raft().term).max().unwrap_or(0),
-        Measure::NodesDown => cluster.node_ids().into_iter().filter(|&id| cluster.node(id).is_none()).count() as u64,
+        Measure::NodesDown => cluster
+            .node_ids()
+            .into_iter()
+            .filter(|&id| cluster.node(id).is_none())
+            .count() as u64,
         Measure::LeaderUncommitted => running()
             .filter(|n| n.role() == Role::Leader)
-            .map(|n| n.storage().last_index().saturating_sub(n.raft().raft_log.committed))
+            .map(|n| {
+                n.storage()
+                    .last_index()
+                    .saturating_sub(n.raft().raft_log.committed)
+            })
             .max()
             .unwrap_or(0),
-        Measure::Committed => running().map(|n| n.raft().raft_log.committed).max().unwrap_or(0),
+        Measure::Committed => running()
+            .map(|n| n.raft().raft_log.committed)
+            .max()
+            .unwrap_or(0),
         Measure::Voters => leader.map_or(0, |s| s.node().members().0.len() as u64),
         Measure::Learners => leader.map_or(0, |s| s.node().members().1.len() as u64),
-        Measure::VersionOf(key) => leader.and_then(|s| s.store().mvcc.get(key)).map_or(0, |kv| kv.version as u64),
+        Measure::VersionOf(key) => leader
+            .and_then(|s| s.store().mvcc.get(key))
+            .map_or(0, |kv| kv.version as u64),
         Measure::Revision => leader.map_or(0, |s| s.store().mvcc.current_revision() as u64),
         Measure::Compacted => leader.map_or(0, |s| s.store().mvcc.compact_revision() as u64),
         Measure::WriteWithNodesDown => {
             let down = down_over_time(cluster);
             done()
                 .filter(|(_, response)| matches!(response, Response::Put(_)))
-                .map(|(r, _)| down.iter().rev().find(|(at, _)| *at <= r.invoked_at).map_or(0, |(_, n)| *n))
+                .map(|(r, _)| {
+                    down.iter()
+                        .rev()
+                        .find(|(at, _)| *at <= r.invoked_at)
+                        .map_or(0, |(_, n)| *n)
+                })
                 .max()
                 .unwrap_or(0)
         }
         Measure::HistoryReads => done()
-            .filter(|(r, _)| matches!(&r.request, Some(Request::Range(range)) if range.revision > 0))
+            .filter(
+                |(r, _)| matches!(&r.request, Some(Request::Range(range)) if range.revision > 0),
+            )
             .count() as u64,
-        Measure::WatchEvents => cluster.watch_deliveries.iter().map(|d| d.response.events.len() as u64).sum(),
-        Measure::TxnSucceeded => done().filter(|(_, r)| matches!(r, Response::Txn(t) if t.succeeded)).count() as u64,
-        Measure::TxnFailed => done().filter(|(_, r)| matches!(r, Response::Txn(t) if !t.succeeded)).count() as u64,
-        Measure::LeaseKeepAlives => done().filter(|(_, r)| matches!(r, Response::LeaseKeepAlive(k) if k.ttl > 0)).count() as u64,
+        Measure::WatchEvents => cluster
+            .watch_deliveries
+            .iter()
+            .map(|d| d.response.events.len() as u64)
+            .sum(),
+        Measure::TxnSucceeded => done()
+            .filter(|(_, r)| matches!(r, Response::Txn(t) if t.succeeded))
+            .count() as u64,
+        Measure::TxnFailed => done()
+            .filter(|(_, r)| matches!(r, Response::Txn(t) if !t.succeeded))
+            .count() as u64,
+        Measure::LeaseKeepAlives => done()
+            .filter(|(_, r)| matches!(r, Response::LeaseKeepAlive(k) if k.ttl > 0))
+            .count() as u64,
         Measure::Time => cluster.now(),
     }
 }
@@ -268,7 +352,11 @@ fn split_vote(cluster: &Cluster) -> bool {
     let mut candidates: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
     let mut won = BTreeSet::new();
     for event in &cluster.trace.events {
-        if let TraceKind::Node { node, event: NodeEvent::RoleChanged { role, term, .. } } = &event.what {
+        if let TraceKind::Node {
+            node,
+            event: NodeEvent::RoleChanged { role, term, .. },
+        } = &event.what
+        {
             match role {
                 Role::Candidate => {
                     candidates.entry(*term).or_default().insert(*node);
@@ -281,8 +369,16 @@ fn split_vote(cluster: &Cluster) -> bool {
         }
     }
     // The current term may still be deciding: only finished terms count.
-    let current = cluster.node_ids().into_iter().filter_map(|id| cluster.node(id)).map(|n| n.raft().term).max().unwrap_or(0);
-    candidates.iter().any(|(term, nodes)| nodes.len() >= 2 && !won.contains(term) && *term < current)
+    let current = cluster
+        .node_ids()
+        .into_iter()
+        .filter_map(|id| cluster.node(id))
+        .map(|n| n.raft().term)
+        .max()
+        .unwrap_or(0);
+    candidates
+        .iter()
+        .any(|(term, nodes)| nodes.len() >= 2 && !won.contains(term) && *term < current)
 }
 
 /// A node appended entries at an index it already held: it replaced conflicting entries.
@@ -290,14 +386,23 @@ fn entries_overwritten(cluster: &Cluster) -> bool {
     let mut last: BTreeMap<u64, u64> = BTreeMap::new();
     for event in &cluster.trace.events {
         match &event.what {
-            TraceKind::Append { node, first, last: new_last, .. } => {
+            TraceKind::Append {
+                node,
+                first,
+                last: new_last,
+                ..
+            } => {
                 if last.get(node).is_some_and(|&held| *first <= held) {
                     return true;
                 }
                 last.insert(*node, *new_last);
             }
             // After a crash or a snapshot we no longer know what the node holds.
-            TraceKind::Crash { node, .. } | TraceKind::Node { node, event: NodeEvent::SnapshotInstalled { .. } } => {
+            TraceKind::Crash { node, .. }
+            | TraceKind::Node {
+                node,
+                event: NodeEvent::SnapshotInstalled { .. },
+            } => {
                 last.remove(node);
             }
             _ => {}
@@ -311,7 +416,14 @@ fn entries_overwritten(cluster: &Cluster) -> bool {
 fn stale_read(cluster: &Cluster) -> bool {
     let requests: Vec<_> = cluster.requests.values().collect();
     requests.iter().any(|read| {
-        let (Some(Request::Range(range)), Outcome::Done { response: Response::Range(answer), .. }) = (&read.request, &read.outcome) else {
+        let (
+            Some(Request::Range(range)),
+            Outcome::Done {
+                response: Response::Range(answer),
+                ..
+            },
+        ) = (&read.request, &read.outcome)
+        else {
             return false;
         };
         if !range.serializable || !range.range_end.is_empty() {
@@ -320,7 +432,11 @@ fn stale_read(cluster: &Cluster) -> bool {
         let latest = requests
             .iter()
             .filter_map(|w| match (&w.request, &w.outcome) {
-                (Some(Request::Put(put)), Outcome::Done { at, .. }) if put.key == range.key && *at <= read.invoked_at => Some((*at, put.value.clone())),
+                (Some(Request::Put(put)), Outcome::Done { at, .. })
+                    if put.key == range.key && *at <= read.invoked_at =>
+                {
+                    Some((*at, put.value.clone()))
+                }
                 _ => None,
             })
             .max_by_key(|(at, _)| *at);
@@ -335,11 +451,21 @@ mod tests {
 
     #[test]
     fn conditions_parse_or_say_why_not() {
-        for text in ["leaders >= 2", "leader terms differ", "key foo = bar on all", "key x missing on n3", "time >= 20s", "output contains \"compacted\"", "version of foo >= 3"] {
+        for text in [
+            "leaders >= 2",
+            "leader terms differ",
+            "key foo = bar on all",
+            "key x missing on n3",
+            "time >= 20s",
+            "output contains \"compacted\"",
+            "version of foo >= 3",
+        ] {
             Condition::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         }
         assert!(Condition::parse("leaders > 2").unwrap_err().contains(">="));
         assert!(Condition::parse("pigs >= 2").unwrap_err().contains("pigs"));
-        assert!(Condition::parse("key foo = bar on everyone").unwrap_err().contains("all, some"));
+        assert!(Condition::parse("key foo = bar on everyone")
+            .unwrap_err()
+            .contains("all, some"));
     }
 }

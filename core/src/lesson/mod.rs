@@ -99,13 +99,21 @@ pub struct LessonError {
 impl Lesson {
     /// Reads a lesson; `name` is its file name without `.md`.
     pub fn parse(name: &str, text: &str) -> Result<Lesson, LessonError> {
-        let error = |line: usize, message: String| LessonError { file: format!("{name}.md"), line, message };
+        let error = |line: usize, message: String| LessonError {
+            file: format!("{name}.md"),
+            line,
+            message,
+        };
         let mut title = None;
         let mut blocks = Vec::new();
         let mut prose = String::new();
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
         while let Some((number, line)) = lines.next() {
-            let Some(info) = line.trim_end().strip_prefix("```").filter(|info| !info.is_empty()) else {
+            let Some(info) = line
+                .trim_end()
+                .strip_prefix("```")
+                .filter(|info| !info.is_empty())
+            else {
                 if title.is_none() {
                     if let Some(heading) = line.strip_prefix("# ") {
                         title = Some(heading.trim().to_string());
@@ -121,14 +129,20 @@ impl Lesson {
                 match lines.next() {
                     Some((_, l)) if l.trim_end() == "```" => break,
                     Some((n, l)) => body.push((n, l.to_string())),
-                    None => return Err(error(number, "this block is never closed with ```".into())),
+                    None => {
+                        return Err(error(number, "this block is never closed with ```".into()))
+                    }
                 }
             }
             let (kind, argument) = info.split_once(' ').unwrap_or((info, ""));
             let block = match kind {
                 "scenario" => Block::Cell(parse_cell(number, &body)),
-                "predict" => Block::Predict(parse_predict(number, &body).map_err(|m| error(number, m))?),
-                "exercise" => Block::Exercise(parse_exercise(number, argument.trim(), &body).map_err(|(l, m)| error(l, m))?),
+                "predict" => {
+                    Block::Predict(parse_predict(number, &body).map_err(|m| error(number, m))?)
+                }
+                "exercise" => Block::Exercise(
+                    parse_exercise(number, argument.trim(), &body).map_err(|(l, m)| error(l, m))?,
+                ),
                 // Other code blocks (```text, ```sh) are prose.
                 _ => {
                     prose.push_str(line);
@@ -150,8 +164,13 @@ impl Lesson {
         if !prose.trim().is_empty() {
             blocks.push(Block::Prose(prose.trim().to_string()));
         }
-        let title = title.ok_or_else(|| error(1, "a lesson starts with a `# Title` line".into()))?;
-        Ok(Lesson { name: name.to_string(), title, blocks })
+        let title =
+            title.ok_or_else(|| error(1, "a lesson starts with a `# Title` line".into()))?;
+        Ok(Lesson {
+            name: name.to_string(),
+            title,
+            blocks,
+        })
     }
 
     pub fn exercises(&self) -> impl Iterator<Item = &Exercise> {
@@ -184,14 +203,26 @@ impl Lesson {
 }
 
 fn parse_cell(line: usize, body: &[(usize, String)]) -> Cell {
-    let split = body.iter().position(|(_, l)| l.trim() == "---").unwrap_or(body.len());
+    let split = body
+        .iter()
+        .position(|(_, l)| l.trim() == "---")
+        .unwrap_or(body.len());
     let commands = body[..split]
         .iter()
         .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .cloned()
         .collect();
-    let expected = body.get(split + 1..).unwrap_or_default().iter().map(|(_, l)| l.clone()).collect();
-    Cell { line, commands, expected }
+    let expected = body
+        .get(split + 1..)
+        .unwrap_or_default()
+        .iter()
+        .map(|(_, l)| l.clone())
+        .collect();
+    Cell {
+        line,
+        commands,
+        expected,
+    }
 }
 
 fn parse_predict(line: usize, body: &[(usize, String)]) -> Result<Predict, String> {
@@ -207,21 +238,39 @@ fn parse_predict(line: usize, body: &[(usize, String)]) -> Result<Predict, Strin
         } else if options.is_empty() {
             question.push(text.trim());
         } else if !text.trim().is_empty() {
-            return Err(format!("after the options, only more options (`- …`, `* …`): {text:?}"));
+            return Err(format!(
+                "after the options, only more options (`- …`, `* …`): {text:?}"
+            ));
         }
     }
     let answer = answer.ok_or("mark the right option with `* `")?;
     if options.len() < 2 {
         return Err("a prediction needs two options or more".into());
     }
-    Ok(Predict { line, question: question.join(" ").trim().to_string(), options, answer })
+    Ok(Predict {
+        line,
+        question: question.join(" ").trim().to_string(),
+        options,
+        answer,
+    })
 }
 
-fn parse_exercise(line: usize, id: &str, body: &[(usize, String)]) -> Result<Exercise, (usize, String)> {
+fn parse_exercise(
+    line: usize,
+    id: &str,
+    body: &[(usize, String)],
+) -> Result<Exercise, (usize, String)> {
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err((line, format!("an exercise needs an id of letters, digits and dashes: ```exercise my-id (got {id:?})")));
     }
-    let mut exercise = Exercise { line, id: id.to_string(), goal: String::new(), setup: Vec::new(), checks: Vec::new(), solution: Vec::new() };
+    let mut exercise = Exercise {
+        line,
+        id: id.to_string(),
+        goal: String::new(),
+        setup: Vec::new(),
+        checks: Vec::new(),
+        solution: Vec::new(),
+    };
     let mut in_solution = false;
     for (number, text) in body {
         let trimmed = text.trim();
@@ -235,22 +284,33 @@ fn parse_exercise(line: usize, id: &str, body: &[(usize, String)]) -> Result<Exe
         } else if let Some(setup) = trimmed.strip_prefix("setup:") {
             exercise.setup.push(setup.trim().to_string());
         } else if let Some(check) = trimmed.strip_prefix("check:") {
-            exercise.checks.push(Condition::parse(check.trim()).map_err(|m| (*number, m))?);
+            exercise
+                .checks
+                .push(Condition::parse(check.trim()).map_err(|m| (*number, m))?);
         } else if trimmed == "solution:" {
             in_solution = true;
         } else {
-            return Err((*number, format!("expected goal:, setup:, check: or solution:, got {trimmed:?}")));
+            return Err((
+                *number,
+                format!("expected goal:, setup:, check: or solution:, got {trimmed:?}"),
+            ));
         }
     }
     if exercise.goal.is_empty() || exercise.checks.is_empty() || exercise.solution.is_empty() {
-        return Err((line, "an exercise needs a goal:, at least one check: and a solution:".into()));
+        return Err((
+            line,
+            "an exercise needs a goal:, at least one check: and a solution:".into(),
+        ));
     }
     Ok(exercise)
 }
 
 /// Runs commands on a scenario, returning everything they printed.
 fn run_commands(scenario: &mut Scenario, commands: &[String]) -> String {
-    commands.iter().map(|line| scenario.execute(line, 0)).collect()
+    commands
+        .iter()
+        .map(|line| scenario.execute(line, 0))
+        .collect()
 }
 
 /// Runs a lesson natively: every cell must print its expected output, every exercise's
@@ -258,7 +318,11 @@ fn run_commands(scenario: &mut Scenario, commands: &[String]) -> String {
 /// actual output (for `UPDATE_LESSONS`).
 pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
     let file = format!("{}.md", lesson.name);
-    let error = |line: usize, message: String| LessonError { file: file.clone(), line, message };
+    let error = |line: usize, message: String| LessonError {
+        file: file.clone(),
+        line,
+        message,
+    };
     let mut errors = Vec::new();
     let mut outputs = Vec::new();
     let mut scenario = Scenario::new();
@@ -268,8 +332,14 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
                 let mut output = String::new();
                 for (line, command) in &cell.commands {
                     let printed = scenario.execute(command, *line);
-                    if printed.contains("SAFETY VIOLATION") || printed.starts_with("error:") && !cell.expected.iter().any(|e| e.starts_with("error:")) {
-                        errors.push(error(*line, format!("`{command}` failed: {}", printed.trim())));
+                    if printed.contains("SAFETY VIOLATION")
+                        || printed.starts_with("error:")
+                            && !cell.expected.iter().any(|e| e.starts_with("error:"))
+                    {
+                        errors.push(error(
+                            *line,
+                            format!("`{command}` failed: {}", printed.trim()),
+                        ));
                     }
                     output.push_str(&printed);
                 }
@@ -285,17 +355,39 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
                 let mut attempt = Scenario::new();
                 let mut transcript = run_commands(&mut attempt, &lesson.exercise_start(index));
                 let Some(cluster) = attempt.cluster.as_ref() else {
-                    errors.push(error(exercise.line, "the exercise starts without a cluster (give it `setup: cluster …`)".into()));
+                    errors.push(error(
+                        exercise.line,
+                        "the exercise starts without a cluster (give it `setup: cluster …`)".into(),
+                    ));
                     continue;
                 };
-                if exercise.checks.iter().all(|c| c.holds(cluster, &transcript)) {
-                    errors.push(error(exercise.line, format!("exercise {} is solved before anything is done", exercise.id)));
+                if exercise
+                    .checks
+                    .iter()
+                    .all(|c| c.holds(cluster, &transcript))
+                {
+                    errors.push(error(
+                        exercise.line,
+                        format!("exercise {} is solved before anything is done", exercise.id),
+                    ));
                 }
                 transcript.push_str(&run_commands(&mut attempt, &exercise.solution));
                 let cluster = attempt.cluster.as_ref().expect("checked");
-                let unmet: Vec<&str> = exercise.checks.iter().filter(|c| !c.holds(cluster, &transcript)).map(|c| c.text.as_str()).collect();
+                let unmet: Vec<&str> = exercise
+                    .checks
+                    .iter()
+                    .filter(|c| !c.holds(cluster, &transcript))
+                    .map(|c| c.text.as_str())
+                    .collect();
                 if !unmet.is_empty() {
-                    errors.push(error(exercise.line, format!("the solution of {} leaves unmet: {}\n{transcript}", exercise.id, unmet.join("; "))));
+                    errors.push(error(
+                        exercise.line,
+                        format!(
+                            "the solution of {} leaves unmet: {}\n{transcript}",
+                            exercise.id,
+                            unmet.join("; ")
+                        ),
+                    ));
                 }
             }
             Block::Prose(_) | Block::Predict(_) => {}
@@ -307,11 +399,23 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
 /// The lesson's text with each cell's output replaced by `outputs` (in cell order).
 pub fn with_outputs(text: &str, lesson: &Lesson, outputs: &[Vec<String>]) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let cells: Vec<&Cell> = lesson.blocks.iter().filter_map(|b| if let Block::Cell(c) = b { Some(c) } else { None }).collect();
+    let cells: Vec<&Cell> = lesson
+        .blocks
+        .iter()
+        .filter_map(|b| {
+            if let Block::Cell(c) = b {
+                Some(c)
+            } else {
+                None
+            }
+        })
+        .collect();
     // From the last cell up, so earlier line numbers stay right.
     for (cell, output) in cells.iter().zip(outputs).rev() {
         let open = cell.line - 1;
-        let close = (open + 1..lines.len()).find(|&i| lines[i].trim_end() == "```").expect("parsed");
+        let close = (open + 1..lines.len())
+            .find(|&i| lines[i].trim_end() == "```")
+            .expect("parsed");
         let separator = (open + 1..close).find(|&i| lines[i].trim() == "---");
         let start = match separator {
             Some(i) => i + 1,
@@ -320,7 +424,9 @@ pub fn with_outputs(text: &str, lesson: &Lesson, outputs: &[Vec<String>]) -> Str
                 close + 1
             }
         };
-        let end = (start..lines.len()).find(|&i| lines[i].trim_end() == "```").expect("parsed");
+        let end = (start..lines.len())
+            .find(|&i| lines[i].trim_end() == "```")
+            .expect("parsed");
         lines.splice(start..end, output.iter().cloned());
     }
     lines.join("\n") + "\n"
@@ -337,19 +443,31 @@ mod tests {
         let lesson = Lesson::parse("broken", LESSON).unwrap();
         assert_eq!(lesson.blocks.len(), 3);
         let (errors, outputs) = verify(&lesson);
-        assert_eq!(outputs, vec![vec!["1418ms n2 became leader (term 2)".to_string()]]);
+        assert_eq!(
+            outputs,
+            vec![vec!["1418ms n2 became leader (term 2)".to_string()]]
+        );
         // The cell's output is wrong (line 5), and the exercise is solved before anything is
         // done, since the cells before it already elected a leader (line 12).
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![5, 12], "{errors:?}");
-        assert!(errors[0].to_string().starts_with("broken.md:5: the cell's output differs"));
+        assert!(errors[0]
+            .to_string()
+            .starts_with("broken.md:5: the cell's output differs"));
     }
 
     #[test]
     fn bad_blocks_name_their_line() {
         let unclosed = Lesson::parse("x", "# T\n```scenario\nrun 1s\n").unwrap_err();
-        assert_eq!((unclosed.line, unclosed.message.contains("never closed")), (2, true));
-        let bad_check = Lesson::parse("x", "# T\n```exercise e\ngoal: g\ncheck: pigs fly\nsolution:\nrun 1s\n```\n").unwrap_err();
+        assert_eq!(
+            (unclosed.line, unclosed.message.contains("never closed")),
+            (2, true)
+        );
+        let bad_check = Lesson::parse(
+            "x",
+            "# T\n```exercise e\ngoal: g\ncheck: pigs fly\nsolution:\nrun 1s\n```\n",
+        )
+        .unwrap_err();
         assert_eq!(bad_check.line, 4);
         let no_answer = Lesson::parse("x", "# T\n```predict\nQ?\n- a\n- b\n```\n").unwrap_err();
         assert!(no_answer.message.contains("right option"));

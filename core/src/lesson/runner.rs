@@ -22,7 +22,10 @@ pub struct CellRunner {
 
 impl CellRunner {
     pub fn new(commands: Vec<String>) -> CellRunner {
-        CellRunner { queue: commands.into(), waiting: None }
+        CellRunner {
+            queue: commands.into(),
+            waiting: None,
+        }
     }
 
     pub fn is_done(&self) -> bool {
@@ -40,14 +43,19 @@ impl CellRunner {
                         console.advance_to(limit);
                         console.now() >= wait.deadline
                     }
-                    _ => console.advance_until(limit, |c| wait.done(c)) || console.now() >= wait.deadline,
+                    _ => {
+                        console.advance_until(limit, |c| wait.done(c))
+                            || console.now() >= wait.deadline
+                    }
                 };
                 if !finished {
                     return Ok(());
                 }
                 self.waiting = None;
             }
-            let Some(line) = self.queue.pop_front() else { return Ok(()) };
+            let Some(line) = self.queue.pop_front() else {
+                return Ok(());
+            };
             self.start(console, &line)?;
         }
     }
@@ -68,10 +76,18 @@ impl CellRunner {
         console.act(line);
         // A request command (etcdctl's, or propose/read/membership) waits for its answer.
         if console.cluster().requests.len() > requests_before {
-            let id = *console.cluster().requests.keys().next_back().expect("one was added");
+            let id = *console
+                .cluster()
+                .requests
+                .keys()
+                .next_back()
+                .expect("one was added");
             // As in a script: `wait=` or the scripts' default.
             let wait_ms = command.wait_ms()?.unwrap_or(DEFAULT_WAIT_MS);
-            self.waiting = Some(Wait { until: Until::Answered(id), deadline: console.now() + wait_ms });
+            self.waiting = Some(Wait {
+                until: Until::Answered(id),
+                deadline: console.now() + wait_ms,
+            });
         }
         Ok(())
     }
@@ -85,7 +101,16 @@ mod tests {
     /// The animated run, a frame at a time, ends where the script run ends.
     #[test]
     fn a_cell_run_in_frames_reaches_the_scripts_state() {
-        let cell = ["cluster nodes=5 seed=4", "wait-leader", "put a 1", "crash 2", "run 1500ms", "put b 2 node=3", "get a", "stabilize"];
+        let cell = [
+            "cluster nodes=5 seed=4",
+            "wait-leader",
+            "put a 1",
+            "crash 2",
+            "run 1500ms",
+            "put b 2 node=3",
+            "get a",
+            "stabilize",
+        ];
         let mut scenario = Scenario::new();
         for line in cell {
             scenario.execute(line, 0);
@@ -102,6 +127,9 @@ mod tests {
         let (script, animated) = (scenario.cluster.as_ref().unwrap(), console.cluster());
         assert_eq!(animated.now(), script.now());
         assert_eq!(animated.view(), script.view());
-        assert_eq!(animated.server(1).unwrap().store(), script.server(1).unwrap().store());
+        assert_eq!(
+            animated.server(1).unwrap().store(),
+            script.server(1).unwrap().store()
+        );
     }
 }

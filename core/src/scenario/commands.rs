@@ -42,10 +42,23 @@ use crate::sim::{Cluster, ClusterConfig, Outcome};
 pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
     let bind = |known: &[&str]| command.bind(known);
     match command.name.as_str() {
-        "cluster" => new_cluster(scenario, &bind(&[
-            "nodes", "seed", "tick", "election", "heartbeat", "prevote", "checkquorum", "latency",
-            "loss", "reorder", "snapshot-interval", "catchup",
-        ])?),
+        "cluster" => new_cluster(
+            scenario,
+            &bind(&[
+                "nodes",
+                "seed",
+                "tick",
+                "election",
+                "heartbeat",
+                "prevote",
+                "checkquorum",
+                "latency",
+                "loss",
+                "reorder",
+                "snapshot-interval",
+                "catchup",
+            ])?,
+        ),
         "run" | "tick" | "deliver" | "stabilize" | "wait-leader" => {
             let wait = Wait::of(command, scenario.cluster()?)?.expect("a time-passing command");
             pass_time(scenario, |c| wait.run(c))
@@ -58,7 +71,9 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 .split('|')
                 .map(|group| node_list(&group.replace(' ', "")).map(BTreeSet::from_iter))
                 .collect::<Result<Vec<_>, _>>()?;
-            network(scenario, |n, ids| n.set_partition(groups, ids.iter().copied()))
+            network(scenario, |n, ids| {
+                n.set_partition(groups, ids.iter().copied())
+            })
         }
         "isolate" => {
             let node = bind(&[])?.one("a node id", node_id)?;
@@ -123,7 +138,9 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         "wipe" => {
             let node = bind(&[])?.one("a node id", node_id)?;
             scenario.cluster()?.wipe(node)?;
-            Ok(format!("n{node}'s disk is empty now: it forgot its votes and its log\n"))
+            Ok(format!(
+                "n{node}'s disk is empty now: it forgot its votes and its log\n"
+            ))
         }
         "restart" | "pause" | "resume" => {
             let node = bind(&[])?.one("a node id", node_id)?;
@@ -145,7 +162,11 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let cluster = scenario.cluster()?;
             let node = target_node(&args, cluster)?;
             let (key, value) = text.split_once('=').unwrap_or((&text, ""));
-            let put = crate::etcd::api::PutRequest { key: key.into(), value: value.into(), ..Default::default() };
+            let put = crate::etcd::api::PutRequest {
+                key: key.into(),
+                value: value.into(),
+                ..Default::default()
+            };
             let request = cluster.request(node, EtcdRequest::Put(put))?;
             await_request(scenario, request, wait)
         }
@@ -168,15 +189,21 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             };
             let wait = wait_option(&args)?;
             let (id, request) = scenario.cluster()?.add_node(learner)?;
-            Ok(format!("n{id} started\n{}", await_request(scenario, request, wait)?))
+            Ok(format!(
+                "n{id} started\n{}",
+                await_request(scenario, request, wait)?
+            ))
         }
         "remove-node" | "promote" => {
             let args = bind(&["wait"])?;
             let node = args.one("a node id", node_id)?;
             let wait = wait_option(&args)?;
             let cluster = scenario.cluster()?;
-            let request =
-                if command.name == "promote" { cluster.promote(node)? } else { cluster.remove_node(node)? };
+            let request = if command.name == "promote" {
+                cluster.promote(node)?
+            } else {
+                cluster.remove_node(node)?
+            };
             await_request(scenario, request, wait)
         }
         "snapshot" => {
@@ -199,8 +226,12 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         }
         "delay" => {
             let args = bind(&[])?;
-            let [id, by] = args.words.as_slice() else { return Err("usage: delay <message id> <duration>".into()) };
-            let arrives = scenario.cluster()?.delay_message(number(id)?, duration_ms(by)?)?;
+            let [id, by] = args.words.as_slice() else {
+                return Err("usage: delay <message id> <duration>".into());
+            };
+            let arrives = scenario
+                .cluster()?
+                .delay_message(number(id)?, duration_ms(by)?)?;
             Ok(format!("message #{id} now arrives at {arrives}ms\n"))
         }
         "read" => {
@@ -208,7 +239,11 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let wait = wait_option(&args)?;
             let cluster = scenario.cluster()?;
             let node = target_node(&args, cluster)?;
-            let all_keys = RangeRequest { key: vec![0], range_end: vec![0], ..Default::default() };
+            let all_keys = RangeRequest {
+                key: vec![0],
+                range_end: vec![0],
+                ..Default::default()
+            };
             let request = cluster.request(node, EtcdRequest::Range(all_keys))?;
             await_request(scenario, request, wait)
         }
@@ -219,8 +254,18 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         "log" => {
             let args = bind(&[])?;
             let cluster = scenario.cluster()?;
-            let nodes = if args.words.is_empty() { cluster.node_ids() } else { args.words.iter().map(|w| node_id(w)).collect::<Result<_, _>>()? };
-            Ok(nodes.into_iter().map(|id| format::log(cluster, id)).collect())
+            let nodes = if args.words.is_empty() {
+                cluster.node_ids()
+            } else {
+                args.words
+                    .iter()
+                    .map(|w| node_id(w))
+                    .collect::<Result<_, _>>()?
+            };
+            Ok(nodes
+                .into_iter()
+                .map(|id| format::log(cluster, id))
+                .collect())
         }
         "logs" => {
             bind(&[])?;
@@ -238,9 +283,14 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let last = bind(&["last"])?.option_or("last", 20, number)?;
             let trace = &scenario.cluster()?.trace;
             let start = trace.events.len().saturating_sub(last as usize);
-            Ok(trace.events[start..].iter().map(|e| serde_json::to_string(e).expect("serialises") + "\n").collect())
+            Ok(trace.events[start..]
+                .iter()
+                .map(|e| serde_json::to_string(e).expect("serialises") + "\n")
+                .collect())
         }
-        "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact" => etcdctl_command(scenario, command),
+        "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact" => {
+            etcdctl_command(scenario, command)
+        }
         "member" => {
             let args = bind(&[])?;
             if args.words != ["list"] {
@@ -258,7 +308,10 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 Some(id) => vec![node_id(id)?],
                 None => cluster.node_ids(),
             };
-            Ok(nodes.into_iter().map(|id| format::endpoint_status(cluster, id)).collect())
+            Ok(nodes
+                .into_iter()
+                .map(|id| format::endpoint_status(cluster, id))
+                .collect())
         }
         "unwatch" => {
             let args = bind(&["node"])?;
@@ -287,7 +340,10 @@ pub enum Started {
     /// Answered (or refused) on the spot: print this.
     Printed(String),
     /// A request on its way; print it with [`finish_etcdctl`] once answered or timed out.
-    Request { id: u64, invocation: etcdctl::Invocation },
+    Request {
+        id: u64,
+        invocation: etcdctl::Invocation,
+    },
 }
 
 /// An etcdctl command line, sent to `node=N` (default: the leader); waits up to `wait=`
@@ -316,7 +372,9 @@ pub fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Start
             Some(("wait", _)) if !quoted => {}
             // `$LEASE`: the lease granted last, since its id is drawn at random.
             _ if word.contains("$LEASE") => {
-                let lease = scenario.last_lease.ok_or("no lease granted yet for $LEASE")?;
+                let lease = scenario
+                    .last_lease
+                    .ok_or("no lease granted yet for $LEASE")?;
                 words.push(word.replace("$LEASE", &format!("{lease:016x}")));
             }
             _ => words.push(word.clone()),
@@ -329,21 +387,32 @@ pub fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Start
     let cluster = scenario.cluster()?;
     let node = match node {
         Some(node) => node,
-        None => cluster.leader().ok_or("no leader to send it to (use node=N)")?,
+        None => cluster
+            .leader()
+            .ok_or("no leader to send it to (use node=N)")?,
     };
     match invocation.action.clone() {
         Action::Watch(watch) => {
             cluster.watch(node, watch)?;
             Ok(Started::Printed(String::new()))
         }
-        Action::Request(request) => Ok(Started::Request { id: cluster.request(node, request)?, invocation }),
+        Action::Request(request) => Ok(Started::Request {
+            id: cluster.request(node, request)?,
+            invocation,
+        }),
     }
 }
 
 /// What etcdctl prints for a request sent with [`start_etcdctl`]: its answer, its error, or,
 /// if there is none yet, that it gave up waiting.
-pub fn finish_etcdctl(scenario: &mut Scenario, request: u64, invocation: &etcdctl::Invocation) -> String {
-    let Some(cluster) = scenario.cluster.as_ref() else { return String::new() };
+pub fn finish_etcdctl(
+    scenario: &mut Scenario,
+    request: u64,
+    invocation: &etcdctl::Invocation,
+) -> String {
+    let Some(cluster) = scenario.cluster.as_ref() else {
+        return String::new();
+    };
     match &cluster.requests[&request].outcome {
         Outcome::Pending => etcdctl::print_failure(invocation, "context deadline exceeded"),
         Outcome::Failed { error, .. } => etcdctl::print_failure(invocation, error),
@@ -368,12 +437,15 @@ fn wait_option(args: &Args) -> Result<u64, String> {
 fn target_node(args: &Args, cluster: &Cluster) -> Result<u64, String> {
     match args.option("node") {
         Some(node) => node_id(node),
-        None => cluster.leader().ok_or_else(|| "no leader to send it to (use node=N)".to_string()),
+        None => cluster
+            .leader()
+            .ok_or_else(|| "no leader to send it to (use node=N)".to_string()),
     }
 }
 
 fn number(text: &str) -> Result<u64, String> {
-    text.parse().map_err(|_| format!("expected a number, got {text:?}"))
+    text.parse()
+        .map_err(|_| format!("expected a number, got {text:?}"))
 }
 
 fn new_cluster(scenario: &mut Scenario, args: &Args) -> Result<String, String> {
@@ -388,12 +460,24 @@ fn new_cluster(scenario: &mut Scenario, args: &Args) -> Result<String, String> {
         tick_ms: args.option_or("tick", d.tick_ms, duration_ms)?.max(1),
         node: NodeConfig {
             id: 0,
-            election_tick: args.option_or("election", d.node.election_tick as u64, number)?.max(2) as usize,
-            heartbeat_tick: args.option_or("heartbeat", d.node.heartbeat_tick as u64, number)?.max(1) as usize,
+            election_tick: args
+                .option_or("election", d.node.election_tick as u64, number)?
+                .max(2) as usize,
+            heartbeat_tick: args
+                .option_or("heartbeat", d.node.heartbeat_tick as u64, number)?
+                .max(1) as usize,
             pre_vote: args.option_or("prevote", d.node.pre_vote, on_off)?,
             check_quorum: args.option_or("checkquorum", d.node.check_quorum, on_off)?,
-            snapshot_interval: args.option_or("snapshot-interval", d.node.snapshot_interval, number)?,
-            snapshot_catchup_entries: args.option_or("catchup", d.node.snapshot_catchup_entries, number)?,
+            snapshot_interval: args.option_or(
+                "snapshot-interval",
+                d.node.snapshot_interval,
+                number,
+            )?,
+            snapshot_catchup_entries: args.option_or(
+                "catchup",
+                d.node.snapshot_catchup_entries,
+                number,
+            )?,
         },
         link: link_config(args, d.link)?,
         reorder: args.option_or("reorder", d.reorder, on_off)?,
@@ -414,7 +498,10 @@ fn link_config(args: &Args, base: LinkConfig) -> Result<LinkConfig, String> {
         let (min, max) = match latency.split_once('-') {
             Some((min, max)) => {
                 // `10-30ms`: the unit after the second number applies to both.
-                let unit: String = max.chars().skip_while(|c| c.is_ascii_digit() || *c == '.').collect();
+                let unit: String = max
+                    .chars()
+                    .skip_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect();
                 (duration_ms(&format!("{min}{unit}"))?, duration_ms(max)?)
             }
             None => (duration_ms(latency)?, duration_ms(latency)?),
@@ -425,7 +512,11 @@ fn link_config(args: &Args, base: LinkConfig) -> Result<LinkConfig, String> {
         (config.latency_min_ms, config.latency_max_ms) = (min, max);
     }
     if let Some(loss) = args.option("loss") {
-        config.loss = loss.parse().ok().filter(|l| (0.0..=1.0).contains(l)).ok_or(format!("loss={loss}: expected 0 to 1"))?;
+        config.loss = loss
+            .parse()
+            .ok()
+            .filter(|l| (0.0..=1.0).contains(l))
+            .ok_or(format!("loss={loss}: expected 0 to 1"))?;
     }
     Ok(config)
 }
@@ -437,7 +528,9 @@ fn link(text: &str) -> Result<(u64, u64, bool), String> {
     } else if let Some((a, b)) = text.split_once("->") {
         (a, b, false)
     } else {
-        return Err(format!("expected a link such as 1->3 or 1<->3, got {text:?}"));
+        return Err(format!(
+            "expected a link such as 1->3 or 1<->3, got {text:?}"
+        ));
     };
     Ok((node_id(from)?, node_id(to)?, both))
 }
@@ -453,7 +546,10 @@ fn network(
 
 /// Runs `run` on the cluster, then reports leadership changes (and `run`'s error, if any).
 /// A safety violation needs no reporting here: `Scenario::execute` reports it.
-fn pass_time(scenario: &mut Scenario, run: impl FnOnce(&mut Cluster) -> Result<(), String>) -> Result<String, String> {
+fn pass_time(
+    scenario: &mut Scenario,
+    run: impl FnOnce(&mut Cluster) -> Result<(), String>,
+) -> Result<String, String> {
     let result = run(scenario.cluster()?);
     let mut out = scenario.report_leadership();
     if let Err(error) = result {

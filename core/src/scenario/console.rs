@@ -46,7 +46,14 @@ pub struct ConsoleLine {
 }
 
 /// Commands that would make time jump: in the playground, time is played, not commanded.
-const TIME_COMMANDS: [&str; 6] = ["run", "tick", "deliver", "stabilize", "wait-leader", "cluster"];
+const TIME_COMMANDS: [&str; 6] = [
+    "run",
+    "tick",
+    "deliver",
+    "stabilize",
+    "wait-leader",
+    "cluster",
+];
 /// Commands that take `wait=`: given `wait=0` here, so they never block.
 const WAITING_COMMANDS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
 
@@ -75,14 +82,25 @@ impl Console {
     pub fn replay(setup: &str, actions: Vec<TimedAction>) -> Result<Console, String> {
         let setup = setup.trim().to_string();
         if !setup.starts_with("cluster") {
-            return Err(format!("a run starts with a `cluster …` line, not {setup:?}"));
+            return Err(format!(
+                "a run starts with a `cluster …` line, not {setup:?}"
+            ));
         }
         let mut scenario = Scenario::new();
         let created = scenario.execute(&setup, 0);
         if !created.is_empty() {
             return Err(created.trim_start_matches("error: ").trim().to_string());
         }
-        Ok(Console { setup, scenario, actions, taken: 0, lines: Vec::new(), waiting: Vec::new(), load: None, load_count: 0 })
+        Ok(Console {
+            setup,
+            scenario,
+            actions,
+            taken: 0,
+            lines: Vec::new(),
+            waiting: Vec::new(),
+            load: None,
+            load_count: 0,
+        })
     }
 
     pub fn setup(&self) -> &str {
@@ -102,7 +120,10 @@ impl Console {
     }
 
     pub fn cluster(&self) -> &Cluster {
-        self.scenario.cluster.as_ref().expect("a console always has a cluster")
+        self.scenario
+            .cluster
+            .as_ref()
+            .expect("a console always has a cluster")
     }
 
     pub fn lines(&self) -> &[ConsoleLine] {
@@ -127,7 +148,10 @@ impl Console {
     /// are dropped first: a new future begins here.
     pub fn act(&mut self, line: &str) {
         self.actions.truncate(self.taken);
-        self.actions.push(TimedAction { at: self.now(), line: line.trim().to_string() });
+        self.actions.push(TimedAction {
+            at: self.now(),
+            line: line.trim().to_string(),
+        });
         self.take_due_actions();
     }
 
@@ -153,9 +177,17 @@ impl Console {
     /// action and each background put, so a replay takes them at the same moments.
     fn advance(&mut self, until: u64, take_actions: bool, done: impl Fn(&Cluster) -> bool) -> bool {
         loop {
-            let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&at| take_actions && at <= until);
+            let next_action = self
+                .actions
+                .get(self.taken)
+                .map(|a| a.at)
+                .filter(|&at| take_actions && at <= until);
             let next_load = self.load.map(|(_, at)| at).filter(|&at| at <= until);
-            let stop = [next_action, next_load, Some(until)].into_iter().flatten().min().expect("until");
+            let stop = [next_action, next_load, Some(until)]
+                .into_iter()
+                .flatten()
+                .min()
+                .expect("until");
             while self.cluster().next_event_time().is_some_and(|t| t <= stop) {
                 if done(self.cluster()) {
                     return true;
@@ -182,8 +214,14 @@ impl Console {
     /// Processes the next scheduled event only (the playground's "step"). A recorded action
     /// or background put due before it is taken first, at exactly its time.
     pub fn step(&mut self) {
-        let Some(at) = self.cluster().next_event_time() else { return };
-        let next_action = self.actions.get(self.taken).map(|a| a.at).filter(|&t| t <= at);
+        let Some(at) = self.cluster().next_event_time() else {
+            return;
+        };
+        let next_action = self
+            .actions
+            .get(self.taken)
+            .map(|a| a.at)
+            .filter(|&t| t <= at);
         let next_load = self.load.map(|(_, t)| t).filter(|&t| t <= at);
         match next_action.into_iter().chain(next_load).min() {
             Some(time) => self.advance_to(time),
@@ -196,12 +234,20 @@ impl Console {
     }
 
     fn cluster_mut(&mut self) -> &mut Cluster {
-        self.scenario.cluster.as_mut().expect("a console always has a cluster")
+        self.scenario
+            .cluster
+            .as_mut()
+            .expect("a console always has a cluster")
     }
 
     fn take_due_actions(&mut self) {
         self.collect();
-        while let Some(action) = self.actions.get(self.taken).filter(|a| a.at <= self.now()).cloned() {
+        while let Some(action) = self
+            .actions
+            .get(self.taken)
+            .filter(|a| a.at <= self.now())
+            .cloned()
+        {
             self.taken += 1;
             self.take(&action.line);
         }
@@ -210,7 +256,11 @@ impl Console {
     fn print(&mut self, kind: LineKind, text: &str) {
         let at = self.now();
         for line in text.lines() {
-            self.lines.push(ConsoleLine { at, kind, text: line.to_string() });
+            self.lines.push(ConsoleLine {
+                at,
+                kind,
+                text: line.to_string(),
+            });
         }
     }
 
@@ -223,10 +273,15 @@ impl Console {
         };
         let name = command.name.as_str();
         let result = if TIME_COMMANDS.contains(&name) {
-            Err(format!("`{name}` is for scripts: here time flows with play, pause and step"))
+            Err(format!(
+                "`{name}` is for scripts: here time flows with play, pause and step"
+            ))
         } else if name == "load" {
             self.set_load(&command)
-        } else if matches!(name, "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact") {
+        } else if matches!(
+            name,
+            "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact"
+        ) {
             match commands::start_etcdctl(&mut self.scenario, &command) {
                 Ok(Started::Printed(text)) => Ok(text),
                 Ok(Started::Request { id, invocation }) => {
@@ -236,11 +291,22 @@ impl Console {
                 Err(error) => Err(error),
             }
         } else {
-            let line = if WAITING_COMMANDS.contains(&name) { format!("{line} wait=0") } else { line.to_string() };
+            let line = if WAITING_COMMANDS.contains(&name) {
+                format!("{line} wait=0")
+            } else {
+                line.to_string()
+            };
             Ok(self.scenario.execute(&line, 0))
         };
         match result {
-            Ok(text) => self.print(if text.starts_with("Error") { LineKind::Error } else { LineKind::Output }, &text),
+            Ok(text) => self.print(
+                if text.starts_with("Error") {
+                    LineKind::Error
+                } else {
+                    LineKind::Output
+                },
+                &text,
+            ),
             Err(error) => self.print(LineKind::Error, &format!("error: {error}")),
         }
         self.collect();
@@ -250,7 +316,9 @@ impl Console {
     /// (`load 0` stops). The puts are not printed.
     fn set_load(&mut self, command: &Command) -> Result<String, String> {
         let args = command.bind(&[])?;
-        let rate = args.one("puts per second, e.g. `load 20`", |w| w.parse::<u64>().map_err(|_| format!("bad rate {w:?}")))?;
+        let rate = args.one("puts per second, e.g. `load 20`", |w| {
+            w.parse::<u64>().map_err(|_| format!("bad rate {w:?}"))
+        })?;
         self.load = (rate > 0).then(|| (rate, self.now()));
         Ok(String::new())
     }
@@ -263,7 +331,11 @@ impl Console {
         if let Some(leader) = self.cluster().leader() {
             self.load_count += 1;
             let key = format!("load/{}", self.load_count % 16);
-            let put = PutRequest { key: key.into_bytes(), value: self.load_count.to_string().into_bytes(), ..Default::default() };
+            let put = PutRequest {
+                key: key.into_bytes(),
+                value: self.load_count.to_string().into_bytes(),
+                ..Default::default()
+            };
             let _ = self.cluster_mut().request(leader, Request::Put(put));
         }
         self.load = Some((rate, at + (1000 / rate).max(1)));
@@ -282,7 +354,14 @@ impl Console {
             let answered = request.outcome != crate::sim::Outcome::Pending;
             if answered || now >= request.invoked_at + commands::ETCDCTL_TIMEOUT_MS {
                 let text = commands::finish_etcdctl(&mut self.scenario, id, &invocation);
-                self.print(if text.starts_with("Error") { LineKind::Error } else { LineKind::Output }, &text);
+                self.print(
+                    if text.starts_with("Error") {
+                        LineKind::Error
+                    } else {
+                        LineKind::Output
+                    },
+                    &text,
+                );
             } else {
                 self.waiting.push((id, invocation));
             }
@@ -305,7 +384,11 @@ mod tests {
         console.advance_to(3000);
         console.act("watch foo node=2");
         console.act("put foo bar");
-        assert_eq!(texts(&console).last().unwrap(), "> put foo bar", "not answered before time passes");
+        assert_eq!(
+            texts(&console).last().unwrap(),
+            "> put foo bar",
+            "not answered before time passes"
+        );
         console.advance_to(4000);
         let text = texts(&console).join("\n");
         assert!(text.contains("> put foo bar\n"), "{text}");
@@ -330,13 +413,23 @@ mod tests {
         let mut replayed = Console::replay("cluster nodes=5 seed=9", actions.clone()).unwrap();
         replayed.advance_to(9000);
         assert_eq!(replayed.lines(), console.lines());
-        assert_eq!(replayed.cluster().trace.hash(), console.cluster().trace.hash());
+        assert_eq!(
+            replayed.cluster().trace.hash(),
+            console.cluster().trace.hash()
+        );
 
         // Back to 2200 ms, then act: the later actions are gone.
         let mut forked = Console::replay("cluster nodes=5 seed=9", actions).unwrap();
         forked.advance_to(2200);
         forked.act("crash 2");
-        assert_eq!(forked.actions().iter().map(|a| a.line.as_str()).collect::<Vec<_>>(), ["crash 1", "crash 2"]);
+        assert_eq!(
+            forked
+                .actions()
+                .iter()
+                .map(|a| a.line.as_str())
+                .collect::<Vec<_>>(),
+            ["crash 1", "crash 2"]
+        );
     }
 
     /// Background puts go out at the same moments whichever way time passes (playing,
@@ -366,8 +459,12 @@ mod tests {
 
     #[test]
     fn bad_action_lists_are_refused_with_a_reason() {
-        assert!(decode_actions("12 crash 1").unwrap_err().contains("action 1"));
-        assert!(decode_actions("500:crash 1\n100:heal").unwrap_err().contains("go back"));
+        assert!(decode_actions("12 crash 1")
+            .unwrap_err()
+            .contains("action 1"));
+        assert!(decode_actions("500:crash 1\n100:heal")
+            .unwrap_err()
+            .contains("go back"));
         assert!(Console::new("cluster nodes=12").is_err());
         assert!(Console::new("crash 1").is_err());
     }

@@ -8,17 +8,33 @@ use crate::view::NodeView;
 /// One line per node, e.g.
 /// `n1 follower term=2 vote=3 leader=3 last=5 commit=5 applied=5`.
 pub fn status(cluster: &Cluster) -> String {
-    let mut out = format!("time {}ms, network {}\n", cluster.now(), cluster.network.describe());
+    let mut out = format!(
+        "time {}ms, network {}\n",
+        cluster.now(),
+        cluster.network.describe()
+    );
     for id in cluster.node_ids() {
         let view = cluster.node_view(id).expect("listed node");
         let node = &view.node;
-        let snapshot = if node.snapshot_index > 0 { format!(" snapshot={}", node.snapshot_index) } else { String::new() };
+        let snapshot = if node.snapshot_index > 0 {
+            format!(" snapshot={}", node.snapshot_index)
+        } else {
+            String::new()
+        };
         let line = match (&node.raft, view.status) {
             (Some(raft), status) => format!(
                 "n{id} {}{}{} term={} vote={} leader={} last={} commit={} applied={}{snapshot}",
                 raft.role.name(),
-                if status == NodeStatus::Paused { " (paused)" } else { "" },
-                if raft.voters.contains(&id) || raft.learners.contains(&id) { "" } else { " (not a member)" },
+                if status == NodeStatus::Paused {
+                    " (paused)"
+                } else {
+                    ""
+                },
+                if raft.voters.contains(&id) || raft.learners.contains(&id) {
+                    ""
+                } else {
+                    " (not a member)"
+                },
                 raft.term,
                 raft.vote,
                 raft.leader,
@@ -29,7 +45,10 @@ pub fn status(cluster: &Cluster) -> String {
             (None, _) => {
                 let disk = cluster.durable_storage(id).expect("listed node");
                 let hs = disk.hard_state();
-                format!("n{id} DOWN (on disk: term={} vote={} last={} commit={}{snapshot})", hs.term, hs.vote, node.last_index, hs.commit)
+                format!(
+                    "n{id} DOWN (on disk: term={} vote={} last={} commit={}{snapshot})",
+                    hs.term, hs.vote, node.last_index, hs.commit
+                )
             }
         };
         out.push_str(&line);
@@ -40,7 +59,9 @@ pub fn status(cluster: &Cluster) -> String {
 
 /// Node `id`'s log, one entry per line, committed entries marked.
 pub fn log(cluster: &Cluster, id: u64) -> String {
-    let Some(view) = cluster.node_view(id) else { return format!("error: no node {id}\n") };
+    let Some(view) = cluster.node_view(id) else {
+        return format!("error: no node {id}\n");
+    };
     let node = &view.node;
     let commit = node.raft.as_ref().map(|r| r.commit);
     let mut out = match commit {
@@ -48,7 +69,10 @@ pub fn log(cluster: &Cluster, id: u64) -> String {
         None => format!("n{id} log (down; as on disk):\n"),
     };
     if node.snapshot_index > 0 {
-        out.push_str(&format!("  snapshot up to {} (term {})\n", node.snapshot_index, node.snapshot_term));
+        out.push_str(&format!(
+            "  snapshot up to {} (term {})\n",
+            node.snapshot_index, node.snapshot_term
+        ));
     }
     for entry in &node.entries {
         let mark = match commit {
@@ -56,7 +80,10 @@ pub fn log(cluster: &Cluster, id: u64) -> String {
             Some(_) => "?",
             None => " ",
         };
-        out.push_str(&format!("{mark} {} t{} {}\n", entry.index, entry.term, entry.summary));
+        out.push_str(&format!(
+            "{mark} {} t{} {}\n",
+            entry.index, entry.term, entry.summary
+        ));
     }
     out
 }
@@ -84,7 +111,11 @@ fn compact_log(node: &NodeView) -> String {
         }
     }
     for (first, last, term) in runs {
-        parts.push(if first == last { format!("[{first} t{term}]") } else { format!("[{first}..{last} t{term}]") });
+        parts.push(if first == last {
+            format!("[{first} t{term}]")
+        } else {
+            format!("[{first}..{last} t{term}]")
+        });
     }
     match &node.raft {
         Some(raft) => parts.push(format!("commit={}", raft.commit)),
@@ -109,7 +140,11 @@ pub fn messages(cluster: &Cluster) -> String {
 }
 
 pub fn requests(cluster: &Cluster) -> String {
-    cluster.requests.values().map(|r| request(r) + "\n").collect()
+    cluster
+        .requests
+        .values()
+        .map(|r| request(r) + "\n")
+        .collect()
 }
 
 /// `#3 propose x=1 at n2: ok, index 7 (40ms)`.
@@ -122,9 +157,11 @@ pub fn request(request: &Request) -> String {
         Outcome::Done { at, .. } => format!("ok ({}ms)", at - request.invoked_at),
         Outcome::Failed { error, .. } => format!("failed: {error}"),
     };
-    format!("#{} {} at n{}: {outcome}", request.id, request.what, request.node)
+    format!(
+        "#{} {} at n{}: {outcome}",
+        request.id, request.what, request.node
+    )
 }
-
 
 /// `etcdctl member list`: id, status, name, peer URLs, client URLs, is learner. Simulated
 /// members are named `n1`… and have made-up URLs.
@@ -133,11 +170,17 @@ pub fn member_list(cluster: &Cluster) -> String {
         return "Error: etcdserver: no leader\n".into();
     };
     let (voters, learners) = node.members();
-    let mut members: Vec<(u64, bool)> = voters.into_iter().map(|id| (id, false)).chain(learners.into_iter().map(|id| (id, true))).collect();
+    let mut members: Vec<(u64, bool)> = voters
+        .into_iter()
+        .map(|id| (id, false))
+        .chain(learners.into_iter().map(|id| (id, true)))
+        .collect();
     members.sort_unstable();
     members
         .into_iter()
-        .map(|(id, learner)| format!("{id:x}, started, n{id}, http://n{id}:2380, http://n{id}:2379, {learner}\n"))
+        .map(|(id, learner)| {
+            format!("{id:x}, started, n{id}, http://n{id}:2380, http://n{id}:2379, {learner}\n")
+        })
         .collect()
 }
 
@@ -149,7 +192,11 @@ pub fn endpoint_status(cluster: &Cluster, id: u64) -> String {
     };
     let raft = server.node().raft();
     let size = server.store().stats().bytes;
-    let size = if size >= 1024 { format!("{} kB", size / 1024) } else { format!("{size} B") };
+    let size = if size >= 1024 {
+        format!("{} kB", size / 1024)
+    } else {
+        format!("{size} B")
+    };
     format!(
         "n{id}:2379, {id:x}, 3.4.23-raftbook, {size}, {}, {}, {}, {}, {}, \n",
         raft.state == raft::StateRole::Leader,

@@ -30,7 +30,10 @@ impl Link {
         let (mut nodes, mut seed, mut setup, mut time, mut actions) = (5, 1, None, 0, Vec::new());
         for part in fragment.split('&') {
             let (key, value) = part.split_once('=').unwrap_or((part, ""));
-            let number = |v: &str| v.parse::<u64>().map_err(|_| format!("{key}={v} is not a number"));
+            let number = |v: &str| {
+                v.parse::<u64>()
+                    .map_err(|_| format!("{key}={v} is not a number"))
+            };
             match key {
                 "nodes" => nodes = number(value)?,
                 "seed" => seed = number(value)?,
@@ -44,7 +47,11 @@ impl Link {
             return Err(format!("nodes={nodes}: the playground runs 3 to 9 nodes"));
         }
         let setup = setup.unwrap_or_else(|| format!("cluster nodes={nodes} seed={seed}"));
-        Ok(Some(Link { setup, time, actions }))
+        Ok(Some(Link {
+            setup,
+            time,
+            actions,
+        }))
     }
 
     /// The URL fragment (without the `#`).
@@ -71,31 +78,53 @@ impl Link {
         for (number, line) in rest.iter().enumerate() {
             let command = Command::parse(line, number + 2).map_err(|e| e.message)?;
             if !TIME_COMMANDS.contains(&command.name.as_str()) {
-                actions.push(TimedAction { at: scenario.cluster()?.now(), line: line.clone() });
+                actions.push(TimedAction {
+                    at: scenario.cluster()?.now(),
+                    line: line.clone(),
+                });
             }
             scenario.execute(line, number + 2);
         }
         let time = scenario.cluster()?.now();
-        Ok(Link { setup: setup.clone(), time, actions })
+        Ok(Link {
+            setup: setup.clone(),
+            time,
+            actions,
+        })
     }
 }
 
 /// The actions as text, one `at:line` per line.
 pub fn encode_actions(actions: &[TimedAction]) -> String {
-    actions.iter().map(|a| format!("{}:{}", a.at, a.line)).collect::<Vec<_>>().join("\n")
+    actions
+        .iter()
+        .map(|a| format!("{}:{}", a.at, a.line))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Reads actions back; times must not go back.
 pub fn decode_actions(text: &str) -> Result<Vec<TimedAction>, String> {
     let mut actions: Vec<TimedAction> = Vec::new();
-    for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let (at, line) =
-            line.split_once(':').ok_or_else(|| format!("action {}: expected `time:command`", number + 1))?;
-        let at: u64 = at.trim().parse().map_err(|_| format!("action {}: bad time {at:?}", number + 1))?;
+    for (number, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let (at, line) = line
+            .split_once(':')
+            .ok_or_else(|| format!("action {}: expected `time:command`", number + 1))?;
+        let at: u64 = at
+            .trim()
+            .parse()
+            .map_err(|_| format!("action {}: bad time {at:?}", number + 1))?;
         if actions.last().is_some_and(|previous| previous.at > at) {
             return Err(format!("action {}: times must not go back", number + 1));
         }
-        actions.push(TimedAction { at, line: line.to_string() });
+        actions.push(TimedAction {
+            at,
+            line: line.to_string(),
+        });
     }
     Ok(actions)
 }
@@ -143,7 +172,9 @@ mod tests {
         let encoded = encode_component(text);
         assert_eq!(encode_component("a b=c&d/é"), "a%20b%3Dc%26d%2F%C3%A9");
         assert_eq!(decode_component(&encoded).unwrap(), text);
-        assert!(decode_component("%E9").unwrap_err().contains("not valid URL text"));
+        assert!(decode_component("%E9")
+            .unwrap_err()
+            .contains("not valid URL text"));
         assert!(decode_component("%4").is_err());
     }
 
@@ -152,21 +183,40 @@ mod tests {
         let link = Link {
             setup: "cluster nodes=3 seed=2".into(),
             time: 4000,
-            actions: vec![TimedAction { at: 1200, line: "crash 1".into() }],
+            actions: vec![TimedAction {
+                at: 1200,
+                line: "crash 1".into(),
+            }],
         };
         assert_eq!(Link::parse(&link.fragment()).unwrap(), Some(link));
         assert_eq!(Link::parse("").unwrap(), None);
-        assert_eq!(Link::parse("#nodes=3&seed=9").unwrap().unwrap().setup, "cluster nodes=3 seed=9");
-        assert!(Link::parse("nodes=12").unwrap_err().contains("3 to 9 nodes"));
+        assert_eq!(
+            Link::parse("#nodes=3&seed=9").unwrap().unwrap().setup,
+            "cluster nodes=3 seed=9"
+        );
+        assert!(Link::parse("nodes=12")
+            .unwrap_err()
+            .contains("3 to 9 nodes"));
         assert!(Link::parse("t=soon").unwrap_err().contains("not a number"));
     }
 
     #[test]
     fn a_script_becomes_actions_at_the_moments_they_ran() {
-        let script: Vec<String> =
-            ["cluster nodes=3 seed=1", "run 2s", "crash 1", "run 500ms", "heal"].map(String::from).into();
+        let script: Vec<String> = [
+            "cluster nodes=3 seed=1",
+            "run 2s",
+            "crash 1",
+            "run 500ms",
+            "heal",
+        ]
+        .map(String::from)
+        .into();
         let link = Link::from_script(&script).unwrap();
-        let at: Vec<(u64, &str)> = link.actions.iter().map(|a| (a.at, a.line.as_str())).collect();
+        let at: Vec<(u64, &str)> = link
+            .actions
+            .iter()
+            .map(|a| (a.at, a.line.as_str()))
+            .collect();
         assert_eq!(at, [(2000, "crash 1"), (2500, "heal")]);
         assert_eq!(link.time, 2500);
     }

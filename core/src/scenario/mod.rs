@@ -66,8 +66,11 @@ impl Scenario {
                 script::Part::Text(_) => None,
             })
             .map(|block| {
-                let output: String =
-                    block.commands.iter().map(|(number, line)| self.execute(line, *number)).collect();
+                let output: String = block
+                    .commands
+                    .iter()
+                    .map(|(number, line)| self.execute(line, *number))
+                    .collect();
                 script::format_output(&output)
             })
             .collect();
@@ -75,7 +78,9 @@ impl Scenario {
     }
 
     pub fn cluster(&mut self) -> Result<&mut Cluster, String> {
-        self.cluster.as_mut().ok_or_else(|| "no cluster yet: start with `cluster nodes=5`".to_string())
+        self.cluster
+            .as_mut()
+            .ok_or_else(|| "no cluster yet: start with `cluster nodes=5`".to_string())
     }
 
     /// Starts reporting afresh on a new cluster.
@@ -89,21 +94,37 @@ impl Scenario {
     fn report_leadership(&mut self) -> String {
         use crate::node::NodeEvent;
         use crate::sim::trace::TraceKind;
-        let Some(cluster) = &self.cluster else { return String::new() };
+        let Some(cluster) = &self.cluster else {
+            return String::new();
+        };
         let mut out = String::new();
         for event in &cluster.trace.events[self.reported..] {
             if let TraceKind::Crash { node, .. } = &event.what {
                 self.roles.remove(node);
             }
             if let TraceKind::Halted { node, reason } = &event.what {
-                out.push_str(&format!("{}ms n{node} stopped itself: {reason}\n", event.time));
+                out.push_str(&format!(
+                    "{}ms n{node} stopped itself: {reason}\n",
+                    event.time
+                ));
             }
-            if let TraceKind::Node { node, event: NodeEvent::RoleChanged { role, term, .. } } = &event.what {
+            if let TraceKind::Node {
+                node,
+                event: NodeEvent::RoleChanged { role, term, .. },
+            } = &event.what
+            {
                 let previous = self.roles.insert(*node, *role);
                 if *role == Role::Leader {
-                    out.push_str(&format!("{}ms n{node} became leader (term {term})\n", event.time));
+                    out.push_str(&format!(
+                        "{}ms n{node} became leader (term {term})\n",
+                        event.time
+                    ));
                 } else if previous == Some(Role::Leader) {
-                    out.push_str(&format!("{}ms n{node} stepped down (term {term}, now {})\n", event.time, role.name()));
+                    out.push_str(&format!(
+                        "{}ms n{node} stepped down (term {term}, now {})\n",
+                        event.time,
+                        role.name()
+                    ));
                 }
             }
         }
@@ -114,7 +135,9 @@ impl Scenario {
     /// What watches received since the last report, as `etcdctl watch` prints it, under a
     /// line naming the member and watch.
     fn report_watches(&mut self) -> String {
-        let Some(cluster) = &self.cluster else { return String::new() };
+        let Some(cluster) = &self.cluster else {
+            return String::new();
+        };
         let mut out = String::new();
         let style = crate::etcd::etcdctl::Style::default();
         for delivery in &cluster.watch_deliveries[self.watch_responses_reported..] {
@@ -125,7 +148,10 @@ impl Scenario {
             } else if response.canceled && response.cancel_reason.is_empty() {
                 out.push_str(&format!("{heading} canceled\n"));
             } else {
-                out.push_str(&format!("{heading}\n{}", crate::etcd::etcdctl::print_watch(&style, response)));
+                out.push_str(&format!(
+                    "{heading}\n{}",
+                    crate::etcd::etcdctl::print_watch(&style, response)
+                ));
             }
         }
         self.watch_responses_reported = cluster.watch_deliveries.len();

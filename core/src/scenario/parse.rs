@@ -73,13 +73,21 @@ impl Command {
         let error = |message: String| ParseError { line, message };
         let mut words = split_words(text).map_err(error)?.into_iter();
         let (name, _) = words.next().ok_or_else(|| error("empty command".into()))?;
-        Ok(Command { name, words: words.collect(), line })
+        Ok(Command {
+            name,
+            words: words.collect(),
+            line,
+        })
     }
 
     /// The `wait=2s` option, for commands whose other words are not bound as options
     /// (etcdctl's commands pass their words on to etcdctl's parser).
     pub fn wait_ms(&self) -> Result<Option<u64>, String> {
-        self.words.iter().find_map(|(w, quoted)| w.strip_prefix("wait=").filter(|_| !quoted)).map(duration_ms).transpose()
+        self.words
+            .iter()
+            .find_map(|(w, quoted)| w.strip_prefix("wait=").filter(|_| !quoted))
+            .map(duration_ms)
+            .transpose()
     }
 
     /// Sorts the words into options and plain words. `known` lists the options this command
@@ -94,7 +102,11 @@ impl Command {
             } else if known.contains(&key) {
                 args.options.insert(key.to_string(), value.to_string());
             } else if key.starts_with("--") {
-                return Err(format!("{}: unknown flag {key} (known: {})", self.name, known.join(" ")));
+                return Err(format!(
+                    "{}: unknown flag {key} (known: {})",
+                    self.name,
+                    known.join(" ")
+                ));
             } else {
                 args.words.push(word.clone());
             }
@@ -113,7 +125,12 @@ impl Args {
     }
 
     /// An option parsed with `parse`, or `default` when absent.
-    pub fn option_or<T>(&self, name: &str, default: T, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
+    pub fn option_or<T>(
+        &self,
+        name: &str,
+        default: T,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, String> {
         match self.option(name) {
             Some(text) => parse(text).map_err(|e| format!("{name}={text}: {e}")),
             None => Ok(default),
@@ -121,7 +138,11 @@ impl Args {
     }
 
     /// The only plain word, parsed; an error names what was expected.
-    pub fn one<T>(&self, what: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, String> {
+    pub fn one<T>(
+        &self,
+        what: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Result<T, String> {
         match self.words.as_slice() {
             [word] => parse(word),
             _ => Err(format!("expected {what}")),
@@ -143,7 +164,9 @@ pub fn duration_ms(text: &str) -> Result<u64, String> {
     } else {
         return Err(format!("duration {text:?} needs a unit: ms, s or m"));
     };
-    let value: f64 = number.parse().map_err(|_| format!("bad duration {text:?}"))?;
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("bad duration {text:?}"))?;
     if !(value >= 0.0) {
         return Err(format!("bad duration {text:?}"));
     }
@@ -152,12 +175,17 @@ pub fn duration_ms(text: &str) -> Result<u64, String> {
 
 /// Parses a node id such as `3` or `n3`.
 pub fn node_id(text: &str) -> Result<u64, String> {
-    text.trim_start_matches('n').parse().map_err(|_| format!("bad node id {text:?}"))
+    text.trim_start_matches('n')
+        .parse()
+        .map_err(|_| format!("bad node id {text:?}"))
 }
 
 /// Parses `1,2,3` into node ids.
 pub fn node_list(text: &str) -> Result<Vec<u64>, String> {
-    text.split(',').filter(|s| !s.is_empty()).map(node_id).collect()
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(node_id)
+        .collect()
 }
 
 pub fn on_off(text: &str) -> Result<bool, String> {
@@ -181,12 +209,18 @@ mod tests {
         assert_eq!(args.option("--rev"), Some("3"));
         assert!(args.flag("--prefix"));
         assert_eq!(args.option("limit"), Some("2"));
-        assert!(c.bind(&["--rev"]).unwrap_err().contains("unknown flag --prefix"));
+        assert!(c
+            .bind(&["--rev"])
+            .unwrap_err()
+            .contains("unknown flag --prefix"));
     }
 
     #[test]
     fn reports_unclosed_quotes_and_bad_durations() {
-        assert!(Command::parse("put 'foo", 4).unwrap_err().to_string().contains("line 4"));
+        assert!(Command::parse("put 'foo", 4)
+            .unwrap_err()
+            .to_string()
+            .contains("line 4"));
         assert_eq!(duration_ms("1.5s"), Ok(1500));
         assert!(duration_ms("5").is_err());
     }

@@ -38,7 +38,10 @@ pub fn parse(text: &str) -> Vec<Part> {
             parts.push(Part::Text(line.to_string()));
             continue;
         }
-        let mut block = Block { commands: vec![(number, line.to_string())], expected: None };
+        let mut block = Block {
+            commands: vec![(number, line.to_string())],
+            expected: None,
+        };
         while let Some(&(number, line)) = lines.peek() {
             let trimmed = line.trim();
             if trimmed.is_empty() {
@@ -65,8 +68,16 @@ pub fn parse(text: &str) -> Vec<Part> {
 /// Formats a block's output so that it parses back as the same output: never empty, no
 /// blank lines (which would end the block early).
 pub fn format_output(output: &str) -> Vec<String> {
-    let lines: Vec<String> =
-        output.lines().map(|l| if l.trim().is_empty() { "·".to_string() } else { l.to_string() }).collect();
+    let lines: Vec<String> = output
+        .lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                "·".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
     if lines.is_empty() {
         vec!["ok".to_string()]
     } else {
@@ -129,10 +140,21 @@ mod tests {
         let text = "# title\ncluster nodes=3\nrun 1s\n---\nold output\nsecond line\n\nstatus\n";
         let parts = parse(text);
         assert_eq!(parts.len(), 4);
-        let Part::Block(block) = &parts[1] else { panic!("block expected") };
-        assert_eq!(block.commands, vec![(2, "cluster nodes=3".into()), (3, "run 1s".into())]);
-        assert_eq!(block.expected, Some(vec!["old output".into(), "second line".into()]));
+        let Part::Block(block) = &parts[1] else {
+            panic!("block expected")
+        };
+        assert_eq!(
+            block.commands,
+            vec![(2, "cluster nodes=3".into()), (3, "run 1s".into())]
+        );
+        assert_eq!(
+            block.expected,
+            Some(vec!["old output".into(), "second line".into()])
+        );
         let rendered = render(&parts, &[vec!["new".into()], vec!["ok".into()]]);
-        assert_eq!(rendered, "# title\ncluster nodes=3\nrun 1s\n---\nnew\n\nstatus\n---\nok\n");
+        assert_eq!(
+            rendered,
+            "# title\ncluster nodes=3\nrun 1s\n---\nnew\n\nstatus\n---\nok\n"
+        );
     }
 }

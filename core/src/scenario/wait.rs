@@ -32,22 +32,45 @@ impl Wait {
         let bind = |known: &[&str]| command.bind(known);
         let now = cluster.now();
         let (until, after) = match command.name.as_str() {
-            "run" => (Until::Time, bind(&[])?.one("a duration such as 2s", duration_ms)?),
+            "run" => (
+                Until::Time,
+                bind(&[])?.one("a duration such as 2s", duration_ms)?,
+            ),
             "tick" => {
                 let args = bind(&[])?;
-                let ticks = if args.words.is_empty() { 1 } else { args.one("a number of ticks", |w| w.parse::<u64>().map_err(|_| format!("expected a number, got {w:?}")))? };
+                let ticks = if args.words.is_empty() {
+                    1
+                } else {
+                    args.one("a number of ticks", |w| {
+                        w.parse::<u64>()
+                            .map_err(|_| format!("expected a number, got {w:?}"))
+                    })?
+                };
                 (Until::Time, ticks * cluster.config().tick_ms)
             }
             "deliver" => {
                 bind(&[])?;
-                let last = cluster.in_flight().map(|m| m.arrives_at).max().unwrap_or(now);
+                let last = cluster
+                    .in_flight()
+                    .map(|m| m.arrives_at)
+                    .max()
+                    .unwrap_or(now);
                 (Until::Time, last.saturating_sub(now))
             }
-            "stabilize" => (Until::Stable, bind(&["timeout"])?.option_or("timeout", 30_000, duration_ms)?),
-            "wait-leader" => (Until::Leader, bind(&["timeout"])?.option_or("timeout", 10_000, duration_ms)?),
+            "stabilize" => (
+                Until::Stable,
+                bind(&["timeout"])?.option_or("timeout", 30_000, duration_ms)?,
+            ),
+            "wait-leader" => (
+                Until::Leader,
+                bind(&["timeout"])?.option_or("timeout", 10_000, duration_ms)?,
+            ),
             _ => return Ok(None),
         };
-        Ok(Some(Wait { until, deadline: now + after }))
+        Ok(Some(Wait {
+            until,
+            deadline: now + after,
+        }))
     }
 
     pub fn done(&self, cluster: &Cluster) -> bool {
@@ -55,7 +78,10 @@ impl Wait {
             Until::Time => cluster.now() >= self.deadline,
             Until::Leader => cluster.leader().is_some(),
             Until::Stable => cluster.is_stable(),
-            Until::Answered(id) => cluster.requests.get(&id).is_none_or(|r| r.outcome != Outcome::Pending),
+            Until::Answered(id) => cluster
+                .requests
+                .get(&id)
+                .is_none_or(|r| r.outcome != Outcome::Pending),
         }
     }
 
@@ -69,7 +95,11 @@ impl Wait {
             }
             _ => {
                 let wait = *self;
-                if cluster.run_until(limit, move |c| wait.done(c)) { Ok(()) } else { Err(self.unmet(limit)) }
+                if cluster.run_until(limit, move |c| wait.done(c)) {
+                    Ok(())
+                } else {
+                    Err(self.unmet(limit))
+                }
             }
         }
     }

@@ -148,8 +148,12 @@ impl Checker {
         storage: &RaftStorage,
         leading: Option<u64>,
     ) -> Result<(), Broken> {
-        let Some(first) = entries.first().map(|e| e.index) else { return Ok(()) };
-        let last_before = self.last_index.insert(node, entries[entries.len() - 1].index);
+        let Some(first) = entries.first().map(|e| e.index) else {
+            return Ok(());
+        };
+        let last_before = self
+            .last_index
+            .insert(node, entries[entries.len() - 1].index);
         if let (Some(term), Some(last_before)) = (leading, last_before) {
             if first <= last_before {
                 return broken(
@@ -257,7 +261,9 @@ impl Checker {
         let from = previous.max(storage.first_index().saturating_sub(1)) + 1;
         for index in from..=commit.min(storage.last_index()) {
             // Compacted already (a snapshot was taken in the same step): checked elsewhere.
-            let Ok(term) = raft::Storage::term(storage, index) else { continue };
+            let Ok(term) = raft::Storage::term(storage, index) else {
+                continue;
+            };
             let hash = self.chains.get(&(index, term)).copied().unwrap_or_default();
             match self.committed.get(&index) {
                 Some(known) if (known.term, known.hash) != (term, hash) => {
@@ -271,14 +277,27 @@ impl Checker {
                 }
                 Some(_) => {}
                 None => {
-                    self.committed.insert(index, Committed { term, hash, in_term: current_term });
+                    self.committed.insert(
+                        index,
+                        Committed {
+                            term,
+                            hash,
+                            in_term: current_term,
+                        },
+                    );
                 }
             }
         }
         Ok(())
     }
 
-    pub fn on_apply(&mut self, node: u64, index: u64, term: u64, digest: u64) -> Result<(), Broken> {
+    pub fn on_apply(
+        &mut self,
+        node: u64,
+        index: u64,
+        term: u64,
+        digest: u64,
+    ) -> Result<(), Broken> {
         if let Some(&(other_term, other_digest)) = self.applied.get(&index) {
             if (other_term, other_digest) != (term, digest) {
                 return broken(
@@ -317,7 +336,11 @@ mod tests {
 
     /// A log of (term, data) entries from index 1.
     fn log(entries: &[(u64, &str)]) -> Vec<Entry> {
-        entries.iter().zip(1..).map(|(&(term, data), index)| entry(index, term, data)).collect()
+        entries
+            .iter()
+            .zip(1..)
+            .map(|(&(term, data), index)| entry(index, term, data))
+            .collect()
     }
 
     fn storage_with(entries: &[Entry]) -> RaftStorage {
@@ -346,7 +369,10 @@ mod tests {
         checker.on_leader(2, 3, &storage).unwrap();
         checker.on_leader(2, 3, &storage).unwrap();
         // Broken: a node that forgot its vote lets a second leader win term 3.
-        assert_eq!(property(checker.on_leader(3, 3, &storage)), Property::ElectionSafety);
+        assert_eq!(
+            property(checker.on_leader(3, 3, &storage)),
+            Property::ElectionSafety
+        );
     }
 
     #[test]
@@ -357,7 +383,9 @@ mod tests {
         let replaced = entry(2, 3, "c");
         checker.on_append(1, &[replaced], &storage, None).unwrap();
         // Legal: the leader of term 3 appends after its last entry.
-        checker.on_append(1, &[entry(3, 3, "d")], &storage, Some(3)).unwrap();
+        checker
+            .on_append(1, &[entry(3, 3, "d")], &storage, Some(3))
+            .unwrap();
         // Broken: a leader that truncates its own log.
         let overwrite = entry(3, 3, "e");
         assert_eq!(
@@ -393,7 +421,10 @@ mod tests {
         // Legal: the leader of term 4 holds it.
         checker.on_leader(3, 4, &storage).unwrap();
         // Broken: node 1 wins term 5 without it (a voter that forgot what it had).
-        assert_eq!(property(checker.on_leader(1, 5, &stale)), Property::LeaderCompleteness);
+        assert_eq!(
+            property(checker.on_leader(1, 5, &stale)),
+            Property::LeaderCompleteness
+        );
     }
 
     #[test]
@@ -404,7 +435,10 @@ mod tests {
         checker.on_commit(1, 2, 4, &storage).unwrap();
         let short = boot(&mut checker, 2, &log(&[(1, "a")]));
         checker.on_leader(2, 4, &short).unwrap();
-        assert_eq!(property(checker.on_leader(2, 5, &short)), Property::LeaderCompleteness);
+        assert_eq!(
+            property(checker.on_leader(2, 5, &short)),
+            Property::LeaderCompleteness
+        );
     }
 
     #[test]
@@ -414,7 +448,10 @@ mod tests {
         // Legal: another node applies the same entry.
         checker.on_apply(2, 5, 2, 77).unwrap();
         // Broken: a node applies something else at index 5.
-        assert_eq!(property(checker.on_apply(3, 5, 3, 78)), Property::StateMachineSafety);
+        assert_eq!(
+            property(checker.on_apply(3, 5, 3, 78)),
+            Property::StateMachineSafety
+        );
     }
 
     #[test]

@@ -14,9 +14,9 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
+use raft::eraftpb::{Message, MessageType};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use raft::eraftpb::{Message, MessageType};
 use serde::Serialize;
 
 use crate::etcd::api::{Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse};
@@ -60,7 +60,10 @@ impl Default for ClusterConfig {
 
 impl ClusterConfig {
     fn node_config(&self, id: u64) -> NodeConfig {
-        NodeConfig { id, ..self.node.clone() }
+        NodeConfig {
+            id,
+            ..self.node.clone()
+        }
     }
 }
 
@@ -108,10 +111,17 @@ pub struct Request {
 pub enum Outcome {
     Pending,
     /// Answered: applied (or, for a read, read) at log `index`.
-    Done { at: u64, index: u64, response: Response },
+    Done {
+        at: u64,
+        index: u64,
+        response: Response,
+    },
     /// Refused, timed out, or lost with the node it was sent to. Unless refused on the spot,
     /// the client cannot know whether it happened.
-    Failed { at: u64, error: String },
+    Failed {
+        at: u64,
+        error: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -182,7 +192,12 @@ impl Cluster {
     pub fn new(config: ClusterConfig) -> Self {
         let founders: Vec<u64> = (1..=config.nodes as u64).collect();
         // Like etcd, the cluster id is a hash of the founding members.
-        let cluster_id = digest(&founders.iter().flat_map(|id| id.to_be_bytes()).collect::<Vec<u8>>());
+        let cluster_id = digest(
+            &founders
+                .iter()
+                .flat_map(|id| id.to_be_bytes())
+                .collect::<Vec<u8>>(),
+        );
         let mut cluster = Cluster {
             now: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
@@ -209,7 +224,16 @@ impl Cluster {
 
     fn start_machine(&mut self, id: u64, storage: RaftStorage) {
         let disk = SimDisk::new(storage);
-        self.machines.insert(id, Machine { server: None, disk, paused: false, backlog: VecDeque::new(), incarnation: 0 });
+        self.machines.insert(
+            id,
+            Machine {
+                server: None,
+                disk,
+                paused: false,
+                backlog: VecDeque::new(),
+                incarnation: 0,
+            },
+        );
         self.boot(id);
     }
 
@@ -219,8 +243,13 @@ impl Cluster {
         let phase = self.rng.gen_range(1..=self.config.tick_ms);
         let machine = self.machines.get_mut(&id).expect("machine exists");
         let storage = machine.disk.recover();
-        let config = ServerConfig { node: self.config.node_config(id), tick_ms: self.config.tick_ms, cluster_id: self.cluster_id };
-        let (server, outputs) = EtcdServer::new(config, storage, seed, self.now).expect("a node starts from its own disk");
+        let config = ServerConfig {
+            node: self.config.node_config(id),
+            tick_ms: self.config.tick_ms,
+            cluster_id: self.cluster_id,
+        };
+        let (server, outputs) = EtcdServer::new(config, storage, seed, self.now)
+            .expect("a node starts from its own disk");
         if let Err(broken) = self.checker.on_boot(id, server.node().storage()) {
             self.fail(broken);
         }
@@ -228,7 +257,13 @@ impl Cluster {
         machine.server = Some(server);
         machine.incarnation += 1;
         let incarnation = machine.incarnation;
-        self.schedule(self.now + phase, Scheduled::Tick { node: id, incarnation });
+        self.schedule(
+            self.now + phase,
+            Scheduled::Tick {
+                node: id,
+                incarnation,
+            },
+        );
         self.carry_out(id, outputs);
     }
 
@@ -257,7 +292,9 @@ impl Cluster {
         if self.violation.is_some() {
             return false;
         }
-        let Some(Reverse((at, _, what))) = self.queue.pop() else { return false };
+        let Some(Reverse((at, _, what))) = self.queue.pop() else {
+            return false;
+        };
         self.now = self.now.max(at);
         match what {
             Scheduled::Tick { node, incarnation } => self.tick(node, incarnation),
@@ -297,7 +334,12 @@ impl Cluster {
 
     /// Runs until every message now in flight has arrived (or been dropped).
     pub fn deliver_in_flight(&mut self) -> bool {
-        let last = self.in_flight.values().map(|m| m.arrives_at).max().unwrap_or(self.now);
+        let last = self
+            .in_flight
+            .values()
+            .map(|m| m.arrives_at)
+            .max()
+            .unwrap_or(self.now);
         self.run_until_time(last)
     }
 
@@ -308,31 +350,50 @@ impl Cluster {
     }
 
     pub fn is_stable(&self) -> bool {
-        let Some(leader) = self.leader() else { return false };
+        let Some(leader) = self.leader() else {
+            return false;
+        };
         let leader_node = self.node(leader).expect("leader runs");
         let last = leader_node.storage().last_index();
         let (voters, learners) = leader_node.members();
-        voters.iter().chain(&learners).all(|&id| match self.node(id) {
-            Some(node) if !self.machines[&id].paused => {
-                let raft = node.raft();
-                raft.leader_id == leader && raft.raft_log.committed == last && raft.raft_log.applied == last
-            }
-            _ => true,
-        })
+        voters
+            .iter()
+            .chain(&learners)
+            .all(|&id| match self.node(id) {
+                Some(node) if !self.machines[&id].paused => {
+                    let raft = node.raft();
+                    raft.leader_id == leader
+                        && raft.raft_log.committed == last
+                        && raft.raft_log.applied == last
+                }
+                _ => true,
+            })
     }
 
     fn tick(&mut self, id: u64, incarnation: u64) {
         let tick_ms = self.config.tick_ms;
-        let Some(machine) = self.machines.get_mut(&id) else { return };
+        let Some(machine) = self.machines.get_mut(&id) else {
+            return;
+        };
         if machine.incarnation != incarnation || machine.server.is_none() {
             return;
         }
-        self.schedule(self.now + tick_ms, Scheduled::Tick { node: id, incarnation });
+        self.schedule(
+            self.now + tick_ms,
+            Scheduled::Tick {
+                node: id,
+                incarnation,
+            },
+        );
         let machine = self.machines.get_mut(&id).expect("checked above");
         if machine.paused {
             return;
         }
-        let outputs = machine.server.as_mut().expect("checked above").tick(self.now);
+        let outputs = machine
+            .server
+            .as_mut()
+            .expect("checked above")
+            .tick(self.now);
         self.carry_out(id, outputs);
     }
 
@@ -364,7 +425,15 @@ impl Cluster {
     /// a real transport does: raft-rs will not send that follower anything until it hears.
     fn lost(&mut self, id: u64, message: &Message, reason: DropReason) {
         let (from, to) = (message.from, message.to);
-        self.trace.record(self.now, TraceKind::Drop { id, from, to, reason });
+        self.trace.record(
+            self.now,
+            TraceKind::Drop {
+                id,
+                from,
+                to,
+                reason,
+            },
+        );
         if message.get_msg_type() == MessageType::MsgSnapshot {
             self.report_snapshot(from, to, false);
         }
@@ -372,7 +441,11 @@ impl Cluster {
 
     fn report_snapshot(&mut self, sender: u64, to: u64, delivered: bool) {
         let now = self.now;
-        if let Some(server) = self.machines.get_mut(&sender).and_then(|m| m.server.as_mut()) {
+        if let Some(server) = self
+            .machines
+            .get_mut(&sender)
+            .and_then(|m| m.server.as_mut())
+        {
             let outputs = server.drive(now, |node| node.report_snapshot(to, delivered));
             self.carry_out(sender, outputs);
         }
@@ -381,19 +454,33 @@ impl Cluster {
     fn deliver(&mut self, to: u64, flight: InFlight) {
         let from = flight.message.from;
         let is_snapshot = flight.message.get_msg_type() == MessageType::MsgSnapshot;
-        self.trace.record(self.now, TraceKind::Deliver { id: flight.id, from, to });
-        let server = self.machines.get_mut(&to).and_then(|m| m.server.as_mut()).expect("delivering to a running node");
+        self.trace.record(
+            self.now,
+            TraceKind::Deliver {
+                id: flight.id,
+                from,
+                to,
+            },
+        );
+        let server = self
+            .machines
+            .get_mut(&to)
+            .and_then(|m| m.server.as_mut())
+            .expect("delivering to a running node");
         // A heartbeat saying entries are committed that this log never had: raft-rs, like
         // etcd's raft, stops the process here ("was the raft log corrupted, truncated, or
         // lost?"). Only a member whose disk was wiped meets it; it goes down as a real one
         // would, rather than taking the whole simulator (and the browser tab) with it.
         let last_index = server.node().storage().last_index();
-        if flight.message.get_msg_type() == MessageType::MsgHeartbeat && flight.message.commit > last_index {
+        if flight.message.get_msg_type() == MessageType::MsgHeartbeat
+            && flight.message.commit > last_index
+        {
             let reason = format!(
                 "raft log lost: heartbeat commits index {}, log ends at {last_index}",
                 flight.message.commit
             );
-            self.trace.record(self.now, TraceKind::Halted { node: to, reason });
+            self.trace
+                .record(self.now, TraceKind::Halted { node: to, reason });
             self.crash(to).expect("it was running");
             return;
         }
@@ -413,24 +500,41 @@ impl Cluster {
             }
             match output {
                 ServerOutput::Node(Output::Send(message)) => self.send(message),
-                ServerOutput::Node(Output::Persist { writes, must_sync }) => self.persist(id, writes, must_sync),
+                ServerOutput::Node(Output::Persist { writes, must_sync }) => {
+                    self.persist(id, writes, must_sync)
+                }
                 ServerOutput::Node(Output::Event(event)) => self.observe(id, event),
                 ServerOutput::Node(Output::Response { .. } | Output::ReadReady { .. }) => {
                     unreachable!("the server layer answers these")
                 }
-                ServerOutput::Reply { request_id, index, result } => {
+                ServerOutput::Reply {
+                    request_id,
+                    index,
+                    result,
+                } => {
                     let outcome = match result {
-                        Ok(response) => Outcome::Done { at: self.now, index, response },
-                        Err(error) => Outcome::Failed { at: self.now, error: error.to_string() },
+                        Ok(response) => Outcome::Done {
+                            at: self.now,
+                            index,
+                            response,
+                        },
+                        Err(error) => Outcome::Failed {
+                            at: self.now,
+                            error: error.to_string(),
+                        },
                     };
                     self.complete(request_id, outcome)
                 }
-                ServerOutput::Watch(response) => {
-                    self.watch_deliveries.push(WatchDelivery { time: self.now, node: id, response })
-                }
-                ServerOutput::ForwardToLeader { leader, request_id, request } => {
-                    self.forward(id, leader, request_id, request)
-                }
+                ServerOutput::Watch(response) => self.watch_deliveries.push(WatchDelivery {
+                    time: self.now,
+                    node: id,
+                    response,
+                }),
+                ServerOutput::ForwardToLeader {
+                    leader,
+                    request_id,
+                    request,
+                } => self.forward(id, leader, request_id, request),
             }
         }
     }
@@ -439,10 +543,19 @@ impl Cluster {
     /// network lets it through both ways (else the follower tries again later). Unlike Raft
     /// messages it takes no simulated time: it is a small side channel, as in etcd.
     fn forward(&mut self, from: u64, leader: u64, request_id: u64, request: EtcdRequest) {
-        let reachable = self.network.check(from, leader).is_ok() && self.network.check(leader, from).is_ok();
+        let reachable =
+            self.network.check(from, leader).is_ok() && self.network.check(leader, from).is_ok();
         let now = self.now;
-        let Some(machine) = self.machines.get_mut(&leader).filter(|m| !m.paused && reachable) else { return };
-        let Some(server) = machine.server.as_mut() else { return };
+        let Some(machine) = self
+            .machines
+            .get_mut(&leader)
+            .filter(|m| !m.paused && reachable)
+        else {
+            return;
+        };
+        let Some(server) = machine.server.as_mut() else {
+            return;
+        };
         let result = server.serve_at_leader(now, &request);
         if let Some(origin) = self.machines.get_mut(&from).and_then(|m| m.server.as_mut()) {
             let outputs = origin.forwarded_reply(now, request_id, result);
@@ -457,11 +570,26 @@ impl Cluster {
         let route = self.network.route(from, to, self.now, &mut self.rng);
         if self.trace.enabled {
             let arrives = *route.as_ref().unwrap_or(&self.now);
-            self.trace.record(self.now, TraceKind::Send { id, message: MessageView::new(&message), arrives });
+            self.trace.record(
+                self.now,
+                TraceKind::Send {
+                    id,
+                    message: MessageView::new(&message),
+                    arrives,
+                },
+            );
         }
         match route {
             Ok(arrives_at) => {
-                self.in_flight.insert(id, InFlight { id, sent_at: self.now, arrives_at, message });
+                self.in_flight.insert(
+                    id,
+                    InFlight {
+                        id,
+                        sent_at: self.now,
+                        arrives_at,
+                        message,
+                    },
+                );
                 self.schedule(arrives_at, Scheduled::Arrive { message: id });
             }
             Err(reason) => self.lost(id, &message, reason),
@@ -473,23 +601,38 @@ impl Cluster {
             match &write {
                 PersistWrite::Append(entries) => {
                     let (first, last) = (&entries[0], &entries[entries.len() - 1]);
-                    let append = TraceKind::Append { node: id, first: first.index, last: last.index, term: last.term };
+                    let append = TraceKind::Append {
+                        node: id,
+                        first: first.index,
+                        last: last.index,
+                        term: last.term,
+                    };
                     self.trace.record(self.now, append);
                     let node = self.machines[&id].server.as_ref().expect("running").node();
                     let leading = (node.role() == Role::Leader).then(|| node.raft().term);
-                    if let Err(broken) = self.checker.on_append(id, entries, node.storage(), leading) {
+                    if let Err(broken) =
+                        self.checker.on_append(id, entries, node.storage(), leading)
+                    {
                         self.fail(broken);
                     }
                 }
-                PersistWrite::InstallSnapshot(snapshot) => {
-                    self.checker.on_snapshot_installed(id, snapshot.get_metadata().index)
-                }
+                PersistWrite::InstallSnapshot(snapshot) => self
+                    .checker
+                    .on_snapshot_installed(id, snapshot.get_metadata().index),
                 _ => {}
             }
-            self.machines.get_mut(&id).expect("machine exists").disk.write(write);
+            self.machines
+                .get_mut(&id)
+                .expect("machine exists")
+                .disk
+                .write(write);
         }
         if must_sync {
-            self.machines.get_mut(&id).expect("machine exists").disk.sync();
+            self.machines
+                .get_mut(&id)
+                .expect("machine exists")
+                .disk
+                .sync();
             self.trace.record(self.now, TraceKind::Sync { node: id });
         }
     }
@@ -498,19 +641,26 @@ impl Cluster {
         let check = {
             let node = self.machines[&id].server.as_ref().expect("running").node();
             match &event {
-                NodeEvent::RoleChanged { role: Role::Leader, term, .. } => {
-                    self.checker.on_leader(id, *term, node.storage())
-                }
+                NodeEvent::RoleChanged {
+                    role: Role::Leader,
+                    term,
+                    ..
+                } => self.checker.on_leader(id, *term, node.storage()),
                 NodeEvent::Committed { index } => {
-                    self.checker.on_commit(id, *index, node.raft().term, node.storage())
+                    self.checker
+                        .on_commit(id, *index, node.raft().term, node.storage())
                 }
-                NodeEvent::Applied { index, term, digest, .. } => {
-                    self.checker.on_apply(id, *index, *term, *digest)
-                }
+                NodeEvent::Applied {
+                    index,
+                    term,
+                    digest,
+                    ..
+                } => self.checker.on_apply(id, *index, *term, *digest),
                 _ => Ok(()),
             }
         };
-        self.trace.record(self.now, TraceKind::Node { node: id, event });
+        self.trace
+            .record(self.now, TraceKind::Node { node: id, event });
         if let Err(broken) = check {
             self.fail(broken);
         }
@@ -521,7 +671,12 @@ impl Cluster {
             let trace_position = self.trace.events.len().saturating_sub(1);
             let Broken { property, detail } = broken;
             let property = property.name();
-            self.violation = Some(Violation { property, detail, time: self.now, trace_position });
+            self.violation = Some(Violation {
+                property,
+                detail,
+                time: self.now,
+                trace_position,
+            });
         }
     }
 
@@ -533,7 +688,14 @@ impl Cluster {
                     Outcome::Failed { error, .. } => format!("failed: {error}"),
                     Outcome::Pending => unreachable!(),
                 };
-                self.trace.record(self.now, TraceKind::Response { id: request_id, node: request.node, outcome: text });
+                self.trace.record(
+                    self.now,
+                    TraceKind::Response {
+                        id: request_id,
+                        node: request.node,
+                        outcome: text,
+                    },
+                );
                 request.outcome = outcome;
             }
         }
@@ -543,7 +705,10 @@ impl Cluster {
 
     /// Power loss: the node stops, its volatile state and unsynced writes are gone.
     pub fn crash(&mut self, id: u64) -> Result<(), String> {
-        let machine = self.machines.get_mut(&id).ok_or_else(|| format!("no node {id}"))?;
+        let machine = self
+            .machines
+            .get_mut(&id)
+            .ok_or_else(|| format!("no node {id}"))?;
         if machine.server.take().is_none() {
             return Err(format!("node {id} is already down"));
         }
@@ -552,7 +717,13 @@ impl Cluster {
         let unread: Vec<InFlight> = machine.backlog.drain(..).collect();
         machine.incarnation += 1;
         self.checker.on_crash(id);
-        self.trace.record(self.now, TraceKind::Crash { node: id, lost_writes });
+        self.trace.record(
+            self.now,
+            TraceKind::Crash {
+                node: id,
+                lost_writes,
+            },
+        );
         for flight in unread {
             self.lost(flight.id, &flight.message, DropReason::NodeDown);
         }
@@ -563,20 +734,43 @@ impl Cluster {
             .map(|r| r.id)
             .collect();
         for request in lost {
-            self.complete(request, Outcome::Failed { at: self.now, error: "node crashed".into() });
+            self.complete(
+                request,
+                Outcome::Failed {
+                    at: self.now,
+                    error: "node crashed".into(),
+                },
+            );
         }
         // Watch streams to the crashed member break.
-        let broken: Vec<i64> = self.watch_deliveries.iter().filter(|d| d.node == id && d.response.created).map(|d| d.response.watch_id).collect();
+        let broken: Vec<i64> = self
+            .watch_deliveries
+            .iter()
+            .filter(|d| d.node == id && d.response.created)
+            .map(|d| d.response.watch_id)
+            .collect();
         for watch_id in broken {
-            let response = WatchResponse { watch_id, canceled: true, cancel_reason: "member crashed".into(), ..Default::default() };
-            self.watch_deliveries.push(WatchDelivery { time: self.now, node: id, response });
+            let response = WatchResponse {
+                watch_id,
+                canceled: true,
+                cancel_reason: "member crashed".into(),
+                ..Default::default()
+            };
+            self.watch_deliveries.push(WatchDelivery {
+                time: self.now,
+                node: id,
+                response,
+            });
         }
         Ok(())
     }
 
     /// Starts a crashed node again from its disk.
     pub fn restart(&mut self, id: u64) -> Result<(), String> {
-        let machine = self.machines.get(&id).ok_or_else(|| format!("no node {id}"))?;
+        let machine = self
+            .machines
+            .get(&id)
+            .ok_or_else(|| format!("no node {id}"))?;
         if machine.server.is_some() {
             return Err(format!("node {id} is running"));
         }
@@ -592,7 +786,10 @@ impl Cluster {
     /// follows; that is what this fault is for. (etcd refuses to start a member with no data
     /// directory that its peers know already: "member … has already been bootstrapped".)
     pub fn wipe(&mut self, id: u64) -> Result<(), String> {
-        let machine = self.machines.get_mut(&id).ok_or_else(|| format!("no node {id}"))?;
+        let machine = self
+            .machines
+            .get_mut(&id)
+            .ok_or_else(|| format!("no node {id}"))?;
         if machine.server.is_some() {
             return Err(format!("node {id} is running: crash it first"));
         }
@@ -638,14 +835,20 @@ impl Cluster {
 
     /// Drops one message that is in flight.
     pub fn drop_message(&mut self, id: u64) -> Result<(), String> {
-        let flight = self.in_flight.remove(&id).ok_or_else(|| format!("no message {id} in flight"))?;
+        let flight = self
+            .in_flight
+            .remove(&id)
+            .ok_or_else(|| format!("no message {id} in flight"))?;
         self.lost(id, &flight.message, DropReason::User);
         Ok(())
     }
 
     /// Holds one in-flight message back for `ms` longer.
     pub fn delay_message(&mut self, id: u64, ms: u64) -> Result<u64, String> {
-        let flight = self.in_flight.get_mut(&id).ok_or_else(|| format!("no message {id} in flight"))?;
+        let flight = self
+            .in_flight
+            .get_mut(&id)
+            .ok_or_else(|| format!("no message {id} in flight"))?;
         flight.arrives_at += ms;
         let arrives_at = flight.arrives_at;
         // The earlier arrival event finds the message not yet due and is ignored.
@@ -658,9 +861,26 @@ impl Cluster {
     fn new_request(&mut self, node: u64, what: String, request: Option<EtcdRequest>) -> u64 {
         let id = self.next_request_id;
         self.next_request_id += 1;
-        self.trace.record(self.now, TraceKind::Request { id, node, what: what.clone() });
+        self.trace.record(
+            self.now,
+            TraceKind::Request {
+                id,
+                node,
+                what: what.clone(),
+            },
+        );
         let invoked_at = self.now;
-        self.requests.insert(id, Request { id, node, what, request, invoked_at, outcome: Outcome::Pending });
+        self.requests.insert(
+            id,
+            Request {
+                id,
+                node,
+                what,
+                request,
+                invoked_at,
+                outcome: Outcome::Pending,
+            },
+        );
         id
     }
 
@@ -697,7 +917,11 @@ impl Cluster {
     }
 
     /// Gives a running node one input and carries out what follows.
-    fn drive(&mut self, node: u64, input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>) -> Result<(), String> {
+    fn drive(
+        &mut self,
+        node: u64,
+        input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>,
+    ) -> Result<(), String> {
         let now = self.now;
         let outputs = self.running_server(node)?.drive(now, input);
         self.carry_out(node, outputs);
@@ -706,7 +930,12 @@ impl Cluster {
 
     pub fn campaign(&mut self, node: u64) -> Result<(), String> {
         let mut refused = None;
-        self.drive(node, |n| n.campaign().unwrap_or_else(|e| { refused = Some(e.to_string()); Vec::new() }))?;
+        self.drive(node, |n| {
+            n.campaign().unwrap_or_else(|e| {
+                refused = Some(e.to_string());
+                Vec::new()
+            })
+        })?;
         refused.map_or(Ok(()), Err)
     }
 
@@ -725,7 +954,11 @@ impl Cluster {
     pub fn add_node(&mut self, learner: bool) -> Result<(u64, u64), String> {
         let leader = self.leader().ok_or("no leader to add a node")?;
         let id = self.machines.keys().next_back().copied().unwrap_or(0) + 1;
-        let change = if learner { MembershipChange::AddLearner(id) } else { MembershipChange::AddVoter(id) };
+        let change = if learner {
+            MembershipChange::AddLearner(id)
+        } else {
+            MembershipChange::AddVoter(id)
+        };
         // Start it first, so the leader's first messages find it.
         self.start_machine(id, RaftStorage::empty());
         match self.change_membership(leader, change) {
@@ -758,13 +991,22 @@ impl Cluster {
         self.running_machine(leader)?;
         let id = self.new_request(leader, what, None);
         let now = self.now;
-        match self.running_server(leader)?.change_membership(now, id, change, Vec::new()) {
+        match self
+            .running_server(leader)?
+            .change_membership(now, id, change, Vec::new())
+        {
             Ok(outputs) => {
                 self.carry_out(leader, outputs);
                 Ok(id)
             }
             Err(error) => {
-                self.complete(id, Outcome::Failed { at: self.now, error: error.to_string() });
+                self.complete(
+                    id,
+                    Outcome::Failed {
+                        at: self.now,
+                        error: error.to_string(),
+                    },
+                );
                 Err(error.to_string())
             }
         }
@@ -810,7 +1052,12 @@ impl Cluster {
     }
 
     pub fn leaders(&self) -> Vec<u64> {
-        self.machines.values().filter_map(|m| m.server.as_ref().map(EtcdServer::node)).filter(|n| n.role() == Role::Leader).map(Node::id).collect()
+        self.machines
+            .values()
+            .filter_map(|m| m.server.as_ref().map(EtcdServer::node))
+            .filter(|n| n.role() == Role::Leader)
+            .map(Node::id)
+            .collect()
     }
 
     pub fn violation(&self) -> Option<&Violation> {
@@ -837,7 +1084,10 @@ impl Cluster {
             Some(server) => NodeView::of_node(server.node(), log_tail),
             None => NodeView::of_storage(id, &machine.disk.recover(), None, log_tail),
         };
-        Some(MachineView { status: self.status(id)?, node })
+        Some(MachineView {
+            status: self.status(id)?,
+            node,
+        })
     }
 
     pub fn view(&self) -> ClusterView {
@@ -849,7 +1099,11 @@ impl Cluster {
         ClusterView {
             time: self.now,
             tick_ms: self.config.tick_ms,
-            nodes: self.machines.keys().filter_map(|&id| self.node_view_with_tail(id, log_tail)).collect(),
+            nodes: self
+                .machines
+                .keys()
+                .filter_map(|&id| self.node_view_with_tail(id, log_tail))
+                .collect(),
             messages: self
                 .in_flight
                 .values()
@@ -879,8 +1133,15 @@ fn describe_request(request: &EtcdRequest) -> String {
     }
     match request {
         EtcdRequest::Range(range) => {
-            let how = if range.serializable { "serializable" } else { "linearizable" };
-            format!("get {} ({how})", describe_range(&range.key, &range.range_end))
+            let how = if range.serializable {
+                "serializable"
+            } else {
+                "linearizable"
+            };
+            format!(
+                "get {} ({how})",
+                describe_range(&range.key, &range.range_end)
+            )
         }
         EtcdRequest::LeaseKeepAlive(k) => format!("lease keep-alive {:016x}", k.id),
         EtcdRequest::LeaseTimeToLive(t) => format!("lease timetolive {:016x}", t.id),

@@ -17,7 +17,10 @@ pub struct SimDisk {
 impl SimDisk {
     /// A disk holding a freshly bootstrapped node's state (already durable).
     pub fn new(initial: RaftStorage) -> Self {
-        SimDisk { durable: initial, page_cache: Vec::new() }
+        SimDisk {
+            durable: initial,
+            page_cache: Vec::new(),
+        }
     }
 
     pub fn write(&mut self, write: PersistWrite) {

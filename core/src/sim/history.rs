@@ -23,7 +23,10 @@ pub enum KeyInput {
     Delete,
     /// A transaction: if the key's value is `expected` (or, for `None`, the key does not
     /// exist), put `new`.
-    CompareAndPut { expected: Option<Vec<u8>>, new: Vec<u8> },
+    CompareAndPut {
+        expected: Option<Vec<u8>>,
+        new: Vec<u8>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -33,7 +36,9 @@ pub enum KeyOutput {
     Written,
     Read(Option<Vec<u8>>),
     Deleted(i64),
-    Compared { succeeded: bool },
+    Compared {
+        succeeded: bool,
+    },
 }
 
 /// One etcd key: absent (`None`) or holding a value.
@@ -48,18 +53,31 @@ impl Model for KeyModel {
         None
     }
 
-    fn step(&self, state: &Self::State, input: &KeyInput, output: &KeyOutput) -> Option<Self::State> {
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &KeyInput,
+        output: &KeyOutput,
+    ) -> Option<Self::State> {
         let unknown = *output == KeyOutput::Unknown;
         match input {
             KeyInput::Put(value) => Some(Some(value.clone())),
-            KeyInput::Get => (unknown || *output == KeyOutput::Read(state.clone())).then(|| state.clone()),
+            KeyInput::Get => {
+                (unknown || *output == KeyOutput::Read(state.clone())).then(|| state.clone())
+            }
             KeyInput::Delete => {
                 (unknown || *output == KeyOutput::Deleted(state.is_some() as i64)).then_some(None)
             }
             KeyInput::CompareAndPut { expected, new } => {
                 let holds = state == expected;
                 let agrees = unknown || *output == KeyOutput::Compared { succeeded: holds };
-                agrees.then(|| if holds { Some(new.clone()) } else { state.clone() })
+                agrees.then(|| {
+                    if holds {
+                        Some(new.clone())
+                    } else {
+                        state.clone()
+                    }
+                })
             }
         }
     }
@@ -68,22 +86,43 @@ impl Model for KeyModel {
 /// Reads a request as an operation on one key, if it is one this model covers.
 fn key_operation(request: &Request) -> Option<(Vec<u8>, KeyInput)> {
     match request {
-        Request::Put(put) if put.lease == 0 && !put.ignore_value => Some((put.key.clone(), KeyInput::Put(put.value.clone()))),
-        Request::Range(range) if range.range_end.is_empty() && range.revision == 0 && !range.serializable => {
+        Request::Put(put) if put.lease == 0 && !put.ignore_value => {
+            Some((put.key.clone(), KeyInput::Put(put.value.clone())))
+        }
+        Request::Range(range)
+            if range.range_end.is_empty() && range.revision == 0 && !range.serializable =>
+        {
             Some((range.key.clone(), KeyInput::Get))
         }
-        Request::DeleteRange(delete) if delete.range_end.is_empty() => Some((delete.key.clone(), KeyInput::Delete)),
+        Request::DeleteRange(delete) if delete.range_end.is_empty() => {
+            Some((delete.key.clone(), KeyInput::Delete))
+        }
         Request::Txn(txn) => {
-            let [compare] = txn.compare.as_slice() else { return None };
-            let [RequestOp::Put(put)] = txn.success.as_slice() else { return None };
+            let [compare] = txn.compare.as_slice() else {
+                return None;
+            };
+            let [RequestOp::Put(put)] = txn.success.as_slice() else {
+                return None;
+            };
             let expected = match (&compare.target, compare.result) {
                 (CompareTarget::Value(value), CompareResult::Equal) => Some(value.clone()),
                 (CompareTarget::Create(0), CompareResult::Equal) => None,
                 _ => return None,
             };
             let reads_only_key = txn.failure.iter().all(|op| matches!(op, RequestOp::Range(r) if r.key == put.key && r.range_end.is_empty()));
-            (put.key == compare.key && compare.range_end.is_empty() && reads_only_key && put.lease == 0)
-                .then(|| (put.key.clone(), KeyInput::CompareAndPut { expected, new: put.value.clone() }))
+            (put.key == compare.key
+                && compare.range_end.is_empty()
+                && reads_only_key
+                && put.lease == 0)
+                .then(|| {
+                    (
+                        put.key.clone(),
+                        KeyInput::CompareAndPut {
+                            expected,
+                            new: put.value.clone(),
+                        },
+                    )
+                })
         }
         _ => None,
     }
@@ -94,7 +133,9 @@ fn key_output(response: &Response) -> KeyOutput {
         Response::Put(_) => KeyOutput::Written,
         Response::Range(range) => KeyOutput::Read(range.kvs.first().map(|kv| kv.value.clone())),
         Response::DeleteRange(delete) => KeyOutput::Deleted(delete.deleted),
-        Response::Txn(txn) => KeyOutput::Compared { succeeded: txn.succeeded },
+        Response::Txn(txn) => KeyOutput::Compared {
+            succeeded: txn.succeeded,
+        },
         _ => KeyOutput::Unknown,
     }
 }
@@ -103,13 +144,20 @@ fn key_output(response: &Response) -> KeyOutput {
 pub fn key_histories(cluster: &Cluster) -> BTreeMap<Vec<u8>, Vec<Operation<KeyInput, KeyOutput>>> {
     let mut histories: BTreeMap<Vec<u8>, Vec<Operation<KeyInput, KeyOutput>>> = BTreeMap::new();
     for request in cluster.requests.values() {
-        let Some((key, input)) = request.request.as_ref().and_then(key_operation) else { continue };
+        let Some((key, input)) = request.request.as_ref().and_then(key_operation) else {
+            continue;
+        };
         let (returned, output) = match &request.outcome {
             Outcome::Done { at, response, .. } => (*at, key_output(response)),
             _ if input == KeyInput::Get => continue,
             _ => (u64::MAX, KeyOutput::Unknown),
         };
-        histories.entry(key).or_default().push(Operation { call: request.invoked_at, returned, input, output });
+        histories.entry(key).or_default().push(Operation {
+            call: request.invoked_at,
+            returned,
+            input,
+            output,
+        });
     }
     histories
 }
@@ -123,8 +171,15 @@ pub fn check_linearizable(cluster: &Cluster) -> Result<usize, String> {
             let lines: Vec<String> = history
                 .iter()
                 .map(|op| {
-                    let returned = if op.returned == u64::MAX { "never".into() } else { format!("{}ms", op.returned) };
-                    format!("  {}ms..{returned}: {:?} -> {:?}", op.call, op.input, op.output)
+                    let returned = if op.returned == u64::MAX {
+                        "never".into()
+                    } else {
+                        format!("{}ms", op.returned)
+                    };
+                    format!(
+                        "  {}ms..{returned}: {:?} -> {:?}",
+                        op.call, op.input, op.output
+                    )
                 })
                 .collect();
             return Err(format!(
@@ -142,12 +197,23 @@ pub fn check_linearizable(cluster: &Cluster) -> Result<usize, String> {
 /// (`start_revision` 0): it must be exactly the store's history from its creation on, in
 /// order, with nothing skipped or doubled, on whichever member it ran. `reference` is a
 /// member whose store has applied everything (and was never compacted below the streams).
-pub fn check_watch_streams(cluster: &Cluster, reference: u64, key: &[u8], range_end: &[u8]) -> Result<usize, String> {
-    let store = &cluster.server(reference).ok_or("reference member is down")?.store().mvcc;
+pub fn check_watch_streams(
+    cluster: &Cluster,
+    reference: u64,
+    key: &[u8],
+    range_end: &[u8],
+) -> Result<usize, String> {
+    let store = &cluster
+        .server(reference)
+        .ok_or("reference member is down")?
+        .store()
+        .mvcc;
     let mut streams: BTreeMap<(u64, i64), (i64, Vec<Event>)> = BTreeMap::new();
     for delivery in &cluster.watch_deliveries {
         let response = &delivery.response;
-        let stream = streams.entry((delivery.node, response.watch_id)).or_default();
+        let stream = streams
+            .entry((delivery.node, response.watch_id))
+            .or_default();
         if response.created {
             // A member restarted after a crash numbers its watches afresh.
             *stream = (response.header.revision, Vec::new());
@@ -156,9 +222,15 @@ pub fn check_watch_streams(cluster: &Cluster, reference: u64, key: &[u8], range_
     }
     let mut checked = 0;
     for ((node, watch_id), (created_at, events)) in streams {
-        let expected = store.events_since(key, range_end, created_at + 1, false).map_err(|e| e.to_string())?;
+        let expected = store
+            .events_since(key, range_end, created_at + 1, false)
+            .map_err(|e| e.to_string())?;
         if events.len() > expected.len() || events[..] != expected[..events.len()] {
-            let position = events.iter().zip(&expected).position(|(a, b)| a != b).unwrap_or(expected.len());
+            let position = events
+                .iter()
+                .zip(&expected)
+                .position(|(a, b)| a != b)
+                .unwrap_or(expected.len());
             return Err(format!(
                 "watch {watch_id} on n{node} (created at revision {created_at}) differs from the history at event {position}: got {:?}, expected {:?}",
                 events.get(position),

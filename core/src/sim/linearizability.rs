@@ -21,7 +21,12 @@ pub trait Model {
     type Output;
     fn initial(&self) -> Self::State;
     /// The state after `input` if it could have produced `output` from `state`.
-    fn step(&self, state: &Self::State, input: &Self::Input, output: &Self::Output) -> Option<Self::State>;
+    fn step(
+        &self,
+        state: &Self::State,
+        input: &Self::Input,
+        output: &Self::Output,
+    ) -> Option<Self::State>;
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -59,13 +64,34 @@ pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>]) ->
     order.sort();
     // Node 0 is the list head; events are 1..=2n.
     let head = 0;
-    let mut events = vec![Event { operation: usize::MAX, is_call: false, prev: usize::MAX, next: usize::MAX }; 2 * n + 1];
+    let mut events = vec![
+        Event {
+            operation: usize::MAX,
+            is_call: false,
+            prev: usize::MAX,
+            next: usize::MAX
+        };
+        2 * n + 1
+    ];
     let mut call_of = vec![0; n];
     let mut return_of = vec![0; n];
     for (position, &(_, is_return, operation)) in order.iter().enumerate() {
         let index = position + 1;
-        events[index] = Event { operation, is_call: !is_return, prev: index - 1, next: if index == 2 * n { usize::MAX } else { index + 1 } };
-        if is_return { return_of[operation] = index } else { call_of[operation] = index }
+        events[index] = Event {
+            operation,
+            is_call: !is_return,
+            prev: index - 1,
+            next: if index == 2 * n {
+                usize::MAX
+            } else {
+                index + 1
+            },
+        };
+        if is_return {
+            return_of[operation] = index
+        } else {
+            call_of[operation] = index
+        }
     }
     events[head].next = 1;
 
@@ -116,7 +142,9 @@ pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>]) ->
             }
         } else {
             // A return: the operation it ends must already be linearized. Backtrack.
-            let Some((operation, previous)) = stack.pop() else { return Err(best) };
+            let Some((operation, previous)) = stack.pop() else {
+                return Err(best);
+            };
             state = previous;
             linearized[operation / 64] &= !(1 << (operation % 64));
             relink(&mut events, return_of[operation]);
@@ -148,8 +176,18 @@ mod tests {
         }
     }
 
-    fn op(call: u64, returned: u64, input: Option<u32>, output: u32) -> Operation<Option<u32>, u32> {
-        Operation { call, returned, input, output }
+    fn op(
+        call: u64,
+        returned: u64,
+        input: Option<u32>,
+        output: u32,
+    ) -> Operation<Option<u32>, u32> {
+        Operation {
+            call,
+            returned,
+            input,
+            output,
+        }
     }
 
     #[test]
@@ -171,7 +209,11 @@ mod tests {
 
     #[test]
     fn an_unanswered_write_may_take_effect_late_or_never() {
-        let history = [op(0, u64::MAX, Some(1), 0), op(5, 6, None, 0), op(7, 8, None, 1)];
+        let history = [
+            op(0, u64::MAX, Some(1), 0),
+            op(5, 6, None, 0),
+            op(7, 8, None, 1),
+        ];
         assert_eq!(check(&Register, &history), Ok(()));
         let history = [op(0, u64::MAX, Some(1), 0), op(5, 6, None, 0)];
         assert_eq!(check(&Register, &history), Ok(()));

@@ -22,7 +22,11 @@ pub struct LinkConfig {
 
 impl Default for LinkConfig {
     fn default() -> Self {
-        LinkConfig { latency_min_ms: 10, latency_max_ms: 30, loss: 0.0 }
+        LinkConfig {
+            latency_min_ms: 10,
+            latency_max_ms: 30,
+            loss: 0.0,
+        }
     }
 }
 
@@ -57,11 +61,18 @@ pub enum DropReason {
 
 impl Network {
     pub fn new(default_link: LinkConfig, reorder: bool) -> Self {
-        Network { default_link, reorder, ..Default::default() }
+        Network {
+            default_link,
+            reorder,
+            ..Default::default()
+        }
     }
 
     pub fn link(&self, from: u64, to: u64) -> LinkConfig {
-        self.links.get(&(from, to)).copied().unwrap_or(self.default_link)
+        self.links
+            .get(&(from, to))
+            .copied()
+            .unwrap_or(self.default_link)
     }
 
     /// Whether `from` can currently reach `to`; `Err` says why not.
@@ -79,12 +90,19 @@ impl Network {
     }
 
     /// Decides the fate of a message sent now: its arrival time, or why it is dropped.
-    pub fn route(&mut self, from: u64, to: u64, now: u64, rng: &mut ChaCha8Rng) -> Result<u64, DropReason> {
+    pub fn route(
+        &mut self,
+        from: u64,
+        to: u64,
+        now: u64,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<u64, DropReason> {
         self.check(from, to)?;
         let link = self.link(from, to);
         // Always draw both numbers, so changing a link's loss does not shift later draws.
         let lost = rng.gen_bool(link.loss.clamp(0.0, 1.0));
-        let delay = rng.gen_range(link.latency_min_ms..=link.latency_max_ms.max(link.latency_min_ms));
+        let delay =
+            rng.gen_range(link.latency_min_ms..=link.latency_max_ms.max(link.latency_min_ms));
         if lost {
             return Err(DropReason::Lost);
         }
@@ -99,7 +117,11 @@ impl Network {
 
     /// Splits the nodes into groups that cannot talk to each other. Nodes named in no group
     /// are isolated on their own.
-    pub fn set_partition(&mut self, groups: Vec<BTreeSet<u64>>, all_nodes: impl Iterator<Item = u64>) {
+    pub fn set_partition(
+        &mut self,
+        groups: Vec<BTreeSet<u64>>,
+        all_nodes: impl Iterator<Item = u64>,
+    ) {
         let mut groups = groups;
         for node in all_nodes {
             if !groups.iter().any(|g| g.contains(&node)) {

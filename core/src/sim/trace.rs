@@ -21,25 +21,73 @@ pub struct TraceEvent {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum TraceKind {
-    Send { id: u64, message: MessageView, arrives: u64 },
-    Deliver { id: u64, from: u64, to: u64 },
-    Drop { id: u64, from: u64, to: u64, reason: DropReason },
+    Send {
+        id: u64,
+        message: MessageView,
+        arrives: u64,
+    },
+    Deliver {
+        id: u64,
+        from: u64,
+        to: u64,
+    },
+    Drop {
+        id: u64,
+        from: u64,
+        to: u64,
+        reason: DropReason,
+    },
     /// Something changed inside a node (role, timer, commit, apply, snapshot).
-    Node { node: u64, #[serde(flatten)] event: NodeEvent },
+    Node {
+        node: u64,
+        #[serde(flatten)]
+        event: NodeEvent,
+    },
     /// Entries written to a node's log.
-    Append { node: u64, first: u64, last: u64, term: u64 },
-    Sync { node: u64 },
-    Crash { node: u64, lost_writes: usize },
-    Restart { node: u64 },
+    Append {
+        node: u64,
+        first: u64,
+        last: u64,
+        term: u64,
+    },
+    Sync {
+        node: u64,
+    },
+    Crash {
+        node: u64,
+        lost_writes: usize,
+    },
+    Restart {
+        node: u64,
+    },
     /// A node stopped itself on finding its durable state broken (then crashed).
-    Halted { node: u64, reason: String },
+    Halted {
+        node: u64,
+        reason: String,
+    },
     /// A down node's disk was replaced by an empty one.
-    Wipe { node: u64 },
-    Pause { node: u64 },
-    Resume { node: u64 },
-    Network { state: String },
-    Request { id: u64, node: u64, what: String },
-    Response { id: u64, node: u64, outcome: String },
+    Wipe {
+        node: u64,
+    },
+    Pause {
+        node: u64,
+    },
+    Resume {
+        node: u64,
+    },
+    Network {
+        state: String,
+    },
+    Request {
+        id: u64,
+        node: u64,
+        what: String,
+    },
+    Response {
+        id: u64,
+        node: u64,
+        outcome: String,
+    },
 }
 
 /// The recorded events. Recording can be switched off (for benchmarks); the hash is only
@@ -52,7 +100,10 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(enabled: bool) -> Self {
-        Trace { events: Vec::new(), enabled }
+        Trace {
+            events: Vec::new(),
+            enabled,
+        }
     }
 
     pub fn record(&mut self, time: u64, what: TraceKind) {

@@ -47,11 +47,19 @@ async fn measure(endpoints: &[String], args: &Args) -> Result<Figures, String> {
         let endpoint = format!("http://{}", endpoints[c % endpoints.len()]);
         let value = vec![b'v'; args.value_size];
         tasks.push(tokio::spawn(async move {
-            let channel = tonic::transport::Endpoint::from_shared(endpoint).map_err(|e| e.to_string())?.connect().await.map_err(|e| e.to_string())?;
+            let channel = tonic::transport::Endpoint::from_shared(endpoint)
+                .map_err(|e| e.to_string())?
+                .connect()
+                .await
+                .map_err(|e| e.to_string())?;
             let mut kv = KvClient::new(channel);
             let mut latencies = Vec::with_capacity(per_client);
             for i in 0..per_client {
-                let put = pb::PutRequest { key: format!("bench/{c}/{i}").into_bytes(), value: value.clone(), ..Default::default() };
+                let put = pb::PutRequest {
+                    key: format!("bench/{c}/{i}").into_bytes(),
+                    value: value.clone(),
+                    ..Default::default()
+                };
                 let t = Instant::now();
                 kv.put(put).await.map_err(|e| e.to_string())?;
                 latencies.push(t.elapsed());
@@ -66,7 +74,11 @@ async fn measure(endpoints: &[String], args: &Args) -> Result<Figures, String> {
     let elapsed = started.elapsed();
     latencies.sort_unstable();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Ok(Figures { throughput: latencies.len() as f64 / elapsed.as_secs_f64(), p50: at(0.50), p99: at(0.99) })
+    Ok(Figures {
+        throughput: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+    })
 }
 
 fn print(name: &str, f: &Figures, args: &Args) {
@@ -95,10 +107,20 @@ impl Local {
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let free = raftbook_server::config::free_loopback_ports(6).map_err(|e| e.to_string())?;
         let ports: Vec<(u16, u16)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
-        let initial: Vec<String> = ports.iter().enumerate().map(|(i, (_, p))| format!("b{i}=http://127.0.0.1:{p}")).collect();
+        let initial: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, p))| format!("b{i}=http://127.0.0.1:{p}"))
+            .collect();
         let mut children = Vec::new();
         for (i, (client, peer)) in ports.iter().enumerate() {
-            let flags = raftbook_server::config::local_member_flags(&format!("b{i}"), &dir.join(format!("b{i}")), *client, *peer, &initial.join(","));
+            let flags = raftbook_server::config::local_member_flags(
+                &format!("b{i}"),
+                &dir.join(format!("b{i}")),
+                *client,
+                *peer,
+                &initial.join(","),
+            );
             let child = Command::new(program)
                 .args(flags)
                 .stdout(Stdio::null())
@@ -107,7 +129,14 @@ impl Local {
                 .map_err(|e| format!("{}: {e}", program.display()))?;
             children.push(child);
         }
-        Ok(Local { children, endpoints: ports.iter().map(|(c, _)| format!("127.0.0.1:{c}")).collect(), dir })
+        Ok(Local {
+            children,
+            endpoints: ports
+                .iter()
+                .map(|(c, _)| format!("127.0.0.1:{c}"))
+                .collect(),
+            dir,
+        })
     }
 }
 
@@ -125,9 +154,14 @@ impl Drop for Local {
 async fn ready(endpoints: &[String]) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
-        if let Ok(endpoint) = tonic::transport::Endpoint::from_shared(format!("http://{}", endpoints[0])) {
+        if let Ok(endpoint) =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", endpoints[0]))
+        {
             if let Ok(channel) = endpoint.connect().await {
-                let put = pb::PutRequest { key: b"bench/ready".to_vec(), ..Default::default() };
+                let put = pb::PutRequest {
+                    key: b"bench/ready".to_vec(),
+                    ..Default::default()
+                };
                 if KvClient::new(channel).put(put).await.is_ok() {
                     return Ok(());
                 }
@@ -142,9 +176,14 @@ async fn ready(endpoints: &[String]) -> Result<(), String> {
 async fn main() -> Result<(), String> {
     let args = Args::parse();
     if args.compare {
-        let raftbook = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("raftbook");
+        let raftbook = std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .with_file_name("raftbook");
         let mut results = Vec::new();
-        for (name, program) in [("raftbook", raftbook), ("etcd 3.4", PathBuf::from("/usr/bin/etcd"))] {
+        for (name, program) in [
+            ("raftbook", raftbook),
+            ("etcd 3.4", PathBuf::from("/usr/bin/etcd")),
+        ] {
             let cluster = Local::start(&program, name.split(' ').next().unwrap_or(name))?;
             ready(&cluster.endpoints).await?;
             let figures = measure(&cluster.endpoints, &args).await?;
@@ -160,7 +199,13 @@ async fn main() -> Result<(), String> {
         );
         return Ok(());
     }
-    let endpoints: Vec<String> = args.endpoints.clone().ok_or("give --endpoints or --compare")?.split(',').map(str::to_string).collect();
+    let endpoints: Vec<String> = args
+        .endpoints
+        .clone()
+        .ok_or("give --endpoints or --compare")?
+        .split(',')
+        .map(str::to_string)
+        .collect();
     let figures = measure(&endpoints, &args).await?;
     print(&endpoints.join(","), &figures, &args);
     Ok(())

@@ -46,8 +46,15 @@ impl LocalCluster {
     /// A cluster whose members all get `extra` flags too.
     pub fn start_with(kind: Kind, size: usize, extra: &[&str]) -> LocalCluster {
         let dir = tempfile::tempdir().unwrap();
-        let ports: Vec<(u16, u16)> = free_ports(2 * size).chunks(2).map(|pair| (pair[0], pair[1])).collect();
-        let initial: Vec<String> = ports.iter().enumerate().map(|(i, (_, peer))| format!("m{}=http://127.0.0.1:{peer}", i + 1)).collect();
+        let ports: Vec<(u16, u16)> = free_ports(2 * size)
+            .chunks(2)
+            .map(|pair| (pair[0], pair[1]))
+            .collect();
+        let initial: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, peer))| format!("m{}=http://127.0.0.1:{peer}", i + 1))
+            .collect();
         let members = ports
             .iter()
             .enumerate()
@@ -64,8 +71,16 @@ impl LocalCluster {
                     "--initial-cluster-token=test-cluster".into(),
                     "--initial-cluster-state=new".into(),
                 ];
-                let args = args.into_iter().chain(extra.iter().map(|e| e.to_string())).collect();
-                Member { name, args, client: format!("127.0.0.1:{client}"), child: None }
+                let args = args
+                    .into_iter()
+                    .chain(extra.iter().map(|e| e.to_string()))
+                    .collect();
+                Member {
+                    name,
+                    args,
+                    client: format!("127.0.0.1:{client}"),
+                    child: None,
+                }
             })
             .collect();
         let mut cluster = LocalCluster { kind, members, dir };
@@ -97,18 +112,32 @@ impl LocalCluster {
     }
 
     pub fn endpoints(&self) -> String {
-        self.members.iter().map(|m| m.client.clone()).collect::<Vec<_>>().join(",")
+        self.members
+            .iter()
+            .map(|m| m.client.clone())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     pub fn wait_healthy(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let out = etcdctl(&self.endpoints(), &["endpoint", "health"], None);
-            if out.matches("is healthy").count() == self.members.iter().filter(|m| m.child.is_some()).count() {
+            if out.matches("is healthy").count()
+                == self.members.iter().filter(|m| m.child.is_some()).count()
+            {
                 return;
             }
             if Instant::now() > deadline {
-                let logs: String = (0..self.members.len()).map(|i| format!("--- {} log:\n{}", self.members[i].name, tail(&self.log(i), 40))).collect();
+                let logs: String = (0..self.members.len())
+                    .map(|i| {
+                        format!(
+                            "--- {} log:\n{}",
+                            self.members[i].name,
+                            tail(&self.log(i), 40)
+                        )
+                    })
+                    .collect();
                 panic!("{:?} cluster not healthy: {out}\n{logs}", self.kind);
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -116,7 +145,12 @@ impl LocalCluster {
     }
 
     pub fn log(&self, i: usize) -> String {
-        std::fs::read_to_string(self.dir.path().join(format!("{}.log", self.members[i].name))).unwrap_or_default()
+        std::fs::read_to_string(
+            self.dir
+                .path()
+                .join(format!("{}.log", self.members[i].name)),
+        )
+        .unwrap_or_default()
     }
 
     pub fn data_dir(&self, i: usize) -> PathBuf {
@@ -138,25 +172,42 @@ impl Drop for LocalCluster {
 /// client's retry warnings (JSON log lines).
 pub fn etcdctl(endpoints: &str, args: &[&str], stdin: Option<&str>) -> String {
     let mut command = Command::new("etcdctl");
-    command.env("ETCDCTL_API", "3").arg(format!("--endpoints={endpoints}")).args(args);
+    command
+        .env("ETCDCTL_API", "3")
+        .arg(format!("--endpoints={endpoints}"))
+        .args(args);
     let output = run_with_stdin(command, stdin);
     clean(&output)
 }
 
 pub fn run_with_stdin(mut command: Command, stdin: Option<&str>) -> Output {
     use std::io::Write;
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().expect("etcdctl is installed (apt-get install etcd-client)");
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .expect("etcdctl is installed (apt-get install etcd-client)");
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
 }
 
 pub fn clean(output: &Output) -> String {
-    let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
-    text.lines().filter(|l| !l.starts_with("{\"level\"")).map(|l| format!("{l}\n")).collect()
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    text.lines()
+        .filter(|l| !l.starts_with("{\"level\""))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 pub fn etcd_installed() -> bool {
