@@ -12,11 +12,11 @@
 //! 4. `Response`/`ReadReady` for clients and `Event`s for observers.
 //!
 //! The simulator carries them out on a virtual network and disk, the native server on real
-//! ones. This is raft-rs's "Ready loop" (see [`Node::handle_ready`]).
+//! ones. This is raft-rs's "Ready loop" (see `Node::handle_ready`).
 //!
 //! Randomness comes in from outside too: raft-rs draws election timeouts from the thread's
 //! RNG, so after every call the node replaces that draw with one from its own seeded RNG
-//! (see [`Node::reseed_election_timeout`]). Same seed, same inputs, same outputs.
+//! (see `Node::reseed_election_timeout`). Same seed, same inputs, same outputs.
 
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};

@@ -86,9 +86,11 @@ impl RaftStorage {
 
     fn from_snapshot(hard_state: HardState, snapshot: Snapshot) -> Self {
         let meta = snapshot.get_metadata();
-        let mut dummy = Entry::default();
-        dummy.index = meta.index;
-        dummy.term = meta.term;
+        let dummy = Entry {
+            index: meta.index,
+            term: meta.term,
+            ..Default::default()
+        };
         RaftStorage {
             hard_state,
             conf_state: meta.get_conf_state().clone(),
@@ -154,9 +156,12 @@ impl RaftStorage {
             return;
         }
         let keep_from = (compact_to - offset) as usize;
-        let mut dummy = Entry::default();
-        dummy.index = self.entries[keep_from].index;
-        dummy.term = self.entries[keep_from].term;
+        let kept = &self.entries[keep_from];
+        let dummy = Entry {
+            index: kept.index,
+            term: kept.term,
+            ..Default::default()
+        };
         self.entries.drain(..keep_from);
         self.entries[0] = dummy;
     }
@@ -264,10 +269,11 @@ mod tests {
     use super::*;
 
     fn entry(index: u64, term: u64) -> Entry {
-        let mut e = Entry::default();
-        e.index = index;
-        e.term = term;
-        e
+        Entry {
+            index,
+            term,
+            ..Default::default()
+        }
     }
 
     fn terms(s: &RaftStorage) -> Vec<(u64, u64)> {

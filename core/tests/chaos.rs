@@ -251,9 +251,7 @@ fn shrink(setup: &str, mut actions: Vec<String>, failure: &str) -> Vec<String> {
 /// A failing seed, shrunk: its reproduction as a script and as a playground link.
 fn reproduce(seed: u64, setup: &str, actions: Vec<String>, failure: &str) -> String {
     let shortest = shrink(setup, actions, failure);
-    let Failure { script, why } = check(setup, &shortest)
-        .err()
-        .expect("the shrunk run still fails");
+    let Failure { script, why } = check(setup, &shortest).expect_err("the shrunk run still fails");
     let link = Link::from_script(&script)
         .map(|link| link.fragment())
         .unwrap_or_else(|e| e);
@@ -352,7 +350,7 @@ fn wiped_disks_are_caught_and_their_reproductions_fail_the_same_way() {
             continue; // a wiped member may also just stall the cluster; we want the checker
         }
         let shortest = shrink(&setup, actions, &why);
-        let Failure { script: shrunk, .. } = check(&setup, &shortest).err().expect("still fails");
+        let Failure { script: shrunk, .. } = check(&setup, &shortest).expect_err("still fails");
         caught.push((seed, script, shrunk));
         if caught.len() == 3 {
             break;

@@ -375,10 +375,11 @@ mod tests {
     use super::*;
 
     fn hard_state(term: u64, commit: u64) -> HardState {
-        let mut hs = HardState::default();
-        hs.term = term;
-        hs.commit = commit;
-        hs
+        HardState {
+            term,
+            commit,
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! - `cargo xtask console [SCRIPT]`: the scenario language in a terminal (type `cluster
 //!   nodes=5`, `wait-leader`, `put foo bar`, `status` …), or runs a script file and prints
 //!   it with outputs.
-//! - `cargo xtask test`: installs what the tests need (the wasm32 target, wasm-bindgen-cli
+//! - `cargo xtask gates`: the style gates, which `test` runs first so they fail fast:
+//!   `cargo fmt --check`, clippy with `-D warnings` (natively, and for the crates that run
+//!   in the browser, on wasm32), and `cargo doc` with `-D warnings` (broken doc links fail).
+//! - `cargo xtask test`: the gates, then installs what the tests need (the wasm32 target, wasm-bindgen-cli
 //!   matching `Cargo.lock`, Debian's Chromium, etcd and etcdctl, playwright-core), then runs
 //!   every test: the workspace's native tests (the native server's against real etcdctl and
 //!   real etcd), the WASM determinism test under Node.js, and the playground's end-to-end
@@ -48,6 +51,8 @@ enum Task {
     BenchServer,
     /// Install the tools the tests need.
     Setup,
+    /// Formatting, lints and docs, as CI checks them.
+    Gates,
     /// Install what is needed, then run every test.
     Test,
 }
@@ -66,7 +71,8 @@ fn main() -> ExitCode {
             .and_then(|()| run("cargo", &["build", "--release", "-p", "raftbook-server"]))
             .and_then(|()| run("target/release/raftbook-bench", &["--compare"])),
         Task::Setup => setup(),
-        Task::Test => setup().and_then(|()| test()),
+        Task::Gates => gates(),
+        Task::Test => gates().and_then(|()| setup()).and_then(|()| test()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,9 +109,19 @@ fn console() -> Result<(), String> {
 
 /// Runs a command from the workspace root, failing with its name if it fails.
 pub(crate) fn run(program: &str, args: &[&str]) -> Result<(), String> {
-    eprintln!("xtask: {program} {}", args.join(" "));
+    run_with_env(program, args, &[])
+}
+
+/// [`run`], with environment variables set for the command.
+fn run_with_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    let shown: Vec<String> = env
+        .iter()
+        .map(|(key, value)| format!("{key}={value:?} "))
+        .collect();
+    eprintln!("xtask: {}{program} {}", shown.concat(), args.join(" "));
     let status = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(workspace_root())
         .status()
         .map_err(|e| format!("{program}: {e}"))?;
@@ -192,6 +208,35 @@ pub(crate) fn apt_install_if_missing(path: &str, package: &str) -> Result<(), St
     };
     apt(&["update"])?;
     apt(&["install", "-y", package])
+}
+
+/// Style gates: formatting, lints (native and wasm32) and docs, all warnings as errors.
+fn gates() -> Result<(), String> {
+    run("rustup", &["component", "add", "rustfmt", "clippy"])?;
+    run("rustup", &["target", "add", "wasm32-unknown-unknown"])?;
+    run("cargo", &["fmt", "--all", "--check"])?;
+    let deny = ["--", "-D", "warnings"];
+    run(
+        "cargo",
+        &[&["clippy", "--workspace", "--all-targets"][..], &deny].concat(),
+    )?;
+    // The crates the browser runs, as the browser builds them (one target for both: the
+    // server's tokio does not build for wasm32, so not the whole workspace).
+    let wasm = [
+        "clippy",
+        "-p",
+        "raftbook-core",
+        "-p",
+        "raftbook-web",
+        "--target",
+        "wasm32-unknown-unknown",
+    ];
+    run("cargo", &[&wasm[..], &deny].concat())?;
+    run_with_env(
+        "cargo",
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )
 }
 
 fn test() -> Result<(), String> {

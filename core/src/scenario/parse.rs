@@ -167,7 +167,8 @@ pub fn duration_ms(text: &str) -> Result<u64, String> {
     let value: f64 = number
         .parse()
         .map_err(|_| format!("bad duration {text:?}"))?;
-    if !(value >= 0.0) {
+    // NaN too: "nan" parses as a float.
+    if value.is_nan() || value < 0.0 {
         return Err(format!("bad duration {text:?}"));
     }
     Ok((value * unit_ms).round() as u64)

@@ -327,11 +327,12 @@ mod tests {
     use crate::storage::PersistWrite;
 
     fn entry(index: u64, term: u64, data: &str) -> Entry {
-        let mut entry = Entry::default();
-        entry.index = index;
-        entry.term = term;
-        entry.data = data.as_bytes().to_vec().into();
-        entry
+        Entry {
+            index,
+            term,
+            data: data.as_bytes().to_vec().into(),
+            ..Default::default()
+        }
     }
 
     /// A log of (term, data) entries from index 1.

@@ -55,11 +55,10 @@ mod tests {
     #[test]
     fn a_crash_loses_only_unsynced_writes() {
         let mut disk = SimDisk::new(RaftStorage::bootstrap(&[1]));
-        let hs = |term, commit| {
-            let mut hs = HardState::default();
-            hs.term = term;
-            hs.commit = commit;
-            hs
+        let hs = |term, commit| HardState {
+            term,
+            commit,
+            ..Default::default()
         };
         disk.write(PersistWrite::HardState(hs(2, 0)));
         disk.sync();
