@@ -115,6 +115,22 @@ try {
   const phone = await open(browser, url, { width: 390, height: 844 });
   await until("the replay on a phone", async () => (await now(phone)) === present);
   await shot(phone, "phone");
+  console.log("with a member picked in the console's drop-down, cluster commands still work");
+  const picked = await open(browser, `${base}#nodes=3&seed=1`);
+  await picked.selectOption("#speed", "6");
+  await picked.click("#play");
+  const chief = await until("a leader", () => leader(picked));
+  const other = (await nodes(picked)).find((n) => n.id !== chief.id).id;
+  await picked.selectOption("#console-target", String(other));
+  await type(picked, `crash ${other}`);
+  await until("the picked member down", async () => (await nodes(picked)).find((n) => n.id === other).role === "down");
+  await picked.selectOption("#console-target", String(chief.id));
+  await type(picked, "propose picked=1");
+  await until("the proposal's result", async () =>
+    new RegExp(`#\\d+ put picked=1 at n${chief.id}: ok, index \\d+`).test(await consoleText(picked)));
+  assert.doesNotMatch(await consoleText(picked), /expected a node id|pending/);
+  await shot(picked, "console-picked-member");
+
   console.log("a chaos-test reproduction link shows the same safety violation");
   // Pinned by core/tests/chaos.rs, which checks this link fails natively as its script does.
   const link = readFileSync(path.resolve(import.meta.dirname, "../../core/tests/links/wiped_disk.link"), "utf8").trim();

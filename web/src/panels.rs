@@ -174,11 +174,7 @@ pub fn console(
                 let input: HtmlInputElement = event.target_unchecked_into();
                 let line = input.value();
                 if !line.trim().is_empty() {
-                    let routed = if target != 0 && !line.contains("node=") {
-                        format!("{line} node={target}")
-                    } else {
-                        line
-                    };
+                    let routed = raftbook_core::scenario::console::route(&line, target);
                     act.emit(routed);
                     input.set_value("");
                 }

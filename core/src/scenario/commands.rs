@@ -152,24 +152,6 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             }
             Ok(String::new())
         }
-        "propose" => {
-            let args = bind(&["node", "wait"])?;
-            let text = args.words.join(" ");
-            if text.is_empty() {
-                return Err("propose what? e.g. `propose x=1`".into());
-            }
-            let wait = wait_option(&args)?;
-            let cluster = scenario.cluster()?;
-            let node = target_node(&args, cluster)?;
-            let (key, value) = text.split_once('=').unwrap_or((&text, ""));
-            let put = crate::etcd::api::PutRequest {
-                key: key.into(),
-                value: value.into(),
-                ..Default::default()
-            };
-            let request = cluster.request(node, EtcdRequest::Put(put))?;
-            await_request(scenario, request, wait)
-        }
         "campaign" => {
             let node = bind(&[])?.one("a node id", node_id)?;
             scenario.cluster()?.campaign(node)?;
@@ -179,32 +161,6 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let node = bind(&[])?.one("a node id", node_id)?;
             scenario.cluster()?.transfer_leader(node)?;
             Ok(String::new())
-        }
-        "add-node" => {
-            let args = bind(&["wait"])?;
-            let learner = match args.words.as_slice() {
-                [] => false,
-                [word] if word == "learner" => true,
-                _ => return Err("usage: add-node [learner]".into()),
-            };
-            let wait = wait_option(&args)?;
-            let (id, request) = scenario.cluster()?.add_node(learner)?;
-            Ok(format!(
-                "n{id} started\n{}",
-                await_request(scenario, request, wait)?
-            ))
-        }
-        "remove-node" | "promote" => {
-            let args = bind(&["wait"])?;
-            let node = args.one("a node id", node_id)?;
-            let wait = wait_option(&args)?;
-            let cluster = scenario.cluster()?;
-            let request = if command.name == "promote" {
-                cluster.promote(node)?
-            } else {
-                cluster.remove_node(node)?
-            };
-            await_request(scenario, request, wait)
         }
         "snapshot" => {
             let node = bind(&[])?.one("a node id", node_id)?;
@@ -233,19 +189,6 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 .cluster()?
                 .delay_message(number(id)?, duration_ms(by)?)?;
             Ok(format!("message #{id} now arrives at {arrives}ms\n"))
-        }
-        "read" => {
-            let args = bind(&["node", "wait"])?;
-            let wait = wait_option(&args)?;
-            let cluster = scenario.cluster()?;
-            let node = target_node(&args, cluster)?;
-            let all_keys = RangeRequest {
-                key: vec![0],
-                range_end: vec![0],
-                ..Default::default()
-            };
-            let request = cluster.request(node, EtcdRequest::Range(all_keys))?;
-            await_request(scenario, request, wait)
         }
         "status" => {
             bind(&[])?;
@@ -288,8 +231,8 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 .map(|e| serde_json::to_string(e).expect("serialises") + "\n")
                 .collect())
         }
-        "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact" => {
-            etcdctl_command(scenario, command)
+        name if ETCDCTL.contains(&name) || CLUSTER_REQUESTS.contains(&name) => {
+            request_command(scenario, command)
         }
         "member" => {
             let args = bind(&[])?;
@@ -332,38 +275,129 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
     }
 }
 
-/// etcdctl's `--command-timeout` default: it gives up waiting after this long.
-pub const ETCDCTL_TIMEOUT_MS: u64 = 5_000;
+/// etcdctl's commands, printed as etcdctl prints them.
+pub const ETCDCTL: [&str; 8] = [
+    "put",
+    "get",
+    "del",
+    "txn",
+    "watch",
+    "lease",
+    "compaction",
+    "compact",
+];
+/// Cluster requests that go through the log (or ReadIndex) and are answered later.
+pub const CLUSTER_REQUESTS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
+/// Commands sent to one member, `node=N` (the leader when not given).
+pub const TARGETED: [&str; 4] = ["propose", "read", "unwatch", "watch-progress"];
 
-/// An etcdctl command once sent: what the console waits for.
+/// A request command once started: what a caller waits for.
 pub enum Started {
-    /// Answered (or refused) on the spot: print this.
-    Printed(String),
-    /// A request on its way; print it with [`finish_etcdctl`] once answered or timed out.
+    /// Answered on the spot: etcdctl's output, or etcdctl's error (`Error: …`) as it prints it.
+    Answered(Result<String, String>),
+    /// A request on its way: `preface` is printed now, the answer with [`finish`] once it came
+    /// or timed out.
     Request {
         id: u64,
-        invocation: etcdctl::Invocation,
+        reply: Reply,
+        preface: String,
     },
 }
 
-/// An etcdctl command line, sent to `node=N` (default: the leader); waits up to `wait=`
-/// (default: etcdctl's 5 s) and prints the answer as etcdctl does.
-fn etcdctl_command(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
-    let wait = command.wait_ms()?.unwrap_or(ETCDCTL_TIMEOUT_MS);
-    let (request, invocation) = match start_etcdctl(scenario, command)? {
-        Started::Printed(text) => return Ok(text),
-        Started::Request { id, invocation } => (id, invocation),
+/// How a request's answer is printed.
+pub enum Reply {
+    /// As etcdctl prints it.
+    Etcdctl(etcdctl::Invocation),
+    /// As the request list prints it: `#3 put x=1 at n2: ok, index 7 (40ms)`.
+    Summary,
+}
+
+/// Runs a request command: starts it, lets time pass until it is answered (at most
+/// `wait=`, 5 s by default), and prints the answer; an etcdctl error prints as etcdctl's.
+fn request_command(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
+    let wait = command.wait_ms()?.unwrap_or(DEFAULT_WAIT_MS);
+    let (id, reply, preface) = match start_request(scenario, command)? {
+        Started::Answered(printed) => return Ok(printed.unwrap_or_else(|error| error)),
+        Started::Request { id, reply, preface } => (id, reply, preface),
     };
-    let mut out = pass_time(scenario, |c| {
-        c.run_until(wait, |c| c.requests[&request].outcome != Outcome::Pending);
+    let mut out = preface;
+    out += &pass_time(scenario, |c| {
+        c.run_until(wait, |c| c.requests[&id].outcome != Outcome::Pending);
         Ok(())
     })?;
-    out.push_str(&finish_etcdctl(scenario, request, &invocation));
+    out += &finish(scenario, id, &reply).unwrap_or_else(|error| error);
     Ok(out)
 }
 
+/// Starts a request command (etcdctl's, or one of [`CLUSTER_REQUESTS`]) without letting
+/// time pass. `Err` is a command that could not be started (bad usage, no leader).
+pub fn start_request(scenario: &mut Scenario, command: &Command) -> Result<Started, String> {
+    let bind = |known: &[&str]| command.bind(known);
+    let started = |id, preface: String| {
+        Ok(Started::Request {
+            id,
+            reply: Reply::Summary,
+            preface,
+        })
+    };
+    match command.name.as_str() {
+        "propose" => {
+            let args = bind(&["node", "wait"])?;
+            let text = args.words.join(" ");
+            if text.is_empty() {
+                return Err("propose what? e.g. `propose x=1`".into());
+            }
+            let cluster = scenario.cluster()?;
+            let node = target_node(&args, cluster)?;
+            let (key, value) = text.split_once('=').unwrap_or((&text, ""));
+            let put = crate::etcd::api::PutRequest {
+                key: key.into(),
+                value: value.into(),
+                ..Default::default()
+            };
+            started(cluster.request(node, EtcdRequest::Put(put))?, String::new())
+        }
+        "read" => {
+            let args = bind(&["node", "wait"])?;
+            let cluster = scenario.cluster()?;
+            let node = target_node(&args, cluster)?;
+            let all_keys = RangeRequest {
+                key: vec![0],
+                range_end: vec![0],
+                ..Default::default()
+            };
+            started(
+                cluster.request(node, EtcdRequest::Range(all_keys))?,
+                String::new(),
+            )
+        }
+        "add-node" => {
+            let args = bind(&["wait"])?;
+            let learner = match args.words.as_slice() {
+                [] => false,
+                [word] if word == "learner" => true,
+                _ => return Err("usage: add-node [learner]".into()),
+            };
+            let (node, id) = scenario.cluster()?.add_node(learner)?;
+            started(id, format!("n{node} started\n"))
+        }
+        "remove-node" | "promote" => {
+            let args = bind(&["wait"])?;
+            let node = args.one("a node id", node_id)?;
+            let cluster = scenario.cluster()?;
+            let id = if command.name == "promote" {
+                cluster.promote(node)?
+            } else {
+                cluster.remove_node(node)?
+            };
+            started(id, String::new())
+        }
+        _ => start_etcdctl(scenario, command),
+    }
+}
+
 /// Parses an etcdctl command line and sends it, without letting time pass.
-pub fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Started, String> {
+fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Started, String> {
     let mut words = vec![command.name.clone()];
     let mut node = None;
     for (word, quoted) in &command.words {
@@ -382,7 +416,7 @@ pub fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Start
     }
     let invocation = match etcdctl::parse(&words) {
         Ok(invocation) => invocation,
-        Err(error) => return Ok(Started::Printed(format!("Error: {error}\n"))),
+        Err(error) => return Ok(Started::Answered(Err(format!("Error: {error}\n")))),
     };
     let cluster = scenario.cluster()?;
     let node = match node {
@@ -394,44 +428,45 @@ pub fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Start
     match invocation.action.clone() {
         Action::Watch(watch) => {
             cluster.watch(node, watch)?;
-            Ok(Started::Printed(String::new()))
+            Ok(Started::Answered(Ok(String::new())))
         }
         Action::Request(request) => Ok(Started::Request {
             id: cluster.request(node, request)?,
-            invocation,
+            reply: Reply::Etcdctl(invocation),
+            preface: String::new(),
         }),
     }
 }
 
-/// What etcdctl prints for a request sent with [`start_etcdctl`]: its answer, its error, or,
-/// if there is none yet, that it gave up waiting.
-pub fn finish_etcdctl(
-    scenario: &mut Scenario,
-    request: u64,
-    invocation: &etcdctl::Invocation,
-) -> String {
+/// The answer to a started request: its output, or its error (for etcdctl, `Error: …` as
+/// etcdctl prints it). A request with no answer yet gave up waiting.
+pub fn finish(scenario: &mut Scenario, id: u64, reply: &Reply) -> Result<String, String> {
     let Some(cluster) = scenario.cluster.as_ref() else {
-        return String::new();
+        return Ok(String::new());
     };
-    match &cluster.requests[&request].outcome {
-        Outcome::Pending => etcdctl::print_failure(invocation, "context deadline exceeded"),
-        Outcome::Failed { error, .. } => etcdctl::print_failure(invocation, error),
-        Outcome::Done { response, .. } => {
+    let request = &cluster.requests[&id];
+    match (reply, &request.outcome) {
+        (Reply::Summary, Outcome::Failed { .. }) => Err(format::request(request) + "\n"),
+        (Reply::Summary, _) => Ok(format::request(request) + "\n"),
+        (Reply::Etcdctl(invocation), Outcome::Pending) => Err(etcdctl::print_failure(
+            invocation,
+            "context deadline exceeded",
+        )),
+        (Reply::Etcdctl(invocation), Outcome::Failed { error, .. }) => {
+            Err(etcdctl::print_failure(invocation, error))
+        }
+        (Reply::Etcdctl(invocation), Outcome::Done { response, .. }) => {
             if let crate::etcd::api::Response::LeaseGrant(grant) = response {
                 scenario.last_lease = Some(grant.id);
             }
-            etcdctl::print_result(invocation, &Ok(response.clone()))
+            Ok(etcdctl::print_result(invocation, &Ok(response.clone())))
         }
     }
 }
 
-/// How long a request command waits for its answer by default.
+/// How long a request command waits for its answer by default: etcdctl's
+/// `--command-timeout`, after which it gives up with "context deadline exceeded".
 pub const DEFAULT_WAIT_MS: u64 = 5_000;
-
-/// `wait=2s` (0: do not wait).
-fn wait_option(args: &Args) -> Result<u64, String> {
-    args.option_or("wait", DEFAULT_WAIT_MS, duration_ms)
-}
 
 /// The node a client request goes to: `node=N`, or else the current leader.
 fn target_node(args: &Args, cluster: &Cluster) -> Result<u64, String> {
@@ -555,17 +590,5 @@ fn pass_time(
     if let Err(error) = result {
         out.push_str(&format!("error: {error}\n"));
     }
-    Ok(out)
-}
-
-/// Lets time pass until request `id` completes or `wait_ms` pass (0: do not wait).
-fn await_request(scenario: &mut Scenario, id: u64, wait_ms: u64) -> Result<String, String> {
-    let mut out = pass_time(scenario, |c| {
-        c.run_until(wait_ms, |c| c.requests[&id].outcome != Outcome::Pending);
-        Ok(())
-    })?;
-    let request = &scenario.cluster()?.requests[&id];
-    out.push_str(&format::request(request));
-    out.push('\n');
     Ok(out)
 }

@@ -13,11 +13,31 @@
 
 use serde::Serialize;
 
-use super::commands::{self, Started};
+use super::commands::{self, Reply, Started};
 use super::{Command, Scenario};
 use crate::etcd::api::{PutRequest, Request};
-use crate::etcd::etcdctl::Invocation;
 use crate::sim::Cluster;
+
+/// The line to act on when the learner picked member `target` in the console's drop-down
+/// (0: the leader). A command sent to one member (etcdctl's, `propose`, `read`, …) goes to
+/// `target` unless it names a member itself; any other command (`crash 2`) goes as typed.
+pub fn route(line: &str, target: u64) -> String {
+    let Ok(command) = Command::parse(line, 0) else {
+        return line.to_string();
+    };
+    let name = command.name.as_str();
+    let sent_to_one_member =
+        commands::ETCDCTL.contains(&name) || commands::TARGETED.contains(&name);
+    let names_a_member = command
+        .words
+        .iter()
+        .any(|(word, quoted)| !quoted && word.starts_with("node="));
+    if target == 0 || !sent_to_one_member || names_a_member {
+        line.to_string()
+    } else {
+        format!("{} node={target}", line.trim_end())
+    }
+}
 
 /// One user action: a scenario command line taken at a moment of virtual time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -54,8 +74,6 @@ const TIME_COMMANDS: [&str; 6] = [
     "wait-leader",
     "cluster",
 ];
-/// Commands that take `wait=`: given `wait=0` here, so they never block.
-const WAITING_COMMANDS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
 
 pub struct Console {
     /// The `cluster …` command that made the cluster.
@@ -65,8 +83,8 @@ pub struct Console {
     /// Actions before this index have been taken (the rest wait for their time to come).
     taken: usize,
     lines: Vec<ConsoleLine>,
-    /// etcdctl requests waiting for their answer.
-    waiting: Vec<(u64, Invocation)>,
+    /// Requests waiting for their answer, and how to print it.
+    waiting: Vec<(u64, Reply)>,
     /// Background client load: puts per virtual second, and when the next one goes.
     load: Option<(u64, u64)>,
     load_count: u64,
@@ -272,42 +290,32 @@ impl Console {
             Err(error) => return self.print(LineKind::Error, &error.message),
         };
         let name = command.name.as_str();
-        let result = if TIME_COMMANDS.contains(&name) {
-            Err(format!(
+        // `Ok`: output; `Err(Ok)`: an etcdctl error as etcdctl prints it; `Err(Err)`: a
+        // command that could not run.
+        let result: Result<String, Result<String, String>> = if TIME_COMMANDS.contains(&name) {
+            Err(Err(format!(
                 "`{name}` is for scripts: here time flows with play, pause and step"
-            ))
+            )))
         } else if name == "load" {
-            self.set_load(&command)
-        } else if matches!(
-            name,
-            "put" | "get" | "del" | "txn" | "watch" | "lease" | "compaction" | "compact"
-        ) {
-            match commands::start_etcdctl(&mut self.scenario, &command) {
-                Ok(Started::Printed(text)) => Ok(text),
-                Ok(Started::Request { id, invocation }) => {
-                    self.waiting.push((id, invocation));
-                    Ok(String::new())
+            self.set_load(&command).map_err(Err)
+        } else if commands::ETCDCTL.contains(&name) || commands::CLUSTER_REQUESTS.contains(&name) {
+            match commands::start_request(&mut self.scenario, &command) {
+                Ok(Started::Answered(printed)) => printed.map_err(Ok),
+                Ok(Started::Request { id, reply, preface }) => {
+                    self.waiting.push((id, reply));
+                    Ok(preface)
                 }
-                Err(error) => Err(error),
+                Err(error) => Err(Err(error)),
             }
         } else {
-            let line = if WAITING_COMMANDS.contains(&name) {
-                format!("{line} wait=0")
-            } else {
-                line.to_string()
-            };
-            Ok(self.scenario.execute(&line, 0))
+            commands::run(&mut self.scenario, &command)
+                .map(|output| output + &self.scenario.report_violation())
+                .map_err(Err)
         };
         match result {
-            Ok(text) => self.print(
-                if text.starts_with("Error") {
-                    LineKind::Error
-                } else {
-                    LineKind::Output
-                },
-                &text,
-            ),
-            Err(error) => self.print(LineKind::Error, &format!("error: {error}")),
+            Ok(text) => self.print(LineKind::Output, &text),
+            Err(Ok(printed)) => self.print(LineKind::Error, &printed),
+            Err(Err(error)) => self.print(LineKind::Error, &format!("error: {error}")),
         }
         self.collect();
     }
@@ -349,21 +357,16 @@ impl Console {
         }
         let now = self.now();
         let waiting = std::mem::take(&mut self.waiting);
-        for (id, invocation) in waiting {
+        for (id, reply) in waiting {
             let request = &self.cluster().requests[&id];
             let answered = request.outcome != crate::sim::Outcome::Pending;
-            if answered || now >= request.invoked_at + commands::ETCDCTL_TIMEOUT_MS {
-                let text = commands::finish_etcdctl(&mut self.scenario, id, &invocation);
-                self.print(
-                    if text.starts_with("Error") {
-                        LineKind::Error
-                    } else {
-                        LineKind::Output
-                    },
-                    &text,
-                );
+            if answered || now >= request.invoked_at + commands::DEFAULT_WAIT_MS {
+                match commands::finish(&mut self.scenario, id, &reply) {
+                    Ok(text) => self.print(LineKind::Output, &text),
+                    Err(text) => self.print(LineKind::Error, &text),
+                }
             } else {
-                self.waiting.push((id, invocation));
+                self.waiting.push((id, reply));
             }
         }
     }
@@ -455,6 +458,67 @@ mod tests {
         });
         assert_eq!(waited, played);
         assert_eq!(stepped, played);
+    }
+
+    /// The member picked in the drop-down goes only to commands sent to one member.
+    #[test]
+    fn the_picked_member_is_added_only_where_a_member_is_meant() {
+        assert_eq!(route("crash 2", 3), "crash 2");
+        assert_eq!(route("partition 1,2 | 3", 3), "partition 1,2 | 3");
+        assert_eq!(route("put a 1", 3), "put a 1 node=3");
+        assert_eq!(route("propose x=1", 2), "propose x=1 node=2");
+        assert_eq!(route("get a node=1", 3), "get a node=1");
+        assert_eq!(route("put a 1", 0), "put a 1");
+
+        let mut console = Console::new("cluster nodes=3 seed=1").unwrap();
+        console.advance_to(3000);
+        console.act(&route("crash 2", 3));
+        let text = texts(&console).join("\n");
+        assert!(
+            text.ends_with("> crash 2\nn2 crashed (1 unsynced writes lost)"),
+            "{text}"
+        );
+    }
+
+    /// `propose`, `read` and membership changes print their result once it comes.
+    #[test]
+    fn cluster_requests_print_their_result_when_answered() {
+        let mut console = Console::new("cluster nodes=3 seed=1").unwrap();
+        console.advance_to(3000);
+        console.act("propose x=1");
+        console.act("read node=3");
+        console.advance_to(4000);
+        let text = texts(&console).join("\n");
+        assert!(!text.contains("pending"), "{text}");
+        assert!(text.contains("put x=1 at n2: ok, index"), "{text}");
+        assert!(text.contains("(linearizable) at n3: ok, index"), "{text}");
+    }
+
+    /// Errors are told by what happened, not by what the text says.
+    #[test]
+    fn a_value_named_error_is_output_and_errors_are_errors() {
+        let mut console = Console::new("cluster nodes=3 seed=1").unwrap();
+        console.advance_to(3000);
+        console.act("put k Error");
+        console.advance_to(3500);
+        console.act("get k --print-value-only");
+        console.act("crash 9");
+        console.act("get");
+        console.advance_to(4000);
+        let kind = |text: &str| {
+            console
+                .lines()
+                .iter()
+                .rev()
+                .find(|l| l.text == text)
+                .map(|l| l.kind)
+        };
+        assert_eq!(kind("Error"), Some(LineKind::Output));
+        assert_eq!(kind("error: no node 9"), Some(LineKind::Error));
+        assert!(console
+            .lines()
+            .iter()
+            .any(|l| l.kind == LineKind::Error && l.text.starts_with("Error: ")));
     }
 
     #[test]
