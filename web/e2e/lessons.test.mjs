@@ -1,6 +1,7 @@
 // A lesson in the playground, end to end: open it from a URL, run its cells (they drive the
 // visible cluster), answer a prediction, solve an exercise by clicking in the cluster view,
-// see it marked solved — also after a reload (local storage). Screenshots to $SCREENSHOTS.
+// see it marked solved — also after a reload (local storage); typing an error message's text
+// solves nothing, doing what the goal says does. Screenshots to $SCREENSHOTS.
 import assert from "node:assert/strict";
 import path from "node:path";
 import { launch, open, until } from "./browser.mjs";
@@ -59,6 +60,31 @@ try {
   await quorum.reload();
   await quorum.waitForSelector('#notebook[data-lesson="01-quorum"]');
   assert.ok((await quorum.textContent("#notebook .predict .verdict")).startsWith("Right"), "the answer is kept");
+  console.log("typing an error's text does not solve an exercise; doing what it asks does");
+  const compaction = await open(browser, `${base}#lesson=07-compaction&exercise=make-rev-fail`);
+  await compaction.waitForSelector('[data-exercise="make-rev-fail"]');
+  await compaction.selectOption("#speed", "6"); // 10x
+  await compaction.click("#play");
+  const say = async (line) => {
+    await compaction.fill("#console-input", line);
+    await compaction.press("#console-input", "Enter");
+  };
+  const answered = (text) => until(`the console to show ${text}`, async () =>
+    (await compaction.textContent("#console-output")).split("\n").filter((l) => l === text).length);
+  await say('put k "etcdserver: mvcc: required revision has been compacted"');
+  await say("get k");
+  await answered("etcdserver: mvcc: required revision has been compacted");
+  await say("compaction 2");
+  await say("compaction 2");
+  await answered("Error: etcdserver: mvcc: required revision has been compacted");
+  assert.notEqual(await compaction.getAttribute('[data-exercise="make-rev-fail"]', "data-solved"), "true");
+  for (const line of ["put x 1", "put x 2", "put x 3", "put x 4", "compaction 5"]) await say(line);
+  await until("compacted at 5", async () => (await compaction.textContent("#console-output")).includes("compacted revision 5"));
+  await say("get --rev=4 x");
+  await until("the exercise marked solved", async () =>
+    (await compaction.getAttribute('[data-exercise="make-rev-fail"]', "data-solved")) === "true");
+  await shot(compaction, "typed-error-text-does-not-solve");
+
   console.log("lessons end-to-end: ok");
 } catch (error) {
   console.error(`lessons end-to-end FAILED: ${error.stack || error}`);

@@ -476,7 +476,13 @@ fn parse_compare(text: &str) -> Result<Compare, String> {
         "c" | "create" => CompareTarget::Create(number(&value)?),
         "m" | "mod" => CompareTarget::Mod(number(&value)?),
         "val" | "value" => CompareTarget::Value(value.into_bytes()),
-        "lease" => CompareTarget::Lease(parse_lease_id(&value)?),
+        // The API has it (gRPC clients can send it), but etcdctl 3.4's txn passes the value
+        // on as text and panics ("bad compare value"): refuse it, and say why.
+        "lease" => {
+            return Err(format!(
+                "{text}: etcdctl 3.4 cannot compare a lease (it panics on this); compare value, version, create or mod"
+            ))
+        }
         other => return Err(format!("malformed comparison: unknown target {other:?}")),
     };
     Ok(Compare {

@@ -1,5 +1,6 @@
-//! Exercise conditions: one line each, checked against the cluster and the transcript (what
-//! the learner's commands printed). A teacher writes them in plain words:
+//! Exercise conditions: one line each, checked against the cluster: its state, its trace and
+//! its clients' typed requests and answers, never text the learner could type or print. A
+//! teacher writes them in plain words:
 //!
 //! | condition | holds when |
 //! |---|---|
@@ -21,18 +22,25 @@
 //! | `write with nodes down >= 2` | a put was acknowledged while that many nodes were down |
 //! | `stale read` | a serializable get answered an older value than a write acknowledged before it |
 //! | `history reads >= 1` | gets at a past revision that were answered |
+//! | `history read of color 2 versions back` | after the key's last write, a get at a past revision answered its value from that many changes before the latest |
+//! | `read of x at revision 4 compacted` | a get of that key at that revision was refused because the history is compacted |
+//! | `lease ttl of svc/web = 5` | the key (on the leader) is attached to a lease granted with that many seconds |
+//! | `key svc/web kept for 20s` | the key exists (on the leader) and was created that long ago |
+//! | `lock lock taken then refused` | a txn took the key if it did not exist (`create("lock") = "0"`), and a later one asking the same was refused |
+//! | `watch events under job/ >= 3` | events about keys under the prefix delivered to watches |
+//! | `network partitioned` | the network is partitioned or has a cut link now |
+//! | `voters added as learners first` | a voter was added, and every voter added was a learner first |
 //! | `watch events >= 3` | events delivered to watches |
 //! | `txn succeeded >= 1`, `txn failed >= 1` | transactions answered SUCCESS / FAILURE |
 //! | `lease keep-alives >= 3` | keep-alives answered with a live lease |
 //! | `time >= 20s` | virtual time |
-//! | `output contains "compacted"` | the transcript contains the text |
 //!
 //! Numbers compare with `>=`, `<=` or `=`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::etcd::api::{Request, Response};
-use crate::node::{NodeEvent, Role};
+use crate::etcd::api::{EtcdError, Request, Response};
+use crate::node::{MembershipChange, NodeEvent, Role};
 use crate::scenario::parse::{duration_ms, split_words};
 use crate::sim::trace::TraceKind;
 use crate::sim::{Cluster, Outcome};
@@ -101,7 +109,27 @@ enum Kind {
         key: Vec<u8>,
         on: Where,
     },
-    OutputContains(String),
+    HistoryReadBack {
+        key: Vec<u8>,
+        back: i64,
+    },
+    CompactedRead {
+        key: Vec<u8>,
+        revision: i64,
+    },
+    LeaseTtl {
+        key: Vec<u8>,
+        compare: Compare,
+        seconds: u64,
+    },
+    KeyKeptFor {
+        key: Vec<u8>,
+        ms: u64,
+    },
+    LockTakenThenRefused(Vec<u8>),
+    WatchEventsUnder(Vec<u8>, Compare, u64),
+    NetworkPartitioned,
+    VotersAddedAsLearnersFirst,
 }
 
 /// One condition of an exercise, as written and as understood.
@@ -125,7 +153,31 @@ impl Condition {
             ["entries", "overwritten"] => Kind::EntriesOverwritten,
             ["snapshot", "installed"] => Kind::SnapshotInstalled,
             ["stale", "read"] => Kind::StaleRead,
-            ["output", "contains", text] => Kind::OutputContains(text.to_string()),
+            ["history", "read", "of", key, back, "versions", "back"] => Kind::HistoryReadBack {
+                key: key.as_bytes().to_vec(),
+                back: number(back)? as i64,
+            },
+            ["read", "of", key, "at", "revision", revision, "compacted"] => Kind::CompactedRead {
+                key: key.as_bytes().to_vec(),
+                revision: number(revision)? as i64,
+            },
+            ["lease", "ttl", "of", key, op, seconds] => Kind::LeaseTtl {
+                key: key.as_bytes().to_vec(),
+                compare: compare(op)?,
+                seconds: number(seconds)?,
+            },
+            ["key", key, "kept", "for", d] => Kind::KeyKeptFor {
+                key: key.as_bytes().to_vec(),
+                ms: duration_ms(d)?,
+            },
+            ["lock", key, "taken", "then", "refused"] => {
+                Kind::LockTakenThenRefused(key.as_bytes().to_vec())
+            }
+            ["watch", "events", "under", prefix, op, n] => {
+                Kind::WatchEventsUnder(prefix.as_bytes().to_vec(), compare(op)?, number(n)?)
+            }
+            ["network", "partitioned"] => Kind::NetworkPartitioned,
+            ["voters", "added", "as", "learners", "first"] => Kind::VotersAddedAsLearnersFirst,
             ["key", key, "=", value, "on", on] => Kind::KeyValue {
                 key: key.as_bytes().to_vec(),
                 value: value.as_bytes().to_vec(),
@@ -170,8 +222,8 @@ impl Condition {
         })
     }
 
-    /// Whether the condition holds for `cluster`, whose commands printed `transcript`.
-    pub fn holds(&self, cluster: &Cluster, transcript: &str) -> bool {
+    /// Whether the condition holds for `cluster` now.
+    pub fn holds(&self, cluster: &Cluster) -> bool {
         match &self.kind {
             Kind::Count(measure, compare, bound) => {
                 compare.holds(measure_of(measure, cluster), *bound)
@@ -201,7 +253,37 @@ impl Condition {
                 on_members_key(cluster, on, key, |kv| kv == Some(value))
             }
             Kind::KeyMissing { key, on } => on_members_key(cluster, on, key, |kv| kv.is_none()),
-            Kind::OutputContains(text) => transcript.contains(text.as_str()),
+            Kind::HistoryReadBack { key, back } => history_read_back(cluster, key, *back),
+            Kind::CompactedRead { key, revision } => compacted_read(cluster, key, *revision),
+            Kind::LeaseTtl {
+                key,
+                compare,
+                seconds,
+            } => {
+                let store = cluster
+                    .leader()
+                    .and_then(|id| cluster.server(id))
+                    .map(|s| s.store());
+                let lease = store.and_then(|store| {
+                    let kv = store.mvcc.get(key)?;
+                    store.lease(kv.lease)
+                });
+                lease.is_some_and(|lease| compare.holds(lease.ttl as u64, *seconds))
+            }
+            Kind::NetworkPartitioned => {
+                cluster.network.partition.is_some() || !cluster.network.cuts.is_empty()
+            }
+            Kind::VotersAddedAsLearnersFirst => voters_added_as_learners_first(cluster),
+            Kind::KeyKeptFor { key, ms } => key_kept_for(cluster, key, *ms),
+            Kind::LockTakenThenRefused(key) => lock_taken_then_refused(cluster, key),
+            Kind::WatchEventsUnder(prefix, compare, bound) => {
+                let events = cluster
+                    .watch_deliveries
+                    .iter()
+                    .flat_map(|d| &d.response.events);
+                let under = events.filter(|e| e.kv.key.starts_with(prefix)).count();
+                compare.holds(under as u64, *bound)
+            }
         }
     }
 }
@@ -411,6 +493,149 @@ fn entries_overwritten(cluster: &Cluster) -> bool {
     false
 }
 
+/// A get of exactly `key` at a past revision that answered the version `back` changes before
+/// the key's latest (on the leader): "the value it had two changes ago".
+fn history_read_back(cluster: &Cluster, key: &[u8], back: i64) -> bool {
+    let leader = cluster.leader().and_then(|id| cluster.server(id));
+    let Some(latest) = leader
+        .and_then(|s| s.store().mvcc.get(key))
+        .map(|kv| kv.version)
+    else {
+        return false;
+    };
+    let last_write = done_puts(cluster, key).map(|(at, _)| at).max().unwrap_or(0);
+    cluster
+        .requests
+        .values()
+        .any(|r| match (&r.request, &r.outcome) {
+            (
+                Some(Request::Range(range)),
+                Outcome::Done {
+                    response: Response::Range(answer),
+                    ..
+                },
+            ) => {
+                r.invoked_at >= last_write
+                    && range.revision > 0
+                    && range.key == key
+                    && range.range_end.is_empty()
+                    && answer
+                        .kvs
+                        .first()
+                        .is_some_and(|kv| kv.version == latest - back)
+            }
+            _ => false,
+        })
+}
+
+/// The acknowledged puts of `key`: when each was answered, and the revision it made.
+fn done_puts<'a>(cluster: &'a Cluster, key: &'a [u8]) -> impl Iterator<Item = (u64, i64)> + 'a {
+    cluster
+        .requests
+        .values()
+        .filter_map(move |r| match (&r.request, &r.outcome) {
+            (
+                Some(Request::Put(put)),
+                Outcome::Done {
+                    at,
+                    response: Response::Put(answer),
+                    ..
+                },
+            ) if put.key == key => Some((*at, answer.header.revision)),
+            _ => None,
+        })
+}
+
+/// `key` exists on the leader, and the put that created it was answered `ms` ago or more.
+fn key_kept_for(cluster: &Cluster, key: &[u8], ms: u64) -> bool {
+    let leader = cluster.leader().and_then(|id| cluster.server(id));
+    let Some(created) = leader
+        .and_then(|s| s.store().mvcc.get(key))
+        .map(|kv| kv.create_revision)
+    else {
+        return false;
+    };
+    let created_at = done_puts(cluster, key).find(|&(_, revision)| revision == created);
+    created_at.is_some_and(|(at, _)| cluster.now() >= at + ms)
+}
+
+/// A transaction that puts `key` if it does not exist yet (`create(key) = 0`) succeeded,
+/// and a later one asking the same was refused.
+fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
+    let takes_lock = |txn: &crate::etcd::api::TxnRequest| {
+        let if_absent = txn.compare.iter().any(|c| {
+            c.key == key
+                && c.range_end.is_empty()
+                && c.result == crate::etcd::api::CompareResult::Equal
+                && c.target == crate::etcd::api::CompareTarget::Create(0)
+        });
+        let puts_it = txn
+            .success
+            .iter()
+            .any(|op| matches!(op, crate::etcd::api::RequestOp::Put(put) if put.key == key));
+        if_absent && puts_it
+    };
+    let attempts: Vec<(u64, u64, bool)> = cluster
+        .requests
+        .values()
+        .filter_map(|r| match (&r.request, &r.outcome) {
+            (
+                Some(Request::Txn(txn)),
+                Outcome::Done {
+                    at,
+                    response: Response::Txn(answer),
+                    ..
+                },
+            ) if takes_lock(txn) => Some((r.invoked_at, *at, answer.succeeded)),
+            _ => None,
+        })
+        .collect();
+    attempts.iter().any(|&(_, taken_at, took)| {
+        took && attempts
+            .iter()
+            .any(|&(asked_at, _, other)| !other && asked_at >= taken_at)
+    })
+}
+
+/// A get of `key` at `revision` refused because that history was compacted away.
+fn compacted_read(cluster: &Cluster, key: &[u8], revision: i64) -> bool {
+    cluster
+        .requests
+        .values()
+        .any(|r| match (&r.request, &r.outcome) {
+            (
+                Some(Request::Range(range)),
+                Outcome::Failed {
+                    refused: Some(EtcdError::Compacted),
+                    ..
+                },
+            ) => range.key == key && range.revision == revision,
+            _ => false,
+        })
+}
+
+/// Some voter was added, and every voter added (by a membership change that was applied) had
+/// been added as a learner before.
+fn voters_added_as_learners_first(cluster: &Cluster) -> bool {
+    let mut learners = BTreeSet::new();
+    let mut voters_added = 0;
+    let applied = cluster
+        .requests
+        .values()
+        .filter(|r| matches!(r.outcome, Outcome::Done { .. }));
+    for change in applied.filter_map(|r| r.membership) {
+        match change {
+            MembershipChange::AddLearner(id) => {
+                learners.insert(id);
+            }
+            MembershipChange::AddVoter(id) if learners.contains(&id) => voters_added += 1,
+            MembershipChange::AddVoter(_) => return false,
+            MembershipChange::Remove(_) => {}
+        }
+    }
+    voters_added > 0
+}
+
 /// A serializable read that returned something other than the last value acknowledged for
 /// that key before the read began.
 fn stale_read(cluster: &Cluster) -> bool {
@@ -457,7 +682,14 @@ mod tests {
             "key foo = bar on all",
             "key x missing on n3",
             "time >= 20s",
-            "output contains \"compacted\"",
+            "history read of color 2 versions back",
+            "read of x at revision 4 compacted",
+            "lease ttl of svc/web = 5",
+            "network partitioned",
+            "key svc/web kept for 20s",
+            "lock lock taken then refused",
+            "watch events under job/ >= 3",
+            "voters added as learners first",
             "version of foo >= 3",
         ] {
             Condition::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));

@@ -24,6 +24,8 @@
 //! setup: wait-leader
 //! check: leaders >= 2
 //! check: leader terms differ
+//! not: run 30s
+//! not: crash 1; run 30s
 //! solution:
 //! isolate 1
 //! run 3s
@@ -35,7 +37,10 @@
 //! - A **prediction** asks a question before the next cell runs; `*` marks the right answer.
 //! - An **exercise** states a goal and the [`check::Condition`]s that mean it is reached. It
 //!   starts from its `setup:` commands, or, without them, from the state the cells before it
-//!   leave. Its `solution:` must reach the goal, and doing nothing must not ([`verify`]).
+//!   leave. Its `solution:` must reach the goal ([`verify`]). Doing nothing must not, nor may
+//!   any of its `not:` moves (cheap moves that skip what the goal asks, commands separated by
+//!   `;`; at least two): each is run, then 30 s of virtual time pass, with the conditions
+//!   checked after every event, as the playground checks them while a learner plays.
 
 pub mod check;
 pub mod runner;
@@ -85,8 +90,15 @@ pub struct Exercise {
     pub goal: String,
     pub setup: Vec<String>,
     pub checks: Vec<Condition>,
+    /// Moves that must not solve it, each a list of commands, with its line.
+    pub not: Vec<(usize, Vec<String>)>,
     pub solution: Vec<String>,
 }
+
+/// How long doing nothing (or a `not:` move) is given to solve an exercise by accident.
+pub const IDLE_MS: u64 = 30_000;
+/// Every exercise lists at least this many `not:` moves.
+pub const MIN_NOT_MOVES: usize = 2;
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
@@ -269,6 +281,7 @@ fn parse_exercise(
         goal: String::new(),
         setup: Vec::new(),
         checks: Vec::new(),
+        not: Vec::new(),
         solution: Vec::new(),
     };
     let mut in_solution = false;
@@ -287,12 +300,19 @@ fn parse_exercise(
             exercise
                 .checks
                 .push(Condition::parse(check.trim()).map_err(|m| (*number, m))?);
+        } else if let Some(moves) = trimmed.strip_prefix("not:") {
+            let commands: Vec<String> = moves
+                .split(';')
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect();
+            exercise.not.push((*number, commands));
         } else if trimmed == "solution:" {
             in_solution = true;
         } else {
             return Err((
                 *number,
-                format!("expected goal:, setup:, check: or solution:, got {trimmed:?}"),
+                format!("expected goal:, setup:, check:, not: or solution:, got {trimmed:?}"),
             ));
         }
     }
@@ -311,6 +331,33 @@ fn run_commands(scenario: &mut Scenario, commands: &[String]) -> String {
         .iter()
         .map(|line| scenario.execute(line, 0))
         .collect()
+}
+
+/// Whether every condition holds.
+fn solved(checks: &[Condition], cluster: &crate::sim::Cluster) -> bool {
+    checks.iter().all(|c| c.holds(cluster))
+}
+
+/// Runs `moves` on the exercise's starting cluster, then lets [`IDLE_MS`] pass, checking the
+/// conditions after every command and every event: whether the exercise was solved at any
+/// moment, as the playground would have marked it.
+fn solved_by(lesson: &Lesson, index: usize, exercise: &Exercise, moves: &[String]) -> bool {
+    let mut attempt = Scenario::new();
+    run_commands(&mut attempt, &lesson.exercise_start(index));
+    for command in moves {
+        attempt.execute(command, 0);
+        if attempt
+            .cluster
+            .as_ref()
+            .is_some_and(|c| solved(&exercise.checks, c))
+        {
+            return true;
+        }
+    }
+    let Some(cluster) = attempt.cluster.as_mut() else {
+        return false;
+    };
+    cluster.run_until(IDLE_MS, |c| solved(&exercise.checks, c))
 }
 
 /// Runs a lesson natively: every cell must print its expected output, every exercise's
@@ -354,29 +401,51 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
             Block::Exercise(exercise) => {
                 let mut attempt = Scenario::new();
                 let mut transcript = run_commands(&mut attempt, &lesson.exercise_start(index));
-                let Some(cluster) = attempt.cluster.as_ref() else {
+                if attempt.cluster.is_none() {
                     errors.push(error(
                         exercise.line,
                         "the exercise starts without a cluster (give it `setup: cluster …`)".into(),
                     ));
                     continue;
-                };
-                if exercise
-                    .checks
-                    .iter()
-                    .all(|c| c.holds(cluster, &transcript))
-                {
+                }
+                if solved_by(lesson, index, exercise, &[]) {
                     errors.push(error(
                         exercise.line,
-                        format!("exercise {} is solved before anything is done", exercise.id),
+                        format!(
+                            "exercise {} is solved by doing nothing for {} s",
+                            exercise.id,
+                            IDLE_MS / 1000
+                        ),
                     ));
+                }
+                if exercise.not.len() < MIN_NOT_MOVES {
+                    errors.push(error(
+                        exercise.line,
+                        format!(
+                            "exercise {} lists {} `not:` moves; list at least {MIN_NOT_MOVES} cheap moves that must not solve it",
+                            exercise.id,
+                            exercise.not.len()
+                        ),
+                    ));
+                }
+                for (line, moves) in &exercise.not {
+                    if solved_by(lesson, index, exercise, moves) {
+                        errors.push(error(
+                            *line,
+                            format!(
+                                "exercise {} is solved by a move that must not solve it: {}",
+                                exercise.id,
+                                moves.join("; ")
+                            ),
+                        ));
+                    }
                 }
                 transcript.push_str(&run_commands(&mut attempt, &exercise.solution));
                 let cluster = attempt.cluster.as_ref().expect("checked");
                 let unmet: Vec<&str> = exercise
                     .checks
                     .iter()
-                    .filter(|c| !c.holds(cluster, &transcript))
+                    .filter(|c| !c.holds(cluster))
                     .map(|c| c.text.as_str())
                     .collect();
                 if !unmet.is_empty() {
@@ -447,13 +516,47 @@ mod tests {
             outputs,
             vec![vec!["1418ms n2 became leader (term 2)".to_string()]]
         );
-        // The cell's output is wrong (line 5), and the exercise is solved before anything is
-        // done, since the cells before it already elected a leader (line 12).
+        // The cell's output is wrong (line 5); the exercise is solved before anything is
+        // done, since the cells before it already elected a leader, and lists no `not:`
+        // moves (line 12).
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![5, 12], "{errors:?}");
+        assert_eq!(lines, vec![5, 12, 12], "{errors:?}");
         assert!(errors[0]
             .to_string()
             .starts_with("broken.md:5: the cell's output differs"));
+    }
+
+    /// An exercise that waiting or a listed cheap move solves is reported, with the line.
+    #[test]
+    fn dishonest_exercises_are_reported() {
+        let exercise = |check: &str, not: &str| {
+            format!("# T\n```exercise e\ngoal: g\nsetup: cluster nodes=3 seed=1\ncheck: {check}\n{not}solution:\ncrash 2\n```\n")
+        };
+        let errors = |text: &str| verify(&Lesson::parse("x", text).unwrap()).0;
+
+        // A leader appears by itself: doing nothing for 30 s solves it.
+        let waited = errors(&exercise("leaders >= 1", "not: crash 3\nnot: crash 1\n"));
+        assert!(
+            waited[0]
+                .message
+                .contains("solved by doing nothing for 30 s"),
+            "{waited:?}"
+        );
+
+        // `crash 1` is listed as a move that must not solve it, but does (line 6).
+        let cheap = errors(&exercise("nodes down >= 1", "not: crash 1\nnot: run 1s\n"));
+        assert_eq!(cheap.len(), 1, "{cheap:?}");
+        assert_eq!(cheap[0].line, 6);
+        assert!(cheap[0]
+            .message
+            .contains("a move that must not solve it: crash 1"));
+
+        // Honest: neither waiting nor the listed moves solve it; the solution does.
+        let honest = errors(&exercise(
+            "nodes down >= 1",
+            "not: run 1s\nnot: heal; run 5s\n",
+        ));
+        assert!(honest.is_empty(), "{honest:?}");
     }
 
     #[test]

@@ -19,7 +19,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::etcd::api::{Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse};
+use crate::etcd::api::{
+    EtcdError, Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse,
+};
 use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use crate::etcd::store::EtcdStore;
 use crate::node::{digest, MembershipChange, Node, NodeConfig, NodeEvent, Output, Role};
@@ -102,6 +104,9 @@ pub struct Request {
     /// The etcd request (none for membership changes).
     #[serde(skip)]
     pub request: Option<EtcdRequest>,
+    /// The membership change asked for (none for etcd requests).
+    #[serde(skip)]
+    pub membership: Option<MembershipChange>,
     pub invoked_at: u64,
     pub outcome: Outcome,
 }
@@ -121,6 +126,9 @@ pub enum Outcome {
     Failed {
         at: u64,
         error: String,
+        /// The etcd error it was refused with, when it was one (not a timeout or a crash).
+        #[serde(skip)]
+        refused: Option<EtcdError>,
     },
 }
 
@@ -521,6 +529,7 @@ impl Cluster {
                         Err(error) => Outcome::Failed {
                             at: self.now,
                             error: error.to_string(),
+                            refused: Some(error),
                         },
                     };
                     self.complete(request_id, outcome)
@@ -739,6 +748,7 @@ impl Cluster {
                 Outcome::Failed {
                     at: self.now,
                     error: "node crashed".into(),
+                    refused: None,
                 },
             );
         }
@@ -877,6 +887,7 @@ impl Cluster {
                 node,
                 what,
                 request,
+                membership: None,
                 invoked_at,
                 outcome: Outcome::Pending,
             },
@@ -990,6 +1001,7 @@ impl Cluster {
         };
         self.running_machine(leader)?;
         let id = self.new_request(leader, what, None);
+        self.requests.get_mut(&id).expect("just made").membership = Some(change);
         let now = self.now;
         match self
             .running_server(leader)?
@@ -1005,6 +1017,7 @@ impl Cluster {
                     Outcome::Failed {
                         at: self.now,
                         error: error.to_string(),
+                        refused: None,
                     },
                 );
                 Err(error.to_string())
