@@ -47,6 +47,10 @@ pub struct NodeConfig {
     /// Entries kept in the log behind a snapshot, so slightly slow followers can still be
     /// sent entries rather than a whole snapshot.
     pub snapshot_catchup_entries: u64,
+    /// The most bytes of entries one append message carries (raft-rs's `max_size_per_msg`).
+    /// At least one entry always goes, so 0 sends entries one message each: a scenario can
+    /// then hold back any single entry (lesson 5 builds the paper's Figure 8 with it).
+    pub max_append_bytes: u64,
 }
 
 impl NodeConfig {
@@ -59,6 +63,7 @@ impl NodeConfig {
             check_quorum: true,
             snapshot_interval: 0,
             snapshot_catchup_entries: 5,
+            max_append_bytes: 1024 * 1024,
         }
     }
 }
@@ -220,7 +225,7 @@ impl<S: StateMachine> Node<S> {
             applied,
             pre_vote: config.pre_vote,
             check_quorum: config.check_quorum,
-            max_size_per_msg: 1024 * 1024,
+            max_size_per_msg: config.max_append_bytes,
             max_inflight_msgs: 256,
             ..Default::default()
         };

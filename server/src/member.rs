@@ -176,6 +176,7 @@ pub fn start(
         check_quorum: true,
         snapshot_interval: config.snapshot_count,
         snapshot_catchup_entries: 5000.min(config.snapshot_count),
+        ..NodeConfig::new(config.id)
     };
     let server_config = ServerConfig {
         node,

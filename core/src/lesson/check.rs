@@ -13,6 +13,7 @@
 //! | `committed >= 10` | some node has committed that log index |
 //! | `split vote` | some term had two or more candidates and no leader |
 //! | `entries overwritten` | a node replaced log entries with a leader's conflicting ones |
+//! | `majority entry overwritten` | an entry a majority of the members held was overwritten all the same (the paper's Figure 8) |
 //! | `snapshot installed` | some node caught up from a snapshot |
 //! | `voters >= 6`, `learners >= 1` | the membership, as the leader knows it |
 //! | `key foo = bar on all` (`on some`, `on n3`) | running members' stores hold that value |
@@ -98,6 +99,7 @@ enum Kind {
     LeaderTermsDiffer,
     SplitVote,
     EntriesOverwritten,
+    MajorityEntryOverwritten,
     SnapshotInstalled,
     StaleRead,
     KeyValue {
@@ -151,6 +153,7 @@ impl Condition {
             },
             ["split", "vote"] => Kind::SplitVote,
             ["entries", "overwritten"] => Kind::EntriesOverwritten,
+            ["majority", "entry", "overwritten"] => Kind::MajorityEntryOverwritten,
             ["snapshot", "installed"] => Kind::SnapshotInstalled,
             ["stale", "read"] => Kind::StaleRead,
             ["history", "read", "of", key, back, "versions", "back"] => Kind::HistoryReadBack {
@@ -239,6 +242,7 @@ impl Condition {
             }
             Kind::SplitVote => split_vote(cluster),
             Kind::EntriesOverwritten => entries_overwritten(cluster),
+            Kind::MajorityEntryOverwritten => !cluster.majority_entries_overwritten().is_empty(),
             Kind::SnapshotInstalled => cluster.trace.events.iter().any(|e| {
                 matches!(
                     e.what,
@@ -686,6 +690,7 @@ mod tests {
             "read of x at revision 4 compacted",
             "lease ttl of svc/web = 5",
             "network partitioned",
+            "majority entry overwritten",
             "key svc/web kept for 20s",
             "lock lock taken then refused",
             "watch events under job/ >= 3",

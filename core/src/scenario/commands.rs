@@ -2,7 +2,7 @@
 //!
 //! | command | what it does |
 //! |---|---|
-//! | `cluster nodes=5 seed=7 [tick=100ms election=10 heartbeat=1 prevote=on checkquorum=on latency=10-30ms loss=0 reorder=off snapshot-interval=0 catchup=5]` | a new cluster |
+//! | `cluster nodes=5 seed=7 [tick=100ms election=10 heartbeat=1 prevote=on checkquorum=on latency=10-30ms loss=0 reorder=off snapshot-interval=0 catchup=5 max-append=1048576]` | a new cluster (`max-append=0`: one entry per append message) |
 //! | `run 2s`, `tick [N]` | let virtual time pass (N ticks of `tick`) |
 //! | `deliver` | run until every message now in flight has arrived |
 //! | `stabilize [timeout=30s]` | run until one leader and every member has applied its log |
@@ -57,6 +57,7 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 "reorder",
                 "snapshot-interval",
                 "catchup",
+                "max-append",
             ])?,
         ),
         "run" | "tick" | "deliver" | "stabilize" | "wait-leader" => {
@@ -513,6 +514,7 @@ fn new_cluster(scenario: &mut Scenario, args: &Args) -> Result<String, String> {
                 d.node.snapshot_catchup_entries,
                 number,
             )?,
+            max_append_bytes: args.option_or("max-append", d.node.max_append_bytes, number)?,
         },
         link: link_config(args, d.link)?,
         reorder: args.option_or("reorder", d.reorder, on_off)?,

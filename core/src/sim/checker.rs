@@ -124,6 +124,9 @@ pub struct Checker {
     /// index → (term, digest) of the entry applied there.
     applied: HashMap<u64, (u64, u64)>,
     commit_seen: BTreeMap<u64, u64>,
+    /// Entries (index, term) that a majority of the members held, overwritten all the same:
+    /// the situation of the paper's Figure 8 (legal while the entry was never committed).
+    majority_entries_overwritten: Vec<(u64, u64)>,
 }
 
 fn chain(prev: &ChainHash, index: u64, term: u64, data: &[u8]) -> ChainHash {
@@ -164,6 +167,7 @@ impl Checker {
                 );
             }
         }
+        self.note_overwrites(node, entries);
         let log = self.node_logs.entry(node).or_default();
         log.split_off(&first);
         let prev_index = first - 1;
@@ -198,6 +202,41 @@ impl Checker {
         Ok(())
     }
 
+    /// Before `node` replaces its entries from `entries[0]` on: notes each replaced entry that
+    /// a majority of the members (every node seen, a crashed one by what its disk kept) held.
+    fn note_overwrites(&mut self, node: u64, entries: &[Entry]) {
+        let Some(log) = self.node_logs.get(&node) else {
+            return;
+        };
+        let members = self.node_logs.len();
+        for entry in entries {
+            let Some(&(old_term, _)) = log.get(&entry.index) else {
+                break;
+            };
+            if old_term == entry.term {
+                continue;
+            }
+            let holders = self
+                .node_logs
+                .values()
+                .filter(|other| other.get(&entry.index).is_some_and(|&(t, _)| t == old_term))
+                .count();
+            if holders > members / 2
+                && !self
+                    .majority_entries_overwritten
+                    .contains(&(entry.index, old_term))
+            {
+                self.majority_entries_overwritten
+                    .push((entry.index, old_term));
+            }
+        }
+    }
+
+    /// Entries (index, term) that a majority held and that were overwritten all the same.
+    pub fn majority_entries_overwritten(&self) -> &[(u64, u64)] {
+        &self.majority_entries_overwritten
+    }
+
     /// After a node installed a snapshot: its log now starts after the snapshot.
     pub fn on_snapshot_installed(&mut self, node: u64, index: u64) {
         self.node_logs.insert(node, BTreeMap::new());
@@ -206,15 +245,17 @@ impl Checker {
 
     /// A node (re)started: hash the log it starts with.
     pub fn on_boot(&mut self, node: u64, storage: &RaftStorage) -> Result<(), Broken> {
-        self.on_crash(node);
+        self.node_logs.insert(node, BTreeMap::new());
+        self.commit_seen.remove(&node);
         self.last_index.insert(node, storage.first_index() - 1);
         self.on_append(node, storage.log(), storage, None)
     }
 
-    pub fn on_crash(&mut self, node: u64) {
-        self.node_logs.remove(&node);
-        self.last_index.remove(&node);
-        self.commit_seen.remove(&node);
+    /// A node went down holding `durable` on its disk (empty, if the disk was wiped): that
+    /// is its log until it boots again.
+    pub fn on_crash(&mut self, node: u64, durable: &RaftStorage) {
+        // Damage in what survives is reported when the node boots from it.
+        let _ = self.on_boot(node, durable);
     }
 
     /// Node `node` became leader of `term`, holding the log in `storage`.
@@ -442,6 +483,35 @@ mod tests {
         );
     }
 
+    /// The paper's Figure 8: an entry of term 2 held by three of five members, overwritten.
+    #[test]
+    fn an_overwritten_majority_entry_is_noted() {
+        let mut checker = Checker::default();
+        let old = log(&[(1, "a"), (2, "old")]);
+        let short = log(&[(1, "a")]);
+        for node in 1..=3 {
+            boot(&mut checker, node, &old);
+        }
+        for node in 4..=5 {
+            boot(&mut checker, node, &short);
+        }
+        // Node 1 goes down with the entry on its disk: it still counts as holding it.
+        checker.on_crash(1, &storage_with(&old));
+        let newer = entry(2, 3, "new");
+        let storage = storage_with(&short);
+        checker
+            .on_append(3, std::slice::from_ref(&newer), &storage, None)
+            .unwrap();
+        assert_eq!(checker.majority_entries_overwritten(), [(2, 2)]);
+        // Overwriting an entry only two held is the everyday case, not Figure 8.
+        let mut everyday = Checker::default();
+        for node in 1..=5 {
+            boot(&mut everyday, node, if node <= 2 { &old } else { &short });
+        }
+        everyday.on_append(2, &[newer], &storage, None).unwrap();
+        assert!(everyday.majority_entries_overwritten().is_empty());
+    }
+
     #[test]
     fn state_machine_safety() {
         let mut checker = Checker::default();
@@ -461,7 +531,7 @@ mod tests {
         let storage = boot(&mut checker, 1, &log(&[(1, "a"), (2, "b")]));
         checker.on_commit(1, 2, 2, &storage).unwrap();
         // Legal: a restarted node reports a lower commit index (it was not durable).
-        checker.on_crash(1);
+        checker.on_crash(1, &storage);
         checker.on_boot(1, &storage).unwrap();
         checker.on_commit(1, 1, 2, &storage).unwrap();
         // Broken: a running node's commit index goes back.

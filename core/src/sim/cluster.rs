@@ -725,7 +725,8 @@ impl Cluster {
         machine.paused = false;
         let unread: Vec<InFlight> = machine.backlog.drain(..).collect();
         machine.incarnation += 1;
-        self.checker.on_crash(id);
+        let durable = self.machines[&id].disk.recover();
+        self.checker.on_crash(id, &durable);
         self.trace.record(
             self.now,
             TraceKind::Crash {
@@ -804,6 +805,7 @@ impl Cluster {
             return Err(format!("node {id} is running: crash it first"));
         }
         machine.disk = SimDisk::new(RaftStorage::empty());
+        self.checker.on_crash(id, &RaftStorage::empty());
         self.trace.record(self.now, TraceKind::Wipe { node: id });
         Ok(())
     }
@@ -1133,6 +1135,11 @@ impl Cluster {
     }
 
     /// The highest index committed anywhere so far.
+    /// Entries (index, term) a majority held that were overwritten all the same (Figure 8).
+    pub fn majority_entries_overwritten(&self) -> &[(u64, u64)] {
+        self.checker.majority_entries_overwritten()
+    }
+
     pub fn max_committed(&self) -> u64 {
         self.checker.max_committed()
     }
