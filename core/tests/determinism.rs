@@ -11,7 +11,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use raftbook_core::scenario::Scenario;
 
 const SCRIPT: &str = include_str!("determinism.txt");
-const PINNED_TRACE_HASH: &str = "168a9e27a7a04b7f8448d8c74e13622f5119d0f3b59e2fd9d03603eea662649d";
+const PINNED_TRACE_HASH: &str = "1f96b84d24181491bb6b9ee6585333de95423916c33aac16c1d39ad274ee2d6b";
 
 fn run() -> (String, Scenario) {
     let mut scenario = Scenario::new();

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use raftbook_core::lesson::{verify, with_outputs, Lesson};
+use raftbook_core::lesson::{verify, with_outputs, Lesson, MIN_PREDICTIONS};
 
 fn lesson_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
@@ -45,6 +45,17 @@ fn every_lesson_runs_and_every_exercise_is_solvable() {
             }
         };
         exercises += lesson.exercises().count();
+        let predictions = lesson
+            .blocks
+            .iter()
+            .filter(|b| matches!(b, raftbook_core::lesson::Block::Predict(_)))
+            .count();
+        if predictions < MIN_PREDICTIONS && !path.starts_with(root.join("exercises")) {
+            failures.push(format!(
+                "{}: {predictions} predictions; a lesson asks at least {MIN_PREDICTIONS}, each before the cell that answers it",
+                path.display()
+            ));
+        }
         if lesson.exercises().count() == 0 && !path.starts_with(root.join("exercises")) {
             failures.push(format!(
                 "{}: a lesson needs at least one exercise",

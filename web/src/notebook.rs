@@ -332,7 +332,7 @@ pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction
                         <p><b>{"Predict: "}</b>{&predict.question}</p>
                         <ul>{ for options }</ul>
                         if let Some(&picked) = answer {
-                            <p class="verdict">{ if picked == predict.answer { "Right. Run the next cell to see it." } else { "Not quite: run the next cell and see why." } }</p>
+                            <p class="verdict">{ if picked == predict.answer { "Right. " } else { "Not quite. " } }{ &predict.why[picked] }{ " Run the next cell to see it." }</p>
                         }
                     </div>
                 }

@@ -14,8 +14,11 @@
 //! ```predict
 //! How many of 5 nodes can crash before writes stop?
 //! - one
+//!   why: four of five are still a majority
 //! * two
+//!   why: three of five are a majority; with two gone, writes go on
 //! - three
+//!   why: two of five are not a majority: writes stop
 //! ```
 //!
 //! ```exercise two-leaders
@@ -34,7 +37,8 @@
 //!
 //! - A **cell** holds scenario commands and, under `---`, the output they give: the lesson's
 //!   test runs every cell and compares ([`verify`]); `UPDATE_LESSONS=1` rewrites the outputs.
-//! - A **prediction** asks a question before the next cell runs; `*` marks the right answer.
+//! - A **prediction** asks a question before the cell that answers it runs; `*` marks the
+//!   right answer, and each option's `why:` is shown once the learner picked it.
 //! - An **exercise** states a goal and the [`check::Condition`]s that mean it is reached. It
 //!   starts from its `setup:` commands, or, without them, from the state the cells before it
 //!   leave. Its `solution:` must reach the goal ([`verify`]). Doing nothing must not, nor may
@@ -80,8 +84,13 @@ pub struct Predict {
     pub line: usize,
     pub question: String,
     pub options: Vec<String>,
+    /// Why each option is right or wrong (its `why:` line), shown once the learner picked it.
+    pub why: Vec<String>,
     pub answer: usize,
 }
+
+/// Every lesson asks at least this many predictions.
+pub const MIN_PREDICTIONS: usize = 2;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exercise {
@@ -240,18 +249,25 @@ fn parse_cell(line: usize, body: &[(usize, String)]) -> Cell {
 fn parse_predict(line: usize, body: &[(usize, String)]) -> Result<Predict, String> {
     let mut question = Vec::new();
     let mut options = Vec::new();
+    let mut why: Vec<String> = Vec::new();
     let mut answer = None;
     for (_, text) in body {
         if let Some(option) = text.strip_prefix("- ") {
             options.push(option.trim().to_string());
+            why.push(String::new());
         } else if let Some(option) = text.strip_prefix("* ") {
             answer = Some(options.len());
             options.push(option.trim().to_string());
+            why.push(String::new());
+        } else if let (Some(reason), Some(last)) =
+            (text.trim_start().strip_prefix("why:"), why.last_mut())
+        {
+            *last = reason.trim().to_string();
         } else if options.is_empty() {
             question.push(text.trim());
         } else if !text.trim().is_empty() {
             return Err(format!(
-                "after the options, only more options (`- …`, `* …`): {text:?}"
+                "after the options, only more options (`- …`, `* …`) and their `why:` lines: {text:?}"
             ));
         }
     }
@@ -263,6 +279,7 @@ fn parse_predict(line: usize, body: &[(usize, String)]) -> Result<Predict, Strin
         line,
         question: question.join(" ").trim().to_string(),
         options,
+        why,
         answer,
     })
 }
@@ -459,7 +476,29 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
                     ));
                 }
             }
-            Block::Prose(_) | Block::Predict(_) => {}
+            Block::Predict(predict) => {
+                if let Some(option) = predict.why.iter().position(String::is_empty) {
+                    errors.push(error(
+                        predict.line,
+                        format!(
+                            "option {} of the prediction has no `why:` line (say why it is right or wrong)",
+                            option + 1
+                        ),
+                    ));
+                }
+                if !matches!(lesson.blocks.get(index + 1), Some(Block::Cell(_)))
+                    && !matches!(
+                        (lesson.blocks.get(index + 1), lesson.blocks.get(index + 2)),
+                        (Some(Block::Prose(_)), Some(Block::Cell(_)))
+                    )
+                {
+                    errors.push(error(
+                        predict.line,
+                        "a prediction goes right before the cell that answers it".into(),
+                    ));
+                }
+            }
+            Block::Prose(_) => {}
         }
     }
     (errors, outputs)

@@ -134,7 +134,15 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 Some(crate::sim::trace::TraceKind::Crash { lost_writes, .. }) => *lost_writes,
                 _ => 0,
             };
-            Ok(format!("n{node} crashed ({lost} unsynced writes lost)\n"))
+            // raft-rs asks for a sync before any reply that depends on a write (new entries,
+            // a vote, a term, a snapshot); only commit-index updates may wait, and the leader
+            // tells the commit index again.
+            Ok(match lost {
+                0 => format!("n{node} crashed (every write was synced)\n"),
+                n => format!(
+                    "n{node} crashed ({n} unsynced commit-index updates lost; entries and votes are synced before any reply)\n"
+                ),
+            })
         }
         "wipe" => {
             let node = bind(&[])?.one("a node id", node_id)?;

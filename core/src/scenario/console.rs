@@ -475,7 +475,7 @@ mod tests {
         console.act(&route("crash 2", 3));
         let text = texts(&console).join("\n");
         assert!(
-            text.ends_with("> crash 2\nn2 crashed (1 unsynced writes lost)"),
+            text.ends_with("> crash 2\nn2 crashed (1 unsynced commit-index updates lost; entries and votes are synced before any reply)"),
             "{text}"
         );
     }

@@ -20,6 +20,26 @@ pub struct LinkConfig {
     pub loss: f64,
 }
 
+impl LinkConfig {
+    /// `latency 300ms, loss 0.1` for what differs from a plain link; `None` for a plain one.
+    fn describe(&self) -> Option<String> {
+        let plain = LinkConfig::default();
+        let mut parts = Vec::new();
+        if (self.latency_min_ms, self.latency_max_ms)
+            != (plain.latency_min_ms, plain.latency_max_ms)
+        {
+            parts.push(match (self.latency_min_ms, self.latency_max_ms) {
+                (min, max) if min == max => format!("latency {min}ms"),
+                (min, max) => format!("latency {min}-{max}ms"),
+            });
+        }
+        if self.loss != plain.loss {
+            parts.push(format!("loss {}", self.loss));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
 impl Default for LinkConfig {
     fn default() -> Self {
         LinkConfig {
@@ -146,6 +166,9 @@ impl Network {
     }
 
     /// A short description of the current faults, e.g. `partition 1,2 | 3,4,5; cut 1->3`.
+    /// What is wrong with the network, if anything: partitions and cuts first ("healthy"
+    /// when messages can flow everywhere), then latency, loss and reordering that differ
+    /// from a plain link's (10–30 ms, no loss, in order).
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(groups) = &self.partition {
@@ -156,10 +179,20 @@ impl Network {
             parts.push(format!("cut {from}->{to}"));
         }
         if parts.is_empty() {
-            "healthy".to_string()
-        } else {
-            parts.join("; ")
+            parts.push("healthy".to_string());
         }
+        if let Some(quality) = self.default_link.describe() {
+            parts.push(quality);
+        }
+        for ((from, to), link) in &self.links {
+            if let Some(quality) = link.describe() {
+                parts.push(format!("link {from}->{to} {quality}"));
+            }
+        }
+        if self.reorder {
+            parts.push("reordering".to_string());
+        }
+        parts.join("; ")
     }
 }
 
