@@ -465,3 +465,27 @@ impl pb::maintenance_server::Maintenance for Services {
         }))
     }
 }
+
+/// tonic answers a call to an unknown method of a known service with `UNIMPLEMENTED` and no
+/// message; grpc-go, and so etcd, says which: "unknown method Foo for service
+/// etcdserverpb.KV". (Unknown services are answered by the client port's fallback.)
+pub async fn name_unknown_methods(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path().to_string();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let unimplemented = headers
+        .get("grpc-status")
+        .is_some_and(|status| status == (tonic::Code::Unimplemented as i32).to_string().as_str());
+    if unimplemented && !headers.contains_key("grpc-message") {
+        if let Some((service, method)) = path.trim_start_matches('/').split_once('/') {
+            let message = format!("unknown method {method} for service {service}");
+            if let Ok(value) = axum::http::HeaderValue::from_str(&message) {
+                headers.insert("grpc-message", value);
+            }
+        }
+    }
+    response
+}

@@ -6,7 +6,13 @@
 //!   simulator gives the playground);
 //! - `POST /v3/kv/put`, `/v3/kv/range`, `/v3/kv/deleterange`, `/v3/lease/grant`,
 //!   `/v3/lease/revoke`: etcd's JSON gateway for curl users, with bytes in base64 and 64-bit
-//!   numbers as strings, as etcd's grpc-gateway writes them.
+//!   numbers as strings, as etcd's grpc-gateway writes them; also under `/v3beta/`, which
+//!   etcd 3.4 still serves.
+//!
+//! What is not here is answered as etcd 3.4 answers it: a gRPC call to an unknown method
+//! with `UNIMPLEMENTED` and grpc-go's message, an unknown gateway path with 404 `Not Found`,
+//! any other path with 404 `404 page not found`, and a request over gRPC's size limit with
+//! 429 and the gateway's JSON error.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,16 +27,71 @@ use serde_json::{json, Value};
 use crate::member::MemberHandle;
 
 pub fn router(member: MemberHandle) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .route("/status", get(status))
-        .route("/v3/kv/put", post(put))
-        .route("/v3/kv/range", post(range))
-        .route("/v3/kv/deleterange", post(delete_range))
-        .route("/v3/lease/grant", post(lease_grant))
-        .route("/v3/lease/revoke", post(lease_revoke))
+        .route("/status", get(status));
+    for version in ["v3", "v3beta"] {
+        router = router
+            .route(&format!("/{version}/kv/put"), post(put))
+            .route(&format!("/{version}/kv/range"), post(range))
+            .route(&format!("/{version}/kv/deleterange"), post(delete_range))
+            .route(&format!("/{version}/lease/grant"), post(lease_grant))
+            .route(&format!("/{version}/lease/revoke"), post(lease_revoke));
+    }
+    router
+        // Bodies past gRPC's limit are read, so they get etcd's JSON answer (429), not 413.
+        .layer(axum::extract::DefaultBodyLimit::max(64 << 20))
         .with_state(member)
+}
+
+/// gRPC's limit on a request message, as etcd sets it: `--max-request-bytes` (1.5 MiB) plus
+/// 512 KiB for the rest of the message.
+const GRPC_MAX_RECEIVE: usize = api::MAX_REQUEST_BYTES + 512 * 1024;
+
+/// The gateway refuses what gRPC would: a request message (`encoded_len` bytes as protobuf)
+/// over the limit.
+fn within_grpc_limit(encoded_len: usize) -> Result<(), GatewayError> {
+    if encoded_len <= GRPC_MAX_RECEIVE {
+        return Ok(());
+    }
+    Err(GatewayError(
+        tonic::Code::ResourceExhausted,
+        format!("grpc: received message larger than max ({encoded_len} vs. {GRPC_MAX_RECEIVE})"),
+    ))
+}
+
+/// Anything no route of the client port answers (gRPC's included), as etcd 3.4 answers it.
+pub async fn not_found(request: axum::extract::Request) -> HttpResponse {
+    let path = request.uri().path().to_string();
+    let is_grpc = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/grpc"));
+    if is_grpc {
+        // grpc-go's words: "unknown service etcdserverpb.Nope".
+        let service = path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        let status = tonic::Status::unimplemented(format!("unknown service {service}"));
+        return status.into_http();
+    }
+    let text = if path.starts_with("/v3/") || path.starts_with("/v3beta/") {
+        "Not Found\n"
+    } else {
+        "404 page not found\n"
+    };
+    (
+        StatusCode::NOT_FOUND,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
 }
 
 async fn health(State(member): State<MemberHandle>) -> HttpResponse {
@@ -78,6 +139,7 @@ impl IntoResponse for GatewayError {
             | tonic::Code::FailedPrecondition => StatusCode::BAD_REQUEST,
             tonic::Code::NotFound => StatusCode::NOT_FOUND,
             tonic::Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            tonic::Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (
@@ -163,6 +225,13 @@ async fn put(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answ
         prev_kv: b.prev_kv.unwrap_or(false),
         ..Default::default()
     };
+    within_grpc_limit(prost::Message::encoded_len(&crate::pb::PutRequest {
+        key: request.key.clone(),
+        value: request.value.clone(),
+        lease: request.lease,
+        prev_kv: request.prev_kv,
+        ..Default::default()
+    }))?;
     match member.request(Request::Put(request)).await? {
         Response::Put(p) => Ok(Json(
             json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }),

@@ -58,7 +58,10 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         .add_service(pb::cluster_server::ClusterServer::new(services.clone()))
         .add_service(pb::maintenance_server::MaintenanceServer::new(services))
         .into_axum_router();
-    let app = grpc.merge(crate::http::router(member));
+    let app = grpc
+        .merge(crate::http::router(member))
+        .fallback(crate::http::not_found)
+        .layer(axum::middleware::from_fn(crate::grpc::name_unknown_methods));
     let client_listener = tokio::net::TcpListener::bind(&client_listen)
         .await
         .map_err(|e| format!("cannot listen for clients on {client_listen}: {e}"))?;

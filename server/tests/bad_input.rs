@@ -195,3 +195,83 @@ async fn garbage_on_the_peer_port_is_refused() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     s.intact().await;
 }
+
+/// What no route answers, and requests past gRPC's size limit on the gateway, answered as
+/// etcd 3.4 answers them (each checked against etcd 3.4.23 with curl).
+#[tokio::test]
+async fn unknown_paths_methods_and_oversized_gateway_bodies_are_answered_as_etcd_does() {
+    let mut s = single().await;
+    let base = format!("http://{}", s.cluster.members[0].client);
+    let http = reqwest::Client::new();
+
+    let response = http
+        .post(format!("{base}/v3/kv/nope"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.text().await.unwrap(), "Not Found\n");
+    let response = http.get(format!("{base}/foo")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.text().await.unwrap(), "404 page not found\n");
+
+    // etcd 3.4 still serves the gateway under /v3beta/.
+    let put = r#"{"key":"YmV0YQ==","value":"eWVz"}"#;
+    let response = http
+        .post(format!("{base}/v3beta/kv/put"))
+        .body(put)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
+    // 3,000,000 base64 characters: a 2,250,000-byte value, over gRPC's 2 MiB.
+    let value = "A".repeat(3_000_000);
+    let body = format!(r#"{{"key":"YmlnCg==","value":"{value}"}}"#);
+    let response = http
+        .post(format!("{base}/v3/kv/put"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["code"], 8);
+    assert_eq!(
+        error["message"],
+        "grpc: received message larger than max (2250011 vs. 2097152)"
+    );
+
+    // gRPC: an unknown method of a known service, and an unknown service, with grpc-go's words.
+    let channel = tonic::transport::Endpoint::from_shared(base.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    for (path, message) in [
+        (
+            "/etcdserverpb.KV/Nope",
+            "unknown method Nope for service etcdserverpb.KV",
+        ),
+        (
+            "/etcdserverpb.Nope/Range",
+            "unknown service etcdserverpb.Nope",
+        ),
+    ] {
+        let mut grpc = tonic::client::Grpc::new(channel.clone());
+        grpc.ready().await.unwrap();
+        let codec = tonic_prost::ProstCodec::<pb::RangeRequest, pb::RangeResponse>::default();
+        let status = grpc
+            .unary(
+                tonic::Request::new(pb::RangeRequest::default()),
+                tonic::codegen::http::uri::PathAndQuery::from_static(path),
+                codec,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unimplemented, "{path}");
+        assert_eq!(status.message(), message, "{path}");
+    }
+    s.intact().await;
+}
