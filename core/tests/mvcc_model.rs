@@ -122,7 +122,8 @@ proptest! {
     #[test]
     fn mvcc_store_agrees_with_the_model(ops in prop::collection::vec(op(), 1..80)) {
         let mut store = MvccStore::default();
-        let mut model = Model { revision: 1, ..Default::default() };
+        // Nothing compacted yet is -1, as in etcd: compacting a new store at 0 succeeds.
+        let mut model = Model { revision: 1, compacted: -1, ..Default::default() };
         for op in ops {
             match op {
                 Op::Put { key, value } => {

@@ -326,7 +326,9 @@ impl Services {
                 is_learner: learner,
             });
         }
-        let header = convert::header(status.header.clone()).expect("a header");
+        let mut header = convert::header(status.header.clone()).expect("a header");
+        // etcd's cluster service fills in cluster id, member id and term, not a revision.
+        header.revision = 0;
         Ok((header, members))
     }
 

@@ -64,7 +64,8 @@ impl Default for MvccStore {
         MvccStore {
             keys: OrdMap::new(),
             current_revision: 1,
-            compact_revision: 0,
+            // As etcd's: nothing compacted yet is -1, so a new store may be compacted at 0.
+            compact_revision: -1,
         }
     }
 }
@@ -99,7 +100,7 @@ impl MvccStore {
 
     /// The revision of the last compaction (0: never compacted).
     pub fn compact_revision(&self) -> i64 {
-        self.compact_revision
+        self.compact_revision.max(0)
     }
 
     /// The live version of `key` now.
