@@ -20,6 +20,12 @@ try {
   await page.waitForSelector('#notebook[data-lesson="04-partitions"]');
   await page.selectOption("#speed", "8"); // 100x
   const cells = await page.$$eval("#notebook .cell", (cs) => cs.length);
+  // Run all stops at each unanswered prediction (tested below with lesson 1): answer this
+  // lesson's first, then run every cell.
+  for (let open; (open = await page.$("#notebook .predict .option:not([disabled])")); ) {
+    await open.click();
+    await page.waitForTimeout(50);
+  }
   await page.click("#notebook .cell .run-all");
   await until("every cell to run", async () =>
     (await page.$$eval('#notebook .cell[data-ran="true"]', (cs) => cs.length)) === cells &&

@@ -95,8 +95,10 @@ struct Server {
 
 impl Server {
     fn start(port: u16) -> Result<Server, String> {
-        run("cargo", &["build", "--release", "-p", "raftbook-server"])?;
-        let binary = workspace_root().join("target/release/raftbook");
+        // A debug build: serving a few static files needs no optimising, and the test suite
+        // has built this binary already (a release build would add minutes to CI).
+        run("cargo", &["build", "-p", "raftbook-server"])?;
+        let binary = workspace_root().join("target/debug/raftbook");
         let mut child = Command::new(binary)
             .args([
                 "play",
