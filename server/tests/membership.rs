@@ -110,7 +110,11 @@ fn a_member_is_added_as_learner_promoted_and_removed() {
 
     let removed = etcdctl(&endpoints, &["member", "remove", &id], None);
     assert!(
-        removed.contains(&format!("Member {id} removed from cluster")),
+        removed
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains(&format!("Member {id} removed from cluster")),
         "{removed}"
     );
     let listed = etcdctl(&endpoints, &["member", "list"], None);
