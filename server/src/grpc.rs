@@ -475,14 +475,16 @@ pub async fn name_unknown_methods(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let path = request.uri().path().to_string();
+    // Every call passes here: keep the URI (a reference count), make no string.
+    let uri = request.uri().clone();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let unimplemented = headers
         .get("grpc-status")
-        .is_some_and(|status| status == (tonic::Code::Unimplemented as i32).to_string().as_str());
+        .and_then(|status| status.to_str().ok()?.parse::<i32>().ok())
+        == Some(tonic::Code::Unimplemented as i32);
     if unimplemented && !headers.contains_key("grpc-message") {
-        if let Some((service, method)) = path.trim_start_matches('/').split_once('/') {
+        if let Some((service, method)) = uri.path().trim_start_matches('/').split_once('/') {
             let message = format!("unknown method {method} for service {service}");
             if let Ok(value) = axum::http::HeaderValue::from_str(&message) {
                 headers.insert("grpc-message", value);

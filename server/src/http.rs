@@ -218,20 +218,16 @@ struct KeyBody {
 
 async fn put(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
     let b: KeyBody = body(&raw)?;
-    let request = api::PutRequest {
+    // As the gRPC message it stands for, so its size is measured as gRPC would, uncopied.
+    let request = crate::pb::PutRequest {
         key: bytes(&b.key)?,
         value: bytes(&b.value)?,
         lease: int(&b.lease)?,
         prev_kv: b.prev_kv.unwrap_or(false),
         ..Default::default()
     };
-    within_grpc_limit(prost::Message::encoded_len(&crate::pb::PutRequest {
-        key: request.key.clone(),
-        value: request.value.clone(),
-        lease: request.lease,
-        prev_kv: request.prev_kv,
-        ..Default::default()
-    }))?;
+    within_grpc_limit(prost::Message::encoded_len(&request))?;
+    let request = crate::convert::put_request(request);
     match member.request(Request::Put(request)).await? {
         Response::Put(p) => Ok(Json(
             json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }),
