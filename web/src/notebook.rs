@@ -147,14 +147,10 @@ impl Notebook {
         self.running.is_some()
     }
 
-    /// The prediction that must be answered before block `index` may run, if any: the
-    /// nearest block before it other than prose.
+    /// The prediction that must be answered before block `index` may run, if any.
     fn unanswered_prediction(&self, index: usize) -> Option<usize> {
-        let previous = (0..index)
-            .rev()
-            .find(|&i| !matches!(self.lesson.blocks[i], Block::Prose(_)))?;
-        matches!(self.lesson.blocks[previous], Block::Predict(_))
-            .then_some(previous)
+        self.lesson
+            .prediction_before(index)
             .filter(|p| !self.answers.contains_key(p))
     }
 

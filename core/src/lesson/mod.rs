@@ -213,6 +213,16 @@ impl Lesson {
             .collect()
     }
 
+    /// The prediction that must be answered before cell `index` runs, if any: the nearest
+    /// block before it that is not prose. The page gates cells by it; [`verify`] checks each
+    /// prediction gates the cell after it.
+    pub fn prediction_before(&self, index: usize) -> Option<usize> {
+        let previous = (0..index)
+            .rev()
+            .find(|&i| !matches!(self.blocks[i], Block::Prose(_)))?;
+        matches!(self.blocks[previous], Block::Predict(_)).then_some(previous)
+    }
+
     /// The commands that set an exercise's starting state: its own set-up, or the cells
     /// before it.
     pub fn exercise_start(&self, index: usize) -> Vec<String> {
@@ -486,12 +496,13 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
                         ),
                     ));
                 }
-                if !matches!(lesson.blocks.get(index + 1), Some(Block::Cell(_)))
-                    && !matches!(
-                        (lesson.blocks.get(index + 1), lesson.blocks.get(index + 2)),
-                        (Some(Block::Prose(_)), Some(Block::Cell(_)))
-                    )
-                {
+                let next = (index + 1..lesson.blocks.len())
+                    .find(|&i| !matches!(lesson.blocks[i], Block::Prose(_)));
+                let gates_a_cell = next.is_some_and(|cell| {
+                    matches!(lesson.blocks[cell], Block::Cell(_))
+                        && lesson.prediction_before(cell) == Some(index)
+                });
+                if !gates_a_cell {
                     errors.push(error(
                         predict.line,
                         "a prediction goes right before the cell that answers it".into(),

@@ -60,7 +60,7 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 "max-append",
             ])?,
         ),
-        "run" | "tick" | "deliver" | "stabilize" | "wait-leader" => {
+        name if TIME_PASSING.contains(&name) => {
             let wait = Wait::of(command, scenario.cluster()?)?.expect("a time-passing command");
             pass_time(scenario, |c| wait.run(c))
         }
@@ -240,9 +240,7 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
                 .map(|e| serde_json::to_string(e).expect("serialises") + "\n")
                 .collect())
         }
-        name if ETCDCTL.contains(&name) || CLUSTER_REQUESTS.contains(&name) => {
-            request_command(scenario, command)
-        }
+        name if is_request(name) => request_command(scenario, command),
         "member" => {
             let args = bind(&[])?;
             if args.words != ["list"] {
@@ -282,6 +280,14 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         }
         other => Err(format!("unknown command {other:?}")),
     }
+}
+
+/// Commands that let virtual time pass (see [`Wait`]).
+pub const TIME_PASSING: [&str; 5] = ["run", "tick", "deliver", "stabilize", "wait-leader"];
+
+/// Whether `name` is a request command: started by [`start_request`], answered later.
+pub fn is_request(name: &str) -> bool {
+    ETCDCTL.contains(&name) || CLUSTER_REQUESTS.contains(&name)
 }
 
 /// etcdctl's commands, printed as etcdctl prints them.

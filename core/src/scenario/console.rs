@@ -65,16 +65,6 @@ pub struct ConsoleLine {
     pub text: String,
 }
 
-/// Commands that would make time jump: in the playground, time is played, not commanded.
-const TIME_COMMANDS: [&str; 6] = [
-    "run",
-    "tick",
-    "deliver",
-    "stabilize",
-    "wait-leader",
-    "cluster",
-];
-
 pub struct Console {
     /// The `cluster …` command that made the cluster.
     setup: String,
@@ -292,26 +282,28 @@ impl Console {
         let name = command.name.as_str();
         // `Ok`: output; `Err(Ok)`: an etcdctl error as etcdctl prints it; `Err(Err)`: a
         // command that could not run.
-        let result: Result<String, Result<String, String>> = if TIME_COMMANDS.contains(&name) {
-            Err(Err(format!(
-                "`{name}` is for scripts: here time flows with play, pause and step"
-            )))
-        } else if name == "load" {
-            self.set_load(&command).map_err(Err)
-        } else if commands::ETCDCTL.contains(&name) || commands::CLUSTER_REQUESTS.contains(&name) {
-            match commands::start_request(&mut self.scenario, &command) {
-                Ok(Started::Answered(printed)) => printed.map_err(Ok),
-                Ok(Started::Request { id, reply, preface }) => {
-                    self.waiting.push((id, reply));
-                    Ok(preface)
+        let result: Result<String, Result<String, String>> =
+            if commands::TIME_PASSING.contains(&name) || name == "cluster" {
+                // In the playground, time is played, not commanded.
+                Err(Err(format!(
+                    "`{name}` is for scripts: here time flows with play, pause and step"
+                )))
+            } else if name == "load" {
+                self.set_load(&command).map_err(Err)
+            } else if commands::is_request(name) {
+                match commands::start_request(&mut self.scenario, &command) {
+                    Ok(Started::Answered(printed)) => printed.map_err(Ok),
+                    Ok(Started::Request { id, reply, preface }) => {
+                        self.waiting.push((id, reply));
+                        Ok(preface)
+                    }
+                    Err(error) => Err(Err(error)),
                 }
-                Err(error) => Err(Err(error)),
-            }
-        } else {
-            commands::run(&mut self.scenario, &command)
-                .map(|output| output + &self.scenario.report_violation())
-                .map_err(Err)
-        };
+            } else {
+                commands::run(&mut self.scenario, &command)
+                    .map(|output| output + &self.scenario.report_violation())
+                    .map_err(Err)
+            };
         match result {
             Ok(text) => self.print(LineKind::Output, &text),
             Err(Ok(printed)) => self.print(LineKind::Error, &printed),

@@ -5,11 +5,9 @@
 //! [`Link::from_script`] runs it and notes when each action happened, which is how the chaos
 //! test prints a failing run as something to open in the browser.
 
+use super::commands::TIME_PASSING;
 use super::console::TimedAction;
 use super::{Command, Scenario};
-
-/// Commands that let time pass in a script; in a link, time is the moment each action has.
-const TIME_COMMANDS: [&str; 5] = ["run", "tick", "deliver", "stabilize", "wait-leader"];
 
 /// A run: the `cluster …` set-up line, the timed actions, and the moment to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +75,8 @@ impl Link {
         let mut actions = Vec::new();
         for (number, line) in rest.iter().enumerate() {
             let command = Command::parse(line, number + 2).map_err(|e| e.message)?;
-            if !TIME_COMMANDS.contains(&command.name.as_str()) {
+            // In a link, time is the moment each action has, not a command.
+            if !TIME_PASSING.contains(&command.name.as_str()) {
                 actions.push(TimedAction {
                     at: scenario.cluster()?.now(),
                     line: line.clone(),
