@@ -20,7 +20,7 @@
 
 use protobuf::Message as _;
 use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};
-use raft::{RawNode, StateRole};
+use raft::{ProgressState, RawNode, StateRole};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -412,6 +412,7 @@ impl<S: StateMachine> Node<S> {
         self.persist(writes, ready.must_sync());
 
         // 3. Apply what is committed, then release messages that waited for the disk.
+        self.report_commit();
         self.apply(ready.take_committed_entries());
         for read in ready.take_read_states() {
             if let Some((origin, request_id)) = decode_origin(&read.request_ctx) {
@@ -431,6 +432,7 @@ impl<S: StateMachine> Node<S> {
             self.persist(vec![PersistWrite::HardState(hard_state)], false);
         }
         self.send(light.take_messages());
+        self.report_commit();
         self.apply(light.take_committed_entries());
         self.raw.advance_apply();
         self.release_reads();
@@ -579,6 +581,11 @@ impl<S: StateMachine> Node<S> {
             self.outputs
                 .push(Output::Event(NodeEvent::RoleChanged { role, term, leader }));
         }
+        self.report_commit();
+    }
+
+    /// Reports a new commit index, before the entries up to it are applied.
+    fn report_commit(&mut self) {
         let commit = self.raw.raft.raft_log.committed;
         if commit != self.last_commit {
             self.last_commit = commit;
@@ -608,9 +615,65 @@ impl<S: StateMachine> Node<S> {
         }
     }
 
-    /// raft-rs's own state, read-only: for the observation views.
-    pub fn raft(&self) -> &raft::Raft<RaftStorage> {
-        &self.raw.raft
+    /// The current term, as this node knows it.
+    pub fn term(&self) -> u64 {
+        self.raw.raft.term
+    }
+
+    /// The leader this node follows (0: none known).
+    pub fn leader_id(&self) -> u64 {
+        self.raw.raft.leader_id
+    }
+
+    /// The highest log index this node knows to be committed.
+    pub fn committed(&self) -> u64 {
+        self.raw.raft.raft_log.committed
+    }
+
+    /// The highest log index applied to the state machine.
+    pub fn applied(&self) -> u64 {
+        self.raw.raft.raft_log.applied
+    }
+
+    /// The node's volatile Raft state (role, term, vote, timers, progress), for visualisers.
+    pub fn raft_view(&self) -> RaftView {
+        let raft = &self.raw.raft;
+        let (voters, learners) = self.members();
+        let mut progress: Vec<ProgressView> = if raft.state == StateRole::Leader {
+            raft.prs()
+                .iter()
+                .map(|(&id, pr)| ProgressView {
+                    id,
+                    matched: pr.matched,
+                    next: pr.next_idx,
+                    state: match pr.state {
+                        ProgressState::Probe => "probe",
+                        ProgressState::Replicate => "replicate",
+                        ProgressState::Snapshot => "snapshot",
+                    },
+                    recent_active: pr.recent_active,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        progress.sort_by_key(|p| p.id);
+        RaftView {
+            role: self.role(),
+            term: raft.term,
+            vote: raft.vote,
+            leader: raft.leader_id,
+            election_elapsed: raft.election_elapsed,
+            election_timeout: raft.randomized_election_timeout(),
+            heartbeat_elapsed: raft.heartbeat_elapsed(),
+            heartbeat_timeout: raft.heartbeat_timeout(),
+            commit: raft.raft_log.committed,
+            applied: raft.raft_log.applied,
+            persisted: raft.raft_log.persisted,
+            voters,
+            learners,
+            progress,
+        }
     }
 
     pub fn storage(&self) -> &RaftStorage {
@@ -632,6 +695,40 @@ impl<S: StateMachine> Node<S> {
     }
 }
 
+/// The volatile Raft state of a running node.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RaftView {
+    pub role: Role,
+    pub term: u64,
+    /// Whom this node voted for in `term` (0: nobody).
+    pub vote: u64,
+    /// The leader this node knows of (0: none).
+    pub leader: u64,
+    pub election_elapsed: usize,
+    pub election_timeout: usize,
+    pub heartbeat_elapsed: usize,
+    pub heartbeat_timeout: usize,
+    pub commit: u64,
+    pub applied: u64,
+    pub persisted: u64,
+    pub voters: Vec<u64>,
+    pub learners: Vec<u64>,
+    /// The leader's view of every member's replication progress (empty on non-leaders).
+    pub progress: Vec<ProgressView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProgressView {
+    pub id: u64,
+    /// The highest index known to be replicated on this member.
+    pub matched: u64,
+    /// The next index the leader will send.
+    pub next: u64,
+    /// `probe` (finding where logs diverge), `replicate` (streaming) or `snapshot`.
+    pub state: &'static str,
+    pub recent_active: bool,
+}
+
 pub fn describe_conf_change(change: &ConfChange) -> String {
     let what = match change.get_change_type() {
         ConfChangeType::AddNode => "add voter",
@@ -640,3 +737,6 @@ pub fn describe_conf_change(change: &ConfChange) -> String {
     };
     format!("{what} {}", change.node_id)
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,10 +5,10 @@
 //! change without breaking them.
 
 use raft::eraftpb::{Entry, EntryType, Message, MessageType};
-use raft::ProgressState;
 use serde::Serialize;
 
-use crate::node::{describe_conf_change, EntryKind, Node, Role};
+use crate::node::{describe_conf_change, EntryKind, Node};
+pub use crate::node::{ProgressView, RaftView};
 use crate::state_machine::StateMachine;
 use crate::storage::RaftStorage;
 
@@ -22,40 +22,6 @@ pub struct NodeView {
     pub snapshot_index: u64,
     pub snapshot_term: u64,
     pub entries: Vec<EntryView>,
-}
-
-/// The volatile Raft state of a running node.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RaftView {
-    pub role: Role,
-    pub term: u64,
-    /// Whom this node voted for in `term` (0: nobody).
-    pub vote: u64,
-    /// The leader this node knows of (0: none).
-    pub leader: u64,
-    pub election_elapsed: usize,
-    pub election_timeout: usize,
-    pub heartbeat_elapsed: usize,
-    pub heartbeat_timeout: usize,
-    pub commit: u64,
-    pub applied: u64,
-    pub persisted: u64,
-    pub voters: Vec<u64>,
-    pub learners: Vec<u64>,
-    /// The leader's view of every member's replication progress (empty on non-leaders).
-    pub progress: Vec<ProgressView>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProgressView {
-    pub id: u64,
-    /// The highest index known to be replicated on this member.
-    pub matched: u64,
-    /// The next index the leader will send.
-    pub next: u64,
-    /// `probe` (finding where logs diverge), `replicate` (streaming) or `snapshot`.
-    pub state: &'static str,
-    pub recent_active: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -98,45 +64,8 @@ impl EntryView {
 impl NodeView {
     /// The view of a running node, with at most the last `log_tail` entries of its log.
     pub fn of_node(node: &Node<impl StateMachine>, log_tail: usize) -> Self {
-        let raft = node.raft();
-        let (voters, learners) = node.members();
-        let mut progress: Vec<ProgressView> = if raft.state == raft::StateRole::Leader {
-            raft.prs()
-                .iter()
-                .map(|(&id, pr)| ProgressView {
-                    id,
-                    matched: pr.matched,
-                    next: pr.next_idx,
-                    state: match pr.state {
-                        ProgressState::Probe => "probe",
-                        ProgressState::Replicate => "replicate",
-                        ProgressState::Snapshot => "snapshot",
-                    },
-                    recent_active: pr.recent_active,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        progress.sort_by_key(|p| p.id);
-        let raft_view = RaftView {
-            role: node.role(),
-            term: raft.term,
-            vote: raft.vote,
-            leader: raft.leader_id,
-            election_elapsed: raft.election_elapsed,
-            election_timeout: raft.randomized_election_timeout(),
-            heartbeat_elapsed: raft.heartbeat_elapsed(),
-            heartbeat_timeout: raft.heartbeat_timeout(),
-            commit: raft.raft_log.committed,
-            applied: raft.raft_log.applied,
-            persisted: raft.raft_log.persisted,
-            voters,
-            learners,
-            progress,
-        };
         NodeView {
-            raft: Some(raft_view),
+            raft: Some(node.raft_view()),
             ..Self::of_storage(
                 node.id(),
                 node.storage(),

@@ -190,7 +190,7 @@ fn run_and_check(
                 let Some(node) = cluster.node(id) else {
                     return Err(format!("liveness: n{id} is down after healing"));
                 };
-                let applied = node.raft().raft_log.applied;
+                let applied = node.applied();
                 if applied < index {
                     return Err(format!(
                         "liveness: n{id} applied {applied}, acknowledged request #{} is at {index}",

@@ -11,7 +11,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use raftbook_core::scenario::Scenario;
 
 const SCRIPT: &str = include_str!("determinism.txt");
-const PINNED_TRACE_HASH: &str = "1f96b84d24181491bb6b9ee6585333de95423916c33aac16c1d39ad274ee2d6b";
+const PINNED_TRACE_HASH: &str = "c813bb23feb4f1a6c907005682533879ace3f94c78c66b760a0c07b17541cb53";
 
 fn run() -> (String, Scenario) {
     let mut scenario = Scenario::new();

@@ -19,7 +19,7 @@ use raftbook_core::etcd::api::{
 };
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
-use raftbook_core::node::{EntryKind, MembershipChange, NodeConfig, NodeEvent, Output, Role};
+use raftbook_core::node::{EntryKind, MembershipChange, NodeConfig, NodeEvent, Role};
 use raftbook_core::storage::RaftStorage;
 use raftbook_core::view::NodeView;
 use tokio::sync::{mpsc, oneshot};
@@ -286,9 +286,9 @@ impl Member {
                 }
                 outputs
             }
-            Input::SnapshotReport { to, delivered } => self
-                .server
-                .drive(now, |node| node.report_snapshot(to, delivered)),
+            Input::SnapshotReport { to, delivered } => {
+                self.server.report_snapshot(now, to, delivered)
+            }
             Input::ServeAtLeader { request, reply } => {
                 let _ = reply.send(self.server.serve_at_leader(now, &request));
                 Vec::new()
@@ -344,15 +344,14 @@ impl Member {
 
     fn status(&self) -> Status {
         let node = self.server.node();
-        let raft = node.raft();
         let (voters, learners) = node.members();
         Status {
             header: self.server.header(),
             id: node.id(),
-            leader: raft.leader_id,
-            term: raft.term,
-            commit: raft.raft_log.committed,
-            applied: raft.raft_log.applied,
+            leader: node.leader_id(),
+            term: node.term(),
+            commit: node.committed(),
+            applied: node.applied(),
             is_learner: node.role() == Role::Learner,
             voters,
             learners,
@@ -365,13 +364,13 @@ impl Member {
     fn carry_out(&mut self, outputs: Vec<ServerOutput>) {
         for output in outputs {
             match output {
-                ServerOutput::Node(Output::Send(message)) => {
+                ServerOutput::Send(message) => {
                     self.metrics
                         .peer_messages_sent
                         .fetch_add(1, Ordering::Relaxed);
                     self.transport.send(message);
                 }
-                ServerOutput::Node(Output::Persist { writes, must_sync }) => {
+                ServerOutput::Persist { writes, must_sync } => {
                     for write in &writes {
                         if let Err(error) = self.wal.write(write, self.server.node().storage()) {
                             fatal(&error.to_string());
@@ -384,10 +383,7 @@ impl Member {
                         }
                     }
                 }
-                ServerOutput::Node(Output::Event(event)) => self.observe(event),
-                ServerOutput::Node(Output::Response { .. } | Output::ReadReady { .. }) => {
-                    unreachable!("the server layer answers these")
-                }
+                ServerOutput::Event(event) => self.observe(event),
                 ServerOutput::Reply {
                     request_id, result, ..
                 } => {

@@ -32,7 +32,7 @@ use super::api::*;
 use super::store::{decode_result, Command, EtcdStore};
 use super::watch::{WatchHub, WatchView};
 use crate::node::{MembershipChange, Node, NodeConfig, NodeError, NodeEvent, Output, Role};
-use crate::storage::RaftStorage;
+use crate::storage::{PersistWrite, RaftStorage};
 
 /// How often unanswered reads and lease forwards are tried again (etcd: 500 ms).
 const RETRY_MS: u64 = 500;
@@ -67,8 +67,16 @@ impl ServerConfig {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerOutput {
-    /// One of the Raft node's outputs (send, persist, event).
-    Node(Output),
+    /// A Raft message for a peer (the node's [`Output::Send`]).
+    Send(Message),
+    /// Writes for the member's disk, synced before anything later if `must_sync` (the node's
+    /// [`Output::Persist`]).
+    Persist {
+        writes: Vec<PersistWrite>,
+        must_sync: bool,
+    },
+    /// Something an observer may want to know (the node's [`Output::Event`]).
+    Event(NodeEvent),
     /// The answer to client request `request_id`; `index` is the log index it was applied or
     /// read at.
     Reply {
@@ -147,9 +155,9 @@ impl EtcdServer {
         Ok((server, outputs))
     }
 
-    /// Gives the node an input (a tick, a message, an election, a snapshot report…) and
-    /// carries out the server's side of whatever follows.
-    pub fn drive(
+    /// Gives the node an input (a message, an election, a snapshot report…) and carries out
+    /// the server's side of whatever follows.
+    fn drive(
         &mut self,
         now: u64,
         input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>,
@@ -171,6 +179,34 @@ impl EtcdServer {
 
     pub fn step(&mut self, now: u64, message: Message) -> Vec<ServerOutput> {
         self.drive(now, |node| node.step(message))
+    }
+
+    /// Starts an election on this member now, as if its election timer had fired.
+    pub fn campaign(&mut self, now: u64) -> Result<Vec<ServerOutput>, NodeError> {
+        let mut refused = None;
+        let outputs = self.drive(now, |node| {
+            node.campaign().unwrap_or_else(|error| {
+                refused = Some(error);
+                Vec::new()
+            })
+        });
+        refused.map_or(Ok(outputs), Err)
+    }
+
+    /// Asks this member, if it leads, to hand leadership to `to`.
+    pub fn transfer_leader(&mut self, now: u64, to: u64) -> Vec<ServerOutput> {
+        self.drive(now, |node| node.transfer_leader(to))
+    }
+
+    /// Snapshots the applied state now and compacts the log behind it.
+    pub fn take_snapshot(&mut self, now: u64) -> Vec<ServerOutput> {
+        self.drive(now, Node::take_snapshot)
+    }
+
+    /// The transport's word on a snapshot this member sent to `to` (see
+    /// [`Node::report_snapshot`]).
+    pub fn report_snapshot(&mut self, now: u64, to: u64, delivered: bool) -> Vec<ServerOutput> {
+        self.drive(now, |node| node.report_snapshot(to, delivered))
     }
 
     /// A client request. The answer comes as a [`ServerOutput::Reply`], now or later.
@@ -380,7 +416,7 @@ impl EtcdServer {
     }
 
     fn forward(&mut self, request_id: u64, request: Request) {
-        let leader = self.node.raft().leader_id;
+        let leader = self.node.leader_id();
         if leader != 0 {
             self.outputs.push(ServerOutput::ForwardToLeader {
                 leader,
@@ -468,9 +504,13 @@ impl EtcdServer {
                     event @ (NodeEvent::Applied { .. } | NodeEvent::SnapshotInstalled { .. }),
                 ) => {
                     store_changed = true;
-                    self.outputs.push(ServerOutput::Node(Output::Event(event)));
+                    self.outputs.push(ServerOutput::Event(event));
                 }
-                other => self.outputs.push(ServerOutput::Node(other)),
+                Output::Event(event) => self.outputs.push(ServerOutput::Event(event)),
+                Output::Send(message) => self.outputs.push(ServerOutput::Send(message)),
+                Output::Persist { writes, must_sync } => self
+                    .outputs
+                    .push(ServerOutput::Persist { writes, must_sync }),
             }
         }
         self.track_leases(store_changed);
@@ -516,7 +556,7 @@ impl EtcdServer {
 
     fn retry_and_expire(&mut self) {
         let now = self.now;
-        let leader_known = self.node.raft().leader_id != 0;
+        let leader_known = self.node.leader_id() != 0;
         let ids: Vec<u64> = self.pending.keys().copied().collect();
         for request_id in ids {
             let pending = self.pending.get_mut(&request_id).expect("listed");
@@ -612,7 +652,7 @@ impl EtcdServer {
             cluster_id: self.config.cluster_id,
             member_id: self.node.id(),
             revision: self.store().mvcc.current_revision(),
-            raft_term: self.node.raft().term,
+            raft_term: self.node.term(),
         }
     }
 
@@ -625,7 +665,7 @@ impl EtcdServer {
     }
 
     fn applied(&self) -> u64 {
-        self.node.raft().raft_log.applied
+        self.node.applied()
     }
 
     /// When each lease expires (virtual ms), kept only while this member leads.

@@ -236,7 +236,7 @@ impl Condition {
                 let terms: Vec<u64> = cluster
                     .leaders()
                     .into_iter()
-                    .map(|id| cluster.node(id).expect("running").raft().term)
+                    .map(|id| cluster.node(id).expect("running").term())
                     .collect();
                 terms.len() >= 2 && terms.iter().collect::<BTreeSet<_>>().len() == terms.len()
             }
@@ -354,7 +354,7 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
     };
     match measure {
         Measure::Leaders => cluster.leaders().len() as u64,
-        Measure::Term => running().map(|n| n.raft().term).max().unwrap_or(0),
+        Measure::Term => running().map(|n| n.term()).max().unwrap_or(0),
         Measure::NodesDown => cluster
             .node_ids()
             .into_iter()
@@ -362,17 +362,10 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
             .count() as u64,
         Measure::LeaderUncommitted => running()
             .filter(|n| n.role() == Role::Leader)
-            .map(|n| {
-                n.storage()
-                    .last_index()
-                    .saturating_sub(n.raft().raft_log.committed)
-            })
+            .map(|n| n.storage().last_index().saturating_sub(n.committed()))
             .max()
             .unwrap_or(0),
-        Measure::Committed => running()
-            .map(|n| n.raft().raft_log.committed)
-            .max()
-            .unwrap_or(0),
+        Measure::Committed => running().map(|n| n.committed()).max().unwrap_or(0),
         Measure::Voters => leader.map_or(0, |s| s.node().members().0.len() as u64),
         Measure::Learners => leader.map_or(0, |s| s.node().members().1.len() as u64),
         Measure::VersionOf(key) => leader
@@ -459,7 +452,7 @@ fn split_vote(cluster: &Cluster) -> bool {
         .node_ids()
         .into_iter()
         .filter_map(|id| cluster.node(id))
-        .map(|n| n.raft().term)
+        .map(|n| n.term())
         .max()
         .unwrap_or(0);
     candidates

@@ -190,7 +190,7 @@ pub fn endpoint_status(cluster: &Cluster, id: u64) -> String {
     let Some(server) = cluster.server(id) else {
         return format!("Error: n{id}:2379 is unreachable (member down)\n");
     };
-    let raft = server.node().raft();
+    let node = server.node();
     let size = server.store().stats().bytes;
     let size = if size >= 1024 {
         format!("{} kB", size / 1024)
@@ -199,10 +199,10 @@ pub fn endpoint_status(cluster: &Cluster, id: u64) -> String {
     };
     format!(
         "n{id}:2379, {id:x}, 3.4.23-raftbook, {size}, {}, {}, {}, {}, {}, \n",
-        raft.state == raft::StateRole::Leader,
-        server.node().role() == crate::node::Role::Learner,
-        raft.term,
-        raft.raft_log.last_index(),
-        raft.raft_log.applied,
+        node.role() == crate::node::Role::Leader,
+        node.role() == crate::node::Role::Learner,
+        node.term(),
+        node.storage().last_index(),
+        node.applied(),
     )
 }

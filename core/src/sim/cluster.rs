@@ -24,7 +24,7 @@ use crate::etcd::api::{
 };
 use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use crate::etcd::store::EtcdStore;
-use crate::node::{digest, MembershipChange, Node, NodeConfig, NodeEvent, Output, Role};
+use crate::node::{digest, MembershipChange, Node, NodeConfig, NodeEvent, Role};
 use crate::sim::checker::{Broken, Checker, Violation};
 use crate::sim::disk::SimDisk;
 use crate::sim::network::{DropReason, LinkConfig, Network};
@@ -369,10 +369,7 @@ impl Cluster {
             .chain(&learners)
             .all(|&id| match self.node(id) {
                 Some(node) if !self.machines[&id].paused => {
-                    let raft = node.raft();
-                    raft.leader_id == leader
-                        && raft.raft_log.committed == last
-                        && raft.raft_log.applied == last
+                    node.leader_id() == leader && node.committed() == last && node.applied() == last
                 }
                 _ => true,
             })
@@ -454,7 +451,7 @@ impl Cluster {
             .get_mut(&sender)
             .and_then(|m| m.server.as_mut())
         {
-            let outputs = server.drive(now, |node| node.report_snapshot(to, delivered));
+            let outputs = server.report_snapshot(now, to, delivered);
             self.carry_out(sender, outputs);
         }
     }
@@ -507,14 +504,9 @@ impl Cluster {
                 return;
             }
             match output {
-                ServerOutput::Node(Output::Send(message)) => self.send(message),
-                ServerOutput::Node(Output::Persist { writes, must_sync }) => {
-                    self.persist(id, writes, must_sync)
-                }
-                ServerOutput::Node(Output::Event(event)) => self.observe(id, event),
-                ServerOutput::Node(Output::Response { .. } | Output::ReadReady { .. }) => {
-                    unreachable!("the server layer answers these")
-                }
+                ServerOutput::Send(message) => self.send(message),
+                ServerOutput::Persist { writes, must_sync } => self.persist(id, writes, must_sync),
+                ServerOutput::Event(event) => self.observe(id, event),
                 ServerOutput::Reply {
                     request_id,
                     index,
@@ -618,7 +610,7 @@ impl Cluster {
                     };
                     self.trace.record(self.now, append);
                     let node = self.machines[&id].server.as_ref().expect("running").node();
-                    let leading = (node.role() == Role::Leader).then(|| node.raft().term);
+                    let leading = (node.role() == Role::Leader).then(|| node.term());
                     if let Err(broken) =
                         self.checker.on_append(id, entries, node.storage(), leading)
                     {
@@ -657,7 +649,7 @@ impl Cluster {
                 } => self.checker.on_leader(id, *term, node.storage()),
                 NodeEvent::Committed { index } => {
                     self.checker
-                        .on_commit(id, *index, node.raft().term, node.storage())
+                        .on_commit(id, *index, node.term(), node.storage())
                 }
                 NodeEvent::Applied {
                     index,
@@ -929,37 +921,30 @@ impl Cluster {
         Ok(())
     }
 
-    /// Gives a running node one input and carries out what follows.
-    fn drive(
-        &mut self,
-        node: u64,
-        input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>,
-    ) -> Result<(), String> {
+    pub fn campaign(&mut self, node: u64) -> Result<(), String> {
         let now = self.now;
-        let outputs = self.running_server(node)?.drive(now, input);
+        let outputs = self
+            .running_server(node)?
+            .campaign(now)
+            .map_err(|e| e.to_string())?;
         self.carry_out(node, outputs);
         Ok(())
-    }
-
-    pub fn campaign(&mut self, node: u64) -> Result<(), String> {
-        let mut refused = None;
-        self.drive(node, |n| {
-            n.campaign().unwrap_or_else(|e| {
-                refused = Some(e.to_string());
-                Vec::new()
-            })
-        })?;
-        refused.map_or(Ok(()), Err)
     }
 
     /// Asks the current leader to hand over leadership to `to`.
     pub fn transfer_leader(&mut self, to: u64) -> Result<(), String> {
         let leader = self.leader().ok_or("no leader")?;
-        self.drive(leader, |n| n.transfer_leader(to))
+        let now = self.now;
+        let outputs = self.running_server(leader)?.transfer_leader(now, to);
+        self.carry_out(leader, outputs);
+        Ok(())
     }
 
     pub fn take_snapshot(&mut self, node: u64) -> Result<(), String> {
-        self.drive(node, Node::take_snapshot)
+        let now = self.now;
+        let outputs = self.running_server(node)?.take_snapshot(now);
+        self.carry_out(node, outputs);
+        Ok(())
     }
 
     /// Starts a new, empty node and asks the leader to add it (as voter or learner).
@@ -1062,7 +1047,7 @@ impl Cluster {
             .values()
             .filter_map(|m| m.server.as_ref().map(EtcdServer::node))
             .filter(|n| n.role() == Role::Leader)
-            .max_by_key(|n| n.raft().term)
+            .max_by_key(|n| n.term())
             .map(Node::id)
     }
 
