@@ -44,7 +44,7 @@ fn main() {
     let wall = started.elapsed().as_secs_f64();
     let simulated = (cluster.now() - start_ms) as f64 / 1000.0;
     let acknowledged = cluster
-        .requests
+        .requests()
         .values()
         .filter(|r| matches!(r.outcome, Outcome::Done { .. }))
         .count();

@@ -178,7 +178,7 @@ fn run_and_check(
     let watch_events =
         raftbook_core::sim::history::check_watch_streams(cluster, leader, b"k", b"l")?;
     let mut acknowledged = 0;
-    for request in cluster.requests.values() {
+    for request in cluster.requests().values() {
         if let Outcome::Done {
             index,
             response: Response::Put(_) | Response::Txn(_) | Response::DeleteRange(_),

@@ -49,7 +49,7 @@ fn a_member_restored_from_a_snapshot_answers_like_the_others() {
     let output = run(&mut scenario, &script);
     assert!(!output.to_lowercase().contains("error"), "{output}");
     let cluster = scenario.cluster.as_ref().unwrap();
-    let installed = cluster.trace.events.iter().any(|e| {
+    let installed = cluster.trace().events.iter().any(|e| {
         matches!(e.what, TraceKind::Node { node, event: NodeEvent::SnapshotInstalled { .. } } if node == lagging)
     });
     assert!(installed, "n{lagging} should have caught up by snapshot");
@@ -82,8 +82,8 @@ fn a_member_restored_from_a_snapshot_answers_like_the_others() {
 
 fn answer(cluster: &mut Cluster, node: u64, request: Request) -> Outcome {
     let id = cluster.request(node, request).unwrap();
-    cluster.run_until(10_000, |c| c.requests[&id].outcome != Outcome::Pending);
-    cluster.requests[&id].outcome.clone()
+    cluster.run_until(10_000, |c| c.is_answered(id));
+    cluster.requests()[&id].outcome.clone()
 }
 
 #[test]

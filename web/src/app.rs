@@ -350,7 +350,7 @@ pub fn app() -> Html {
         .map(|n| n.lesson.name.clone())
         .unwrap_or_default();
     let now = playground.now();
-    let link = &playground.console.cluster().network.default_link;
+    let link = &playground.console.cluster().network().default_link;
     html! {
         <div class="app">
             <header>

@@ -8,7 +8,7 @@
 //! - Each message is a dot labelled with its kind, placed by how far it has travelled
 //!   between the simulator's send and arrival times. Hover for its contents; click to drop it.
 
-use raftbook_core::sim::cluster::{MachineView, NodeStatus};
+use raftbook_core::sim::{MachineView, NodeStatus};
 use raftbook_core::view::MessageView;
 use yew::prelude::*;
 
@@ -48,8 +48,8 @@ pub fn cluster_svg(
     for (i, &a) in ids.iter().enumerate() {
         for &b in &ids[i + 1..] {
             let (forward, backward) = (
-                cluster.network.check(a, b).is_ok(),
-                cluster.network.check(b, a).is_ok(),
+                cluster.network().check(a, b).is_ok(),
+                cluster.network().check(b, a).is_ok(),
             );
             let class = match (forward, backward) {
                 (true, true) => "link open",

@@ -243,7 +243,7 @@ impl Condition {
             Kind::SplitVote => split_vote(cluster),
             Kind::EntriesOverwritten => entries_overwritten(cluster),
             Kind::MajorityEntryOverwritten => !cluster.majority_entries_overwritten().is_empty(),
-            Kind::SnapshotInstalled => cluster.trace.events.iter().any(|e| {
+            Kind::SnapshotInstalled => cluster.trace().events.iter().any(|e| {
                 matches!(
                     e.what,
                     TraceKind::Node {
@@ -275,14 +275,14 @@ impl Condition {
                 lease.is_some_and(|lease| compare.holds(lease.ttl as u64, *seconds))
             }
             Kind::NetworkPartitioned => {
-                cluster.network.partition.is_some() || !cluster.network.cuts.is_empty()
+                cluster.network().partition.is_some() || !cluster.network().cuts.is_empty()
             }
             Kind::VotersAddedAsLearnersFirst => voters_added_as_learners_first(cluster),
             Kind::KeyKeptFor { key, ms } => key_kept_for(cluster, key, *ms),
             Kind::LockTakenThenRefused(key) => lock_taken_then_refused(cluster, key),
             Kind::WatchEventsUnder(prefix, compare, bound) => {
                 let events = cluster
-                    .watch_deliveries
+                    .watch_deliveries()
                     .iter()
                     .flat_map(|d| &d.response.events);
                 let under = events.filter(|e| e.kv.key.starts_with(prefix)).count();
@@ -347,10 +347,13 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
     };
     let leader = cluster.leader().and_then(|id| cluster.server(id));
     let done = || {
-        cluster.requests.values().filter_map(|r| match &r.outcome {
-            Outcome::Done { response, .. } => Some((r, response)),
-            _ => None,
-        })
+        cluster
+            .requests()
+            .values()
+            .filter_map(|r| match &r.outcome {
+                Outcome::Done { response, .. } => Some((r, response)),
+                _ => None,
+            })
     };
     match measure {
         Measure::Leaders => cluster.leaders().len() as u64,
@@ -392,7 +395,7 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
             )
             .count() as u64,
         Measure::WatchEvents => cluster
-            .watch_deliveries
+            .watch_deliveries()
             .iter()
             .map(|d| d.response.events.len() as u64)
             .sum(),
@@ -413,7 +416,7 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
 fn down_over_time(cluster: &Cluster) -> Vec<(u64, u64)> {
     let mut down = BTreeSet::new();
     let mut changes = vec![(0, 0)];
-    for event in &cluster.trace.events {
+    for event in &cluster.trace().events {
         let changed = match &event.what {
             TraceKind::Crash { node, .. } => down.insert(*node),
             TraceKind::Restart { node } => down.remove(node),
@@ -430,7 +433,7 @@ fn down_over_time(cluster: &Cluster) -> Vec<(u64, u64)> {
 fn split_vote(cluster: &Cluster) -> bool {
     let mut candidates: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
     let mut won = BTreeSet::new();
-    for event in &cluster.trace.events {
+    for event in &cluster.trace().events {
         if let TraceKind::Node {
             node,
             event: NodeEvent::RoleChanged { role, term, .. },
@@ -463,7 +466,7 @@ fn split_vote(cluster: &Cluster) -> bool {
 /// A node appended entries at an index it already held: it replaced conflicting entries.
 fn entries_overwritten(cluster: &Cluster) -> bool {
     let mut last: BTreeMap<u64, u64> = BTreeMap::new();
-    for event in &cluster.trace.events {
+    for event in &cluster.trace().events {
         match &event.what {
             TraceKind::Append {
                 node,
@@ -502,7 +505,7 @@ fn history_read_back(cluster: &Cluster, key: &[u8], back: i64) -> bool {
     };
     let last_write = done_puts(cluster, key).map(|(at, _)| at).max().unwrap_or(0);
     cluster
-        .requests
+        .requests()
         .values()
         .any(|r| match (&r.request, &r.outcome) {
             (
@@ -528,7 +531,7 @@ fn history_read_back(cluster: &Cluster, key: &[u8], back: i64) -> bool {
 /// The acknowledged puts of `key`: when each was answered, and the revision it made.
 fn done_puts<'a>(cluster: &'a Cluster, key: &'a [u8]) -> impl Iterator<Item = (u64, i64)> + 'a {
     cluster
-        .requests
+        .requests()
         .values()
         .filter_map(move |r| match (&r.request, &r.outcome) {
             (
@@ -573,7 +576,7 @@ fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
         if_absent && puts_it
     };
     let attempts: Vec<(u64, u64, bool)> = cluster
-        .requests
+        .requests()
         .values()
         .filter_map(|r| match (&r.request, &r.outcome) {
             (
@@ -597,7 +600,7 @@ fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
 /// A get of `key` at `revision` refused because that history was compacted away.
 fn compacted_read(cluster: &Cluster, key: &[u8], revision: i64) -> bool {
     cluster
-        .requests
+        .requests()
         .values()
         .any(|r| match (&r.request, &r.outcome) {
             (
@@ -617,7 +620,7 @@ fn voters_added_as_learners_first(cluster: &Cluster) -> bool {
     let mut learners = BTreeSet::new();
     let mut voters_added = 0;
     let applied = cluster
-        .requests
+        .requests()
         .values()
         .filter(|r| matches!(r.outcome, Outcome::Done { .. }));
     for change in applied.filter_map(|r| r.membership) {
@@ -636,7 +639,7 @@ fn voters_added_as_learners_first(cluster: &Cluster) -> bool {
 /// A serializable read that returned something other than the last value acknowledged for
 /// that key before the read began.
 fn stale_read(cluster: &Cluster) -> bool {
-    let requests: Vec<_> = cluster.requests.values().collect();
+    let requests: Vec<_> = cluster.requests().values().collect();
     requests.iter().any(|read| {
         let (
             Some(Request::Range(range)),

@@ -72,16 +72,8 @@ impl CellRunner {
             self.waiting = Some(wait);
             return Ok(());
         }
-        let requests_before = console.cluster().requests.len();
-        console.act(line);
         // A request command (etcdctl's, or propose/read/membership) waits for its answer.
-        if console.cluster().requests.len() > requests_before {
-            let id = *console
-                .cluster()
-                .requests
-                .keys()
-                .next_back()
-                .expect("one was added");
+        if let Some(id) = console.act(line) {
             // As in a script: `wait=` or the scripts' default.
             let wait_ms = command.wait_ms()?.unwrap_or(DEFAULT_WAIT_MS);
             self.waiting = Some(Wait {

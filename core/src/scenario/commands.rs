@@ -109,7 +109,7 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         "net" => {
             let args = bind(&["latency", "loss", "reorder"])?;
             let reorder = args.option("reorder").map(on_off).transpose()?;
-            let link = link_config(&args, scenario.cluster()?.network.default_link)?;
+            let link = link_config(&args, scenario.cluster()?.network().default_link)?;
             network(scenario, |n, _| {
                 n.default_link = link;
                 n.reorder = reorder.unwrap_or(n.reorder);
@@ -118,7 +118,7 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         "link" => {
             let args = bind(&["latency", "loss"])?;
             let (from, to, both) = args.one("a link such as 1->3 or 1<->3", link)?;
-            let config = link_config(&args, scenario.cluster()?.network.link(from, to))?;
+            let config = link_config(&args, scenario.cluster()?.network().link(from, to))?;
             network(scenario, |n, _| {
                 n.links.insert((from, to), config);
                 if both {
@@ -130,7 +130,7 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
             let node = bind(&[])?.one("a node id", node_id)?;
             let cluster = scenario.cluster()?;
             cluster.crash(node)?;
-            let lost = match cluster.trace.events.last().map(|e| &e.what) {
+            let lost = match cluster.trace().events.last().map(|e| &e.what) {
                 Some(crate::sim::trace::TraceKind::Crash { lost_writes, .. }) => *lost_writes,
                 _ => 0,
             };
@@ -233,7 +233,7 @@ pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String>
         }
         "trace" => {
             let last = bind(&["last"])?.option_or("last", 20, number)?;
-            let trace = &scenario.cluster()?.trace;
+            let trace = &scenario.cluster()?.trace();
             let start = trace.events.len().saturating_sub(last as usize);
             Ok(trace.events[start..]
                 .iter()
@@ -337,7 +337,7 @@ fn request_command(scenario: &mut Scenario, command: &Command) -> Result<String,
     };
     let mut out = preface;
     out += &pass_time(scenario, |c| {
-        c.run_until(wait, |c| c.requests[&id].outcome != Outcome::Pending);
+        c.run_until(wait, |c| c.is_answered(id));
         Ok(())
     })?;
     out += &finish(scenario, id, &reply).unwrap_or_else(|error| error);
@@ -459,7 +459,7 @@ pub fn finish(scenario: &mut Scenario, id: u64, reply: &Reply) -> Result<String,
     let Some(cluster) = scenario.cluster.as_ref() else {
         return Ok(String::new());
     };
-    let request = &cluster.requests[&id];
+    let request = &cluster.requests()[&id];
     match (reply, &request.outcome) {
         (Reply::Summary, Outcome::Failed { .. }) => Err(format::request(request) + "\n"),
         (Reply::Summary, _) => Ok(format::request(request) + "\n"),
@@ -592,7 +592,7 @@ fn network(
 ) -> Result<String, String> {
     let cluster = scenario.cluster()?;
     cluster.change_network(change);
-    Ok(format!("network: {}\n", cluster.network.describe()))
+    Ok(format!("network: {}\n", cluster.network().describe()))
 }
 
 /// Runs `run` on the cluster, then reports leadership changes (and `run`'s error, if any).

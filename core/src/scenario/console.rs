@@ -153,14 +153,15 @@ impl Console {
     }
 
     /// Takes an action now. Actions recorded for later moments (we are looking at the past)
-    /// are dropped first: a new future begins here.
-    pub fn act(&mut self, line: &str) {
+    /// are dropped first: a new future begins here. Returns the id of the request the action
+    /// started, if it started one that is not answered yet.
+    pub fn act(&mut self, line: &str) -> Option<u64> {
         self.actions.truncate(self.taken);
         self.actions.push(TimedAction {
             at: self.now(),
             line: line.trim().to_string(),
         });
-        self.take_due_actions();
+        self.take_due_actions()
     }
 
     /// Shows a line the console does not act on (a lesson's `run 3s`, say).
@@ -248,8 +249,10 @@ impl Console {
             .expect("a console always has a cluster")
     }
 
-    fn take_due_actions(&mut self) {
+    /// Takes the actions whose time has come; returns the request the last one started.
+    fn take_due_actions(&mut self) -> Option<u64> {
         self.collect();
+        let mut started = None;
         while let Some(action) = self
             .actions
             .get(self.taken)
@@ -257,8 +260,9 @@ impl Console {
             .cloned()
         {
             self.taken += 1;
-            self.take(&action.line);
+            started = self.take(&action.line);
         }
+        started
     }
 
     fn print(&mut self, kind: LineKind, text: &str) {
@@ -272,13 +276,17 @@ impl Console {
         }
     }
 
-    /// Carries out one action.
-    fn take(&mut self, line: &str) {
+    /// Carries out one action; returns the request it started, if one still waits.
+    fn take(&mut self, line: &str) -> Option<u64> {
         self.print(LineKind::Command, &format!("> {line}"));
         let command = match Command::parse(line, 0) {
             Ok(command) => command,
-            Err(error) => return self.print(LineKind::Error, &error.message),
+            Err(error) => {
+                self.print(LineKind::Error, &error.message);
+                return None;
+            }
         };
+        let mut started = None;
         let name = command.name.as_str();
         // `Ok`: output; `Err(Ok)`: an etcdctl error as etcdctl prints it; `Err(Err)`: a
         // command that could not run.
@@ -295,6 +303,7 @@ impl Console {
                     Ok(Started::Answered(printed)) => printed.map_err(Ok),
                     Ok(Started::Request { id, reply, preface }) => {
                         self.waiting.push((id, reply));
+                        started = Some(id);
                         Ok(preface)
                     }
                     Err(error) => Err(Err(error)),
@@ -310,6 +319,7 @@ impl Console {
             Err(Err(error)) => self.print(LineKind::Error, &format!("error: {error}")),
         }
         self.collect();
+        started.filter(|id| self.waiting.iter().any(|(waiting, _)| waiting == id))
     }
 
     /// `load 20`: 20 puts per virtual second to the leader, to keep the cluster busy
@@ -343,16 +353,18 @@ impl Console {
 
     /// Prints what happened since the last look: answers, leadership changes, watch events.
     fn collect(&mut self) {
-        let events = self.scenario.report_leadership() + &self.scenario.report_watches();
+        let (watched, answered) = self.scenario.report_client_events();
+        let events = self.scenario.report_leadership() + &watched;
         if !events.is_empty() {
             self.print(LineKind::Event, &events);
         }
+        // etcdctl gives up after its command timeout: "context deadline exceeded".
         let now = self.now();
         let waiting = std::mem::take(&mut self.waiting);
         for (id, reply) in waiting {
-            let request = &self.cluster().requests[&id];
-            let answered = request.outcome != crate::sim::Outcome::Pending;
-            if answered || now >= request.invoked_at + commands::DEFAULT_WAIT_MS {
+            let invoked_at = self.cluster().requests()[&id].invoked_at;
+            let timed_out = now >= invoked_at + commands::DEFAULT_WAIT_MS;
+            if answered.contains(&id) || timed_out {
                 match commands::finish(&mut self.scenario, id, &reply) {
                     Ok(text) => self.print(LineKind::Output, &text),
                     Err(text) => self.print(LineKind::Error, &text),
@@ -409,8 +421,8 @@ mod tests {
         replayed.advance_to(9000);
         assert_eq!(replayed.lines(), console.lines());
         assert_eq!(
-            replayed.cluster().trace.hash(),
-            console.cluster().trace.hash()
+            replayed.cluster().trace().hash(),
+            console.cluster().trace().hash()
         );
 
         // Back to 2200 ms, then act: the later actions are gone.
@@ -436,7 +448,7 @@ mod tests {
             console.advance_to(1500);
             console.act("load 37");
             how(&mut console);
-            console.cluster().trace.hash()
+            console.cluster().trace().hash()
         };
         let played = run(&|c| c.advance_to(4000));
         let waited = run(&|c| {

@@ -1,8 +1,8 @@
 //! How the scenario commands print cluster state: short lines that read well in golden
 //! files and lessons.
 
-use crate::sim::cluster::{NodeStatus, Request};
 use crate::sim::{Cluster, Outcome};
+use crate::sim::{NodeStatus, Request};
 use crate::view::NodeView;
 
 /// One line per node, e.g.
@@ -11,7 +11,7 @@ pub fn status(cluster: &Cluster) -> String {
     let mut out = format!(
         "time {}ms, network {}\n",
         cluster.now(),
-        cluster.network.describe()
+        cluster.network().describe()
     );
     for id in cluster.node_ids() {
         let view = cluster.node_view(id).expect("listed node");
@@ -141,7 +141,7 @@ pub fn messages(cluster: &Cluster) -> String {
 
 pub fn requests(cluster: &Cluster) -> String {
     cluster
-        .requests
+        .requests()
         .values()
         .map(|r| request(r) + "\n")
         .collect()

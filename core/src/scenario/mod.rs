@@ -18,7 +18,7 @@ pub mod wait;
 use std::collections::BTreeMap;
 
 use crate::node::Role;
-use crate::sim::Cluster;
+use crate::sim::{ClientEvent, Cluster};
 
 pub use parse::{Args, Command, ParseError};
 
@@ -30,8 +30,6 @@ pub struct Scenario {
     reported: usize,
     /// The last role we reported for each node.
     roles: BTreeMap<u64, Role>,
-    /// Watch responses already printed.
-    watch_responses_reported: usize,
     /// The lease granted last, for `$LEASE` in commands.
     pub last_lease: Option<i64>,
 }
@@ -51,7 +49,7 @@ impl Scenario {
             Ok(output) => output,
             Err(error) => format!("error: {error}\n"),
         };
-        output.push_str(&self.report_watches());
+        output.push_str(&self.report_client_events().0);
         output.push_str(&self.report_violation());
         output
     }
@@ -87,7 +85,6 @@ impl Scenario {
     fn reset_reports(&mut self) {
         self.reported = 0;
         self.roles.clear();
-        self.watch_responses_reported = 0;
     }
 
     /// Leadership changes since the last report, one line each.
@@ -98,7 +95,7 @@ impl Scenario {
             return String::new();
         };
         let mut out = String::new();
-        for event in &cluster.trace.events[self.reported..] {
+        for event in &cluster.trace().events[self.reported..] {
             if let TraceKind::Crash { node, .. } = &event.what {
                 self.roles.remove(node);
             }
@@ -128,19 +125,28 @@ impl Scenario {
                 }
             }
         }
-        self.reported = cluster.trace.events.len();
+        self.reported = cluster.trace().events.len();
         out
     }
 
-    /// What watches received since the last report, as `etcdctl watch` prints it, under a
-    /// line naming the member and watch.
-    fn report_watches(&mut self) -> String {
-        let Some(cluster) = &self.cluster else {
-            return String::new();
+    /// What came back to the clients since the last report: watch responses, printed as
+    /// `etcdctl watch` prints them under a line naming the member and watch, and the ids of
+    /// the requests that were answered (a caller that did not wait for them prints them).
+    fn report_client_events(&mut self) -> (String, Vec<u64>) {
+        let Some(cluster) = &mut self.cluster else {
+            return (String::new(), Vec::new());
         };
         let mut out = String::new();
+        let mut answered = Vec::new();
         let style = crate::etcd::etcdctl::Style::default();
-        for delivery in &cluster.watch_deliveries[self.watch_responses_reported..] {
+        for event in cluster.take_client_events() {
+            let delivery = match event {
+                ClientEvent::Answered { id } => {
+                    answered.push(id);
+                    continue;
+                }
+                ClientEvent::Watch(delivery) => delivery,
+            };
             let response = &delivery.response;
             let heading = format!("[n{} watch {}]", delivery.node, response.watch_id);
             if response.created {
@@ -154,8 +160,7 @@ impl Scenario {
                 ));
             }
         }
-        self.watch_responses_reported = cluster.watch_deliveries.len();
-        out
+        (out, answered)
     }
 
     fn report_violation(&mut self) -> String {

@@ -6,7 +6,7 @@
 //! the browser reaches the same state as its golden output says.
 
 use super::parse::{duration_ms, Command};
-use crate::sim::{Cluster, Outcome};
+use crate::sim::Cluster;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Until {
@@ -78,10 +78,7 @@ impl Wait {
             Until::Time => cluster.now() >= self.deadline,
             Until::Leader => cluster.leader().is_some(),
             Until::Stable => cluster.is_stable(),
-            Until::Answered(id) => cluster
-                .requests
-                .get(&id)
-                .is_none_or(|r| r.outcome != Outcome::Pending),
+            Until::Answered(id) => cluster.is_answered(id),
         }
     }
 

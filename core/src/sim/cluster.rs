@@ -7,9 +7,14 @@
 //! sequence of actions always give one run, natively and in WASM.
 //!
 //! Each machine runs an [`EtcdServer`]: a Raft node with etcd's state machine and server
-//! layer. The cluster carries out each member's outputs: messages go onto the simulated network,
-//! writes onto the node's [`SimDisk`] (synced when raft-rs asks), responses to the waiting
-//! client requests, and every event into the [`Trace`] and the safety [`Checker`].
+//! layer. The cluster carries out each member's outputs: messages go onto the simulated
+//! network, writes onto the node's [`SimDisk`] (synced when raft-rs asks), answers and watch
+//! responses to the clients, and every event into the [`Trace`] and the safety [`Checker`].
+//!
+//! The rest of the simulator's surface lives beside this file, one concept each:
+//! [`super::clients`] (requests, answers, watch events and their history),
+//! [`super::faults`] (crashes, pauses, wipes, the network), [`super::admin`] (elections,
+//! leadership transfer, snapshots, membership) and [`super::views`] (what a visualiser draws).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
@@ -19,18 +24,17 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::etcd::api::{
-    EtcdError, Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse,
-};
+use super::clients::Clients;
+use crate::etcd::api::Request as EtcdRequest;
 use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use crate::etcd::store::EtcdStore;
-use crate::node::{digest, MembershipChange, Node, NodeConfig, NodeEvent, Role};
+use crate::node::{digest, Node, NodeConfig, NodeEvent, Role};
 use crate::sim::checker::{Broken, Checker, Violation};
 use crate::sim::disk::SimDisk;
 use crate::sim::network::{DropReason, LinkConfig, Network};
 use crate::sim::trace::{Trace, TraceKind};
 use crate::storage::{PersistWrite, RaftStorage};
-use crate::view::{MessageView, NodeView};
+use crate::view::MessageView;
 
 /// How to build a cluster. Times in milliseconds unless named in ticks.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -70,14 +74,14 @@ impl ClusterConfig {
 }
 
 /// A simulated machine: an etcd member while it runs, and a disk that outlives crashes.
-struct Machine {
-    server: Option<EtcdServer>,
-    disk: SimDisk,
-    paused: bool,
+pub(super) struct Machine {
+    pub(super) server: Option<EtcdServer>,
+    pub(super) disk: SimDisk,
+    pub(super) paused: bool,
     /// Messages that arrived while paused, delivered on resume (like a socket buffer).
-    backlog: VecDeque<InFlight>,
+    pub(super) backlog: VecDeque<InFlight>,
     /// Bumped on every crash and restart, so ticks scheduled for an earlier life are ignored.
-    incarnation: u64,
+    pub(super) incarnation: u64,
 }
 
 /// A message on the wire.
@@ -90,46 +94,9 @@ pub struct InFlight {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Scheduled {
+pub(super) enum Scheduled {
     Tick { node: u64, incarnation: u64 },
     Arrive { message: u64 },
-}
-
-/// A client request made through the cluster, and what became of it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Request {
-    pub id: u64,
-    pub node: u64,
-    pub what: String,
-    /// The etcd request (none for membership changes).
-    #[serde(skip)]
-    pub request: Option<EtcdRequest>,
-    /// The membership change asked for (none for etcd requests).
-    #[serde(skip)]
-    pub membership: Option<MembershipChange>,
-    pub invoked_at: u64,
-    pub outcome: Outcome,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum Outcome {
-    Pending,
-    /// Answered: applied (or, for a read, read) at log `index`.
-    Done {
-        at: u64,
-        index: u64,
-        response: Response,
-    },
-    /// Refused, timed out, or lost with the node it was sent to. Unless refused on the spot,
-    /// the client cannot know whether it happened.
-    Failed {
-        at: u64,
-        error: String,
-        /// The etcd error it was refused with, when it was one (not a timeout or a crash).
-        #[serde(skip)]
-        refused: Option<EtcdError>,
-    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -140,59 +107,20 @@ pub enum NodeStatus {
     Down,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MachineView {
-    pub status: NodeStatus,
-    #[serde(flatten)]
-    pub node: NodeView,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct MessageInFlightView {
-    pub id: u64,
-    pub sent_at: u64,
-    pub arrives_at: u64,
-    #[serde(flatten)]
-    pub message: MessageView,
-}
-
-/// Everything a visualiser draws at one moment.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ClusterView {
-    pub time: u64,
-    pub tick_ms: u64,
-    pub nodes: Vec<MachineView>,
-    pub messages: Vec<MessageInFlightView>,
-    pub network: String,
-    pub violation: Option<Violation>,
-}
-
-/// One response on a watch stream, and where and when it came.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WatchDelivery {
-    pub time: u64,
-    pub node: u64,
-    #[serde(skip)]
-    pub response: WatchResponse,
-}
-
 pub struct Cluster {
     config: ClusterConfig,
-    now: u64,
+    pub(super) now: u64,
     rng: ChaCha8Rng,
-    machines: BTreeMap<u64, Machine>,
-    pub network: Network,
-    in_flight: BTreeMap<u64, InFlight>,
+    pub(super) machines: BTreeMap<u64, Machine>,
+    pub(super) network: Network,
+    pub(super) in_flight: BTreeMap<u64, InFlight>,
     queue: BinaryHeap<Reverse<(u64, u64, Scheduled)>>,
     scheduled: u64,
     next_message_id: u64,
-    next_request_id: u64,
-    pub trace: Trace,
-    checker: Checker,
+    pub(super) trace: Trace,
+    pub(super) checker: Checker,
     violation: Option<Violation>,
-    pub requests: BTreeMap<u64, Request>,
-    /// Every watch response any member sent, in order.
-    pub watch_deliveries: Vec<WatchDelivery>,
+    pub(super) clients: Clients,
     cluster_id: u64,
 }
 
@@ -215,12 +143,10 @@ impl Cluster {
             queue: BinaryHeap::new(),
             scheduled: 0,
             next_message_id: 1,
-            next_request_id: 1,
             trace: Trace::new(config.trace),
             checker: Checker::default(),
             violation: None,
-            requests: BTreeMap::new(),
-            watch_deliveries: Vec::new(),
+            clients: Clients::default(),
             cluster_id,
             config,
         };
@@ -230,7 +156,7 @@ impl Cluster {
         cluster
     }
 
-    fn start_machine(&mut self, id: u64, storage: RaftStorage) {
+    pub(super) fn start_machine(&mut self, id: u64, storage: RaftStorage) {
         let disk = SimDisk::new(storage);
         self.machines.insert(
             id,
@@ -246,7 +172,7 @@ impl Cluster {
     }
 
     /// Starts (or restarts) a node from what its disk holds.
-    fn boot(&mut self, id: u64) {
+    pub(super) fn boot(&mut self, id: u64) {
         let seed = self.rng.gen();
         let phase = self.rng.gen_range(1..=self.config.tick_ms);
         let machine = self.machines.get_mut(&id).expect("machine exists");
@@ -275,7 +201,7 @@ impl Cluster {
         self.carry_out(id, outputs);
     }
 
-    fn schedule(&mut self, at: u64, what: Scheduled) {
+    pub(super) fn schedule(&mut self, at: u64, what: Scheduled) {
         self.scheduled += 1;
         self.queue.push(Reverse((at, self.scheduled, what)));
     }
@@ -428,7 +354,7 @@ impl Cluster {
 
     /// A message that will never arrive. A lost snapshot is reported back to its sender, as
     /// a real transport does: raft-rs will not send that follower anything until it hears.
-    fn lost(&mut self, id: u64, message: &Message, reason: DropReason) {
+    pub(super) fn lost(&mut self, id: u64, message: &Message, reason: DropReason) {
         let (from, to) = (message.from, message.to);
         self.trace.record(
             self.now,
@@ -456,7 +382,7 @@ impl Cluster {
         }
     }
 
-    fn deliver(&mut self, to: u64, flight: InFlight) {
+    pub(super) fn deliver(&mut self, to: u64, flight: InFlight) {
         let from = flight.message.from;
         let is_snapshot = flight.message.get_msg_type() == MessageType::MsgSnapshot;
         self.trace.record(
@@ -498,7 +424,7 @@ impl Cluster {
 
     // ---- Carrying out a node's outputs ----------------------------------------------------
 
-    fn carry_out(&mut self, id: u64, outputs: Vec<ServerOutput>) {
+    pub(super) fn carry_out(&mut self, id: u64, outputs: Vec<ServerOutput>) {
         for output in outputs {
             if self.violation.is_some() {
                 return;
@@ -511,26 +437,8 @@ impl Cluster {
                     request_id,
                     index,
                     result,
-                } => {
-                    let outcome = match result {
-                        Ok(response) => Outcome::Done {
-                            at: self.now,
-                            index,
-                            response,
-                        },
-                        Err(error) => Outcome::Failed {
-                            at: self.now,
-                            error: error.to_string(),
-                            refused: Some(error),
-                        },
-                    };
-                    self.complete(request_id, outcome)
-                }
-                ServerOutput::Watch(response) => self.watch_deliveries.push(WatchDelivery {
-                    time: self.now,
-                    node: id,
-                    response,
-                }),
+                } => self.answer(request_id, index, result),
+                ServerOutput::Watch(response) => self.deliver_watch(id, response),
                 ServerOutput::ForwardToLeader {
                     leader,
                     request_id,
@@ -681,337 +589,6 @@ impl Cluster {
         }
     }
 
-    fn complete(&mut self, request_id: u64, outcome: Outcome) {
-        if let Some(request) = self.requests.get_mut(&request_id) {
-            if request.outcome == Outcome::Pending {
-                let text = match &outcome {
-                    Outcome::Done { index, .. } => format!("ok at index {index}"),
-                    Outcome::Failed { error, .. } => format!("failed: {error}"),
-                    Outcome::Pending => unreachable!(),
-                };
-                self.trace.record(
-                    self.now,
-                    TraceKind::Response {
-                        id: request_id,
-                        node: request.node,
-                        outcome: text,
-                    },
-                );
-                request.outcome = outcome;
-            }
-        }
-    }
-
-    // ---- Faults -------------------------------------------------------------------------
-
-    /// Power loss: the node stops, its volatile state and unsynced writes are gone.
-    pub fn crash(&mut self, id: u64) -> Result<(), String> {
-        let machine = self
-            .machines
-            .get_mut(&id)
-            .ok_or_else(|| format!("no node {id}"))?;
-        if machine.server.take().is_none() {
-            return Err(format!("node {id} is already down"));
-        }
-        let lost_writes = machine.disk.crash();
-        machine.paused = false;
-        let unread: Vec<InFlight> = machine.backlog.drain(..).collect();
-        machine.incarnation += 1;
-        let durable = self.machines[&id].disk.recover();
-        self.checker.on_crash(id, &durable);
-        self.trace.record(
-            self.now,
-            TraceKind::Crash {
-                node: id,
-                lost_writes,
-            },
-        );
-        for flight in unread {
-            self.lost(flight.id, &flight.message, DropReason::NodeDown);
-        }
-        let lost: Vec<u64> = self
-            .requests
-            .values()
-            .filter(|r| r.node == id && r.outcome == Outcome::Pending)
-            .map(|r| r.id)
-            .collect();
-        for request in lost {
-            self.complete(
-                request,
-                Outcome::Failed {
-                    at: self.now,
-                    error: "node crashed".into(),
-                    refused: None,
-                },
-            );
-        }
-        // Watch streams to the crashed member break.
-        let broken: Vec<i64> = self
-            .watch_deliveries
-            .iter()
-            .filter(|d| d.node == id && d.response.created)
-            .map(|d| d.response.watch_id)
-            .collect();
-        for watch_id in broken {
-            let response = WatchResponse {
-                watch_id,
-                canceled: true,
-                cancel_reason: "member crashed".into(),
-                ..Default::default()
-            };
-            self.watch_deliveries.push(WatchDelivery {
-                time: self.now,
-                node: id,
-                response,
-            });
-        }
-        Ok(())
-    }
-
-    /// Starts a crashed node again from its disk.
-    pub fn restart(&mut self, id: u64) -> Result<(), String> {
-        let machine = self
-            .machines
-            .get(&id)
-            .ok_or_else(|| format!("no node {id}"))?;
-        if machine.server.is_some() {
-            return Err(format!("node {id} is running"));
-        }
-        self.trace.record(self.now, TraceKind::Restart { node: id });
-        self.boot(id);
-        Ok(())
-    }
-
-    /// Replaces a down node's disk with an empty one: an operator who deletes a member's
-    /// data directory and starts it again under the same id. Raft's safety rests on votes
-    /// and log entries surviving a crash, so this node breaks it: it can vote a second time
-    /// in a term, and for a candidate missing committed entries. The checker catches what
-    /// follows; that is what this fault is for. (etcd refuses to start a member with no data
-    /// directory that its peers know already: "member … has already been bootstrapped".)
-    pub fn wipe(&mut self, id: u64) -> Result<(), String> {
-        let machine = self
-            .machines
-            .get_mut(&id)
-            .ok_or_else(|| format!("no node {id}"))?;
-        if machine.server.is_some() {
-            return Err(format!("node {id} is running: crash it first"));
-        }
-        machine.disk = SimDisk::new(RaftStorage::empty());
-        self.checker.on_crash(id, &RaftStorage::empty());
-        self.trace.record(self.now, TraceKind::Wipe { node: id });
-        Ok(())
-    }
-
-    /// Freezes a node (like SIGSTOP): no ticks; arriving messages wait in its socket buffer.
-    pub fn pause(&mut self, id: u64) -> Result<(), String> {
-        let machine = self.running_machine(id)?;
-        machine.paused = true;
-        self.trace.record(self.now, TraceKind::Pause { node: id });
-        Ok(())
-    }
-
-    pub fn resume(&mut self, id: u64) -> Result<(), String> {
-        let machine = self.running_machine(id)?;
-        machine.paused = false;
-        let backlog: Vec<InFlight> = machine.backlog.drain(..).collect();
-        self.trace.record(self.now, TraceKind::Resume { node: id });
-        for flight in backlog {
-            self.deliver(id, flight);
-        }
-        Ok(())
-    }
-
-    fn running_machine(&mut self, id: u64) -> Result<&mut Machine, String> {
-        match self.machines.get_mut(&id) {
-            Some(machine) if machine.server.is_some() => Ok(machine),
-            Some(_) => Err(format!("node {id} is down")),
-            None => Err(format!("no node {id}")),
-        }
-    }
-
-    /// Changes the network (partition, cut, heal, latency) and records it in the trace.
-    pub fn change_network(&mut self, change: impl FnOnce(&mut Network, &[u64])) {
-        let ids: Vec<u64> = self.machines.keys().copied().collect();
-        change(&mut self.network, &ids);
-        let state = self.network.describe();
-        self.trace.record(self.now, TraceKind::Network { state });
-    }
-
-    /// Drops one message that is in flight.
-    pub fn drop_message(&mut self, id: u64) -> Result<(), String> {
-        let flight = self
-            .in_flight
-            .remove(&id)
-            .ok_or_else(|| format!("no message {id} in flight"))?;
-        self.lost(id, &flight.message, DropReason::User);
-        Ok(())
-    }
-
-    /// Holds one in-flight message back for `ms` longer.
-    pub fn delay_message(&mut self, id: u64, ms: u64) -> Result<u64, String> {
-        let flight = self
-            .in_flight
-            .get_mut(&id)
-            .ok_or_else(|| format!("no message {id} in flight"))?;
-        flight.arrives_at += ms;
-        let arrives_at = flight.arrives_at;
-        // The earlier arrival event finds the message not yet due and is ignored.
-        self.schedule(arrives_at, Scheduled::Arrive { message: id });
-        Ok(arrives_at)
-    }
-
-    // ---- Client requests ----------------------------------------------------------------
-
-    fn new_request(&mut self, node: u64, what: String, request: Option<EtcdRequest>) -> u64 {
-        let id = self.next_request_id;
-        self.next_request_id += 1;
-        self.trace.record(
-            self.now,
-            TraceKind::Request {
-                id,
-                node,
-                what: what.clone(),
-            },
-        );
-        let invoked_at = self.now;
-        self.requests.insert(
-            id,
-            Request {
-                id,
-                node,
-                what,
-                request,
-                membership: None,
-                invoked_at,
-                outcome: Outcome::Pending,
-            },
-        );
-        id
-    }
-
-    /// Sends an etcd request to member `node`; returns the request id (see [`Cluster::requests`]).
-    pub fn request(&mut self, node: u64, request: EtcdRequest) -> Result<u64, String> {
-        self.running_machine(node)?;
-        let id = self.new_request(node, describe_request(&request), Some(request.clone()));
-        let now = self.now;
-        let outputs = self.running_server(node)?.request(now, id, request);
-        self.carry_out(node, outputs);
-        Ok(id)
-    }
-
-    /// Starts a watch on member `node`; its responses land in [`Cluster::watch_deliveries`].
-    pub fn watch(&mut self, node: u64, request: WatchCreateRequest) -> Result<(), String> {
-        let now = self.now;
-        let outputs = self.running_server(node)?.watch(now, request);
-        self.carry_out(node, outputs);
-        Ok(())
-    }
-
-    pub fn cancel_watch(&mut self, node: u64, watch_id: i64) -> Result<(), String> {
-        let now = self.now;
-        let outputs = self.running_server(node)?.cancel_watch(now, watch_id);
-        self.carry_out(node, outputs);
-        Ok(())
-    }
-
-    pub fn request_watch_progress(&mut self, node: u64) -> Result<(), String> {
-        let now = self.now;
-        let outputs = self.running_server(node)?.request_progress(now);
-        self.carry_out(node, outputs);
-        Ok(())
-    }
-
-    pub fn campaign(&mut self, node: u64) -> Result<(), String> {
-        let now = self.now;
-        let outputs = self
-            .running_server(node)?
-            .campaign(now)
-            .map_err(|e| e.to_string())?;
-        self.carry_out(node, outputs);
-        Ok(())
-    }
-
-    /// Asks the current leader to hand over leadership to `to`.
-    pub fn transfer_leader(&mut self, to: u64) -> Result<(), String> {
-        let leader = self.leader().ok_or("no leader")?;
-        let now = self.now;
-        let outputs = self.running_server(leader)?.transfer_leader(now, to);
-        self.carry_out(leader, outputs);
-        Ok(())
-    }
-
-    pub fn take_snapshot(&mut self, node: u64) -> Result<(), String> {
-        let now = self.now;
-        let outputs = self.running_server(node)?.take_snapshot(now);
-        self.carry_out(node, outputs);
-        Ok(())
-    }
-
-    /// Starts a new, empty node and asks the leader to add it (as voter or learner).
-    /// Returns the new node's id and the membership request's id.
-    pub fn add_node(&mut self, learner: bool) -> Result<(u64, u64), String> {
-        let leader = self.leader().ok_or("no leader to add a node")?;
-        let id = self.machines.keys().next_back().copied().unwrap_or(0) + 1;
-        let change = if learner {
-            MembershipChange::AddLearner(id)
-        } else {
-            MembershipChange::AddVoter(id)
-        };
-        // Start it first, so the leader's first messages find it.
-        self.start_machine(id, RaftStorage::empty());
-        match self.change_membership(leader, change) {
-            Ok(request) => Ok((id, request)),
-            Err(error) => {
-                self.machines.remove(&id);
-                Err(error)
-            }
-        }
-    }
-
-    /// Asks the leader to remove `id` from the membership (the node keeps running, alone).
-    pub fn remove_node(&mut self, id: u64) -> Result<u64, String> {
-        let leader = self.leader().ok_or("no leader to remove a node")?;
-        self.change_membership(leader, MembershipChange::Remove(id))
-    }
-
-    /// Asks the leader to promote learner `id` to voter.
-    pub fn promote(&mut self, id: u64) -> Result<u64, String> {
-        let leader = self.leader().ok_or("no leader to promote a node")?;
-        self.change_membership(leader, MembershipChange::AddVoter(id))
-    }
-
-    fn change_membership(&mut self, leader: u64, change: MembershipChange) -> Result<u64, String> {
-        let what = match change {
-            MembershipChange::AddVoter(id) => format!("add voter {id}"),
-            MembershipChange::AddLearner(id) => format!("add learner {id}"),
-            MembershipChange::Remove(id) => format!("remove {id}"),
-        };
-        self.running_machine(leader)?;
-        let id = self.new_request(leader, what, None);
-        self.requests.get_mut(&id).expect("just made").membership = Some(change);
-        let now = self.now;
-        match self
-            .running_server(leader)?
-            .change_membership(now, id, change, Vec::new())
-        {
-            Ok(outputs) => {
-                self.carry_out(leader, outputs);
-                Ok(id)
-            }
-            Err(error) => {
-                self.complete(
-                    id,
-                    Outcome::Failed {
-                        at: self.now,
-                        error: error.to_string(),
-                        refused: None,
-                    },
-                );
-                Err(error.to_string())
-            }
-        }
-    }
-
     // ---- Observation --------------------------------------------------------------------
 
     pub fn node_ids(&self) -> Vec<u64> {
@@ -1028,7 +605,7 @@ impl Cluster {
         self.machines.get(&id)?.server.as_ref()
     }
 
-    fn running_server(&mut self, id: u64) -> Result<&mut EtcdServer, String> {
+    pub(super) fn running_server(&mut self, id: u64) -> Result<&mut EtcdServer, String> {
         Ok(self.running_machine(id)?.server.as_mut().expect("running"))
     }
 
@@ -1060,6 +637,16 @@ impl Cluster {
             .collect()
     }
 
+    /// The network: its partitions, cuts and link settings.
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// Every event so far, in order.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
     pub fn violation(&self) -> Option<&Violation> {
         self.violation.as_ref()
     }
@@ -1073,83 +660,13 @@ impl Cluster {
         Some(self.machines.get(&id)?.disk.recover())
     }
 
-    pub fn node_view(&self, id: u64) -> Option<MachineView> {
-        self.node_view_with_tail(id, usize::MAX)
-    }
-
-    /// A node's view with only the last `log_tail` log entries (for drawing long logs).
-    pub fn node_view_with_tail(&self, id: u64, log_tail: usize) -> Option<MachineView> {
-        let machine = self.machines.get(&id)?;
-        let node = match &machine.server {
-            Some(server) => NodeView::of_node(server.node(), log_tail),
-            None => NodeView::of_storage(id, &machine.disk.recover(), None, log_tail),
-        };
-        Some(MachineView {
-            status: self.status(id)?,
-            node,
-        })
-    }
-
-    pub fn view(&self) -> ClusterView {
-        self.view_with_log_tail(usize::MAX)
-    }
-
-    /// Everything a visualiser draws, with only the last `log_tail` entries of each log.
-    pub fn view_with_log_tail(&self, log_tail: usize) -> ClusterView {
-        ClusterView {
-            time: self.now,
-            tick_ms: self.config.tick_ms,
-            nodes: self
-                .machines
-                .keys()
-                .filter_map(|&id| self.node_view_with_tail(id, log_tail))
-                .collect(),
-            messages: self
-                .in_flight
-                .values()
-                .map(|f| MessageInFlightView {
-                    id: f.id,
-                    sent_at: f.sent_at,
-                    arrives_at: f.arrives_at,
-                    message: MessageView::new(&f.message),
-                })
-                .collect(),
-            network: self.network.describe(),
-            violation: self.violation.clone(),
-        }
-    }
-
-    /// The highest index committed anywhere so far.
     /// Entries (index, term) a majority held that were overwritten all the same (Figure 8).
     pub fn majority_entries_overwritten(&self) -> &[(u64, u64)] {
         self.checker.majority_entries_overwritten()
     }
 
+    /// The highest index committed anywhere so far.
     pub fn max_committed(&self) -> u64 {
         self.checker.max_committed()
-    }
-}
-
-/// A few words for a request, for the trace and the `requests` list.
-fn describe_request(request: &EtcdRequest) -> String {
-    use crate::etcd::store::{describe_range, Command};
-    if let Some(command) = Command::from_request(request) {
-        return command.describe();
-    }
-    match request {
-        EtcdRequest::Range(range) => {
-            let how = if range.serializable {
-                "serializable"
-            } else {
-                "linearizable"
-            };
-            format!(
-                "get {} ({how})",
-                describe_range(&range.key, &range.range_end)
-            )
-        }
-        EtcdRequest::LeaseKeepAlive(k) => format!("lease keep-alive {:016x}", k.id),
-        EtcdRequest::LeaseTimeToLive(t) => format!("lease timetolive {:016x}", t.id),
-        _ => "lease list".into(),
     }
 }

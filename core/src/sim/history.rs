@@ -11,7 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use super::cluster::{Cluster, Outcome};
+use super::clients::Outcome;
+use super::cluster::Cluster;
 use super::linearizability::{self, Model, Operation};
 use crate::etcd::api::*;
 
@@ -143,7 +144,7 @@ fn key_output(response: &Response) -> KeyOutput {
 /// The cluster's client history, per key.
 pub fn key_histories(cluster: &Cluster) -> BTreeMap<Vec<u8>, Vec<Operation<KeyInput, KeyOutput>>> {
     let mut histories: BTreeMap<Vec<u8>, Vec<Operation<KeyInput, KeyOutput>>> = BTreeMap::new();
-    for request in cluster.requests.values() {
+    for request in cluster.requests().values() {
         let Some((key, input)) = request.request.as_ref().and_then(key_operation) else {
             continue;
         };
@@ -209,7 +210,7 @@ pub fn check_watch_streams(
         .store()
         .mvcc;
     let mut streams: BTreeMap<(u64, i64), (i64, Vec<Event>)> = BTreeMap::new();
-    for delivery in &cluster.watch_deliveries {
+    for delivery in cluster.watch_deliveries() {
         let response = &delivery.response;
         let stream = streams
             .entry((delivery.node, response.watch_id))

@@ -1,13 +1,19 @@
 //! The deterministic cluster simulator: virtual time, a virtual network and virtual disks
 //! around real raft-rs nodes, with an event trace and Raft's safety properties checked live.
 
+pub mod admin;
 pub mod checker;
+pub mod clients;
 pub mod cluster;
 pub mod disk;
+pub mod faults;
 pub mod history;
 pub mod linearizability;
 pub mod network;
 pub mod trace;
+pub mod views;
 
 pub use checker::Violation;
-pub use cluster::{Cluster, ClusterConfig, ClusterView, NodeStatus, Outcome};
+pub use clients::{ClientEvent, Outcome, Request, WatchDelivery};
+pub use cluster::{Cluster, ClusterConfig, NodeStatus};
+pub use views::{ClusterView, MachineView, MessageInFlightView};

@@ -1,0 +1,303 @@
+//! Clients of the simulated cluster: the requests they send, the answers and watch events
+//! that come back, and the history of both.
+//!
+//! A request goes to one member ([`Cluster::request`]); its answer comes back as a
+//! [`ClientEvent::Answered`] when the member replies (or fails it when the member crashes).
+//! Watch responses come back as [`ClientEvent::Watch`]. A client takes its events with
+//! [`Cluster::take_client_events`], in the order they happened. The whole history (every
+//! request with its outcome, every watch response) stays for the checkers
+//! ([`crate::sim::history`]) and for lessons' exercise conditions.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::cluster::Cluster;
+use super::trace::TraceKind;
+use crate::etcd::api::{
+    EtcdError, Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse,
+};
+use crate::node::MembershipChange;
+
+/// A client request made through the cluster, and what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Request {
+    pub id: u64,
+    pub node: u64,
+    pub what: String,
+    /// The etcd request (none for membership changes).
+    #[serde(skip)]
+    pub request: Option<EtcdRequest>,
+    /// The membership change asked for (none for etcd requests).
+    #[serde(skip)]
+    pub membership: Option<MembershipChange>,
+    pub invoked_at: u64,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    Pending,
+    /// Answered: applied (or, for a read, read) at log `index`.
+    Done {
+        at: u64,
+        index: u64,
+        response: Response,
+    },
+    /// Refused, timed out, or lost with the node it was sent to. Unless refused on the spot,
+    /// the client cannot know whether it happened.
+    Failed {
+        at: u64,
+        error: String,
+        /// The etcd error it was refused with, when it was one (not a timeout or a crash).
+        #[serde(skip)]
+        refused: Option<EtcdError>,
+    },
+}
+
+/// One response on a watch stream, and where and when it came.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WatchDelivery {
+    pub time: u64,
+    pub node: u64,
+    #[serde(skip)]
+    pub response: WatchResponse,
+}
+
+/// What comes back to the clients, in the order it happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientEvent {
+    /// Request `id` was answered, failed or lost (see its [`Outcome`]).
+    Answered { id: u64 },
+    /// A watch stream sent a response.
+    Watch(WatchDelivery),
+}
+
+/// Every client request and watch response so far, and the events not yet taken.
+#[derive(Default)]
+pub(super) struct Clients {
+    next_request_id: u64,
+    requests: BTreeMap<u64, Request>,
+    watch_deliveries: Vec<WatchDelivery>,
+    events: Vec<ClientEvent>,
+}
+
+impl Cluster {
+    /// Sends an etcd request to member `node`; returns the request id. Its answer comes as a
+    /// [`ClientEvent::Answered`].
+    pub fn request(&mut self, node: u64, request: EtcdRequest) -> Result<u64, String> {
+        self.running_server(node)?;
+        let id = self.new_request(
+            node,
+            describe_request(&request),
+            Some(request.clone()),
+            None,
+        );
+        let now = self.now();
+        let outputs = self.running_server(node)?.request(now, id, request);
+        self.carry_out(node, outputs);
+        Ok(id)
+    }
+
+    /// Starts a watch on member `node`; its responses come as [`ClientEvent::Watch`].
+    pub fn watch(&mut self, node: u64, request: WatchCreateRequest) -> Result<(), String> {
+        let now = self.now();
+        let outputs = self.running_server(node)?.watch(now, request);
+        self.carry_out(node, outputs);
+        Ok(())
+    }
+
+    pub fn cancel_watch(&mut self, node: u64, watch_id: i64) -> Result<(), String> {
+        let now = self.now();
+        let outputs = self.running_server(node)?.cancel_watch(now, watch_id);
+        self.carry_out(node, outputs);
+        Ok(())
+    }
+
+    pub fn request_watch_progress(&mut self, node: u64) -> Result<(), String> {
+        let now = self.now();
+        let outputs = self.running_server(node)?.request_progress(now);
+        self.carry_out(node, outputs);
+        Ok(())
+    }
+
+    /// Every request so far, by id, with what became of it.
+    pub fn requests(&self) -> &BTreeMap<u64, Request> {
+        &self.clients.requests
+    }
+
+    /// Every watch response any member sent, in order.
+    pub fn watch_deliveries(&self) -> &[WatchDelivery] {
+        &self.clients.watch_deliveries
+    }
+
+    /// Whether request `id` has its answer (or never existed).
+    pub fn is_answered(&self, id: u64) -> bool {
+        self.clients
+            .requests
+            .get(&id)
+            .is_none_or(|r| r.outcome != Outcome::Pending)
+    }
+
+    /// The answers and watch responses that came since the last call, in order.
+    pub fn take_client_events(&mut self) -> Vec<ClientEvent> {
+        std::mem::take(&mut self.clients.events)
+    }
+
+    pub(super) fn new_request(
+        &mut self,
+        node: u64,
+        what: String,
+        request: Option<EtcdRequest>,
+        membership: Option<MembershipChange>,
+    ) -> u64 {
+        self.clients.next_request_id += 1;
+        let id = self.clients.next_request_id;
+        let now = self.now();
+        self.trace.record(
+            now,
+            TraceKind::Request {
+                id,
+                node,
+                what: what.clone(),
+            },
+        );
+        self.clients.requests.insert(
+            id,
+            Request {
+                id,
+                node,
+                what,
+                request,
+                membership,
+                invoked_at: now,
+                outcome: Outcome::Pending,
+            },
+        );
+        id
+    }
+
+    /// A member answered request `request_id` (or the request failed).
+    pub(super) fn answer(
+        &mut self,
+        request_id: u64,
+        index: u64,
+        result: Result<Response, EtcdError>,
+    ) {
+        let at = self.now();
+        let outcome = match result {
+            Ok(response) => Outcome::Done {
+                at,
+                index,
+                response,
+            },
+            Err(error) => Outcome::Failed {
+                at,
+                error: error.to_string(),
+                refused: Some(error),
+            },
+        };
+        self.complete(request_id, outcome);
+    }
+
+    pub(super) fn deliver_watch(&mut self, node: u64, response: WatchResponse) {
+        let delivery = WatchDelivery {
+            time: self.now(),
+            node,
+            response,
+        };
+        self.clients.watch_deliveries.push(delivery.clone());
+        self.clients.events.push(ClientEvent::Watch(delivery));
+    }
+
+    /// Member `id` crashed: its clients' requests fail (they cannot know whether they took
+    /// effect) and its watch streams break.
+    pub(super) fn disconnect_clients(&mut self, id: u64) {
+        let lost: Vec<u64> = self
+            .clients
+            .requests
+            .values()
+            .filter(|r| r.node == id && r.outcome == Outcome::Pending)
+            .map(|r| r.id)
+            .collect();
+        for request in lost {
+            self.complete(
+                request,
+                Outcome::Failed {
+                    at: self.now(),
+                    error: "node crashed".into(),
+                    refused: None,
+                },
+            );
+        }
+        let broken: Vec<i64> = self
+            .clients
+            .watch_deliveries
+            .iter()
+            .filter(|d| d.node == id && d.response.created)
+            .map(|d| d.response.watch_id)
+            .collect();
+        for watch_id in broken {
+            let response = WatchResponse {
+                watch_id,
+                canceled: true,
+                cancel_reason: "member crashed".into(),
+                ..Default::default()
+            };
+            self.deliver_watch(id, response);
+        }
+    }
+
+    pub(super) fn complete(&mut self, request_id: u64, outcome: Outcome) {
+        let now = self.now();
+        let Some(request) = self.clients.requests.get_mut(&request_id) else {
+            return;
+        };
+        if request.outcome != Outcome::Pending {
+            return;
+        }
+        let text = match &outcome {
+            Outcome::Done { index, .. } => format!("ok at index {index}"),
+            Outcome::Failed { error, .. } => format!("failed: {error}"),
+            Outcome::Pending => return, // no answer yet
+        };
+        let node = request.node;
+        request.outcome = outcome;
+        self.trace.record(
+            now,
+            TraceKind::Response {
+                id: request_id,
+                node,
+                outcome: text,
+            },
+        );
+        self.clients
+            .events
+            .push(ClientEvent::Answered { id: request_id });
+    }
+}
+
+/// A few words for a request, for the trace and the `requests` list.
+fn describe_request(request: &EtcdRequest) -> String {
+    use crate::etcd::store::{describe_range, Command};
+    if let Some(command) = Command::from_request(request) {
+        return command.describe();
+    }
+    match request {
+        EtcdRequest::Range(range) => {
+            let how = if range.serializable {
+                "serializable"
+            } else {
+                "linearizable"
+            };
+            format!(
+                "get {} ({how})",
+                describe_range(&range.key, &range.range_end)
+            )
+        }
+        EtcdRequest::LeaseKeepAlive(k) => format!("lease keep-alive {:016x}", k.id),
+        EtcdRequest::LeaseTimeToLive(t) => format!("lease timetolive {:016x}", t.id),
+        _ => "lease list".into(),
+    }
+}
