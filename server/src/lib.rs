@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: etcd's flags, member and cluster ids;
 //! - [`wal`]: the write-ahead log and snapshot files (durability, crash recovery);
+//! - [`inbox`]: what a member's loop is asked, and answers with;
 //! - [`member`]: the loop that feeds the core clock ticks, peer messages and client requests,
 //!   and carries out its outputs (fsync, send, answer);
 //! - [`peer`]: the HTTP transport between members;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod convert;
 pub mod grpc;
 pub mod http;
+pub mod inbox;
 pub mod member;
 pub mod metrics;
 pub mod peer;

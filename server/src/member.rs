@@ -13,13 +13,10 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raft::eraftpb::Message;
-use raftbook_core::etcd::api::{
-    EtcdError, Request, Response, ResponseHeader, WatchCreateRequest, WatchResponse,
-};
+use raftbook_core::etcd::api::{EtcdError, Request, Response, WatchResponse};
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
-use raftbook_core::node::{EntryKind, MembershipChange, NodeConfig, NodeEvent, Role};
+use raftbook_core::node::{EntryKind, NodeConfig, NodeEvent, Role};
 use raftbook_core::storage::RaftStorage;
 use raftbook_core::view::NodeView;
 use tokio::sync::{mpsc, oneshot};
@@ -29,78 +26,7 @@ use crate::metrics::Metrics;
 use crate::peer::Transport;
 use crate::wal::Wal;
 
-pub type Reply = oneshot::Sender<Result<Response, EtcdError>>;
-
-/// What the member loop can be asked to do.
-pub enum Input {
-    Request {
-        request: Request,
-        reply: Reply,
-    },
-    Watch {
-        request: WatchCreateRequest,
-        stream: mpsc::UnboundedSender<WatchResponse>,
-        created: oneshot::Sender<i64>,
-    },
-    CancelWatch(i64),
-    WatchProgress,
-    Peer(Vec<Message>),
-    SnapshotReport {
-        to: u64,
-        delivered: bool,
-    },
-    /// A follower's lease request, to be answered here if this member leads.
-    ServeAtLeader {
-        request: Request,
-        reply: Reply,
-    },
-    /// The leader's answer to a lease request this member forwarded.
-    ForwardedReply {
-        request_id: u64,
-        result: Result<Response, EtcdError>,
-    },
-    /// `info`: how to reach a new member (JSON `{"name", "peer_url"}`), replicated with it.
-    Membership {
-        change: MembershipChange,
-        info: Vec<u8>,
-        reply: Reply,
-    },
-    Status {
-        reply: oneshot::Sender<Status>,
-    },
-    /// The status plus everything `/status` shows (the log and the whole store: costly).
-    Observe {
-        reply: oneshot::Sender<Observation>,
-    },
-}
-
-/// A member's state, for Maintenance.Status, Alarm and member lists.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Status {
-    /// What every response's header says now (cluster, member, revision, term).
-    pub header: ResponseHeader,
-    pub id: u64,
-    pub leader: u64,
-    pub term: u64,
-    pub commit: u64,
-    pub applied: u64,
-    pub is_learner: bool,
-    pub voters: Vec<u64>,
-    pub learners: Vec<u64>,
-    pub db_size: u64,
-    /// Peer URLs of members added after bootstrap.
-    pub added_members: BTreeMap<u64, String>,
-}
-
-/// What `/status` shows: the status, the Raft log and progress, and the store (the same
-/// observation data the simulator gives the playground).
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Observation {
-    #[serde(flatten)]
-    pub status: Status,
-    pub node: NodeView,
-    pub store: StoreView,
-}
+pub use crate::inbox::{Input, Observation, Reply, Status};
 
 /// How the rest of the process talks to the member loop.
 #[derive(Clone)]

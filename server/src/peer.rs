@@ -30,7 +30,7 @@ use raft::eraftpb::{Message, MessageType};
 use raftbook_core::etcd::api::{EtcdError, Request, Response};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::member::Input;
+use crate::inbox::Input;
 use crate::metrics::Metrics;
 
 const CLUSTER_HEADER: &str = "x-raftbook-cluster-id";

@@ -232,6 +232,17 @@ fn gates() -> Result<(), String> {
         "wasm32-unknown-unknown",
     ];
     run("cargo", &[&wasm[..], &deny].concat())?;
+    // The native member alone, as `cargo install` builds it: core without its playground
+    // (simulator, scenario language, lessons, etcdctl's parser). Fails if the server reaches
+    // for any of them.
+    run(
+        "cargo",
+        &[
+            &["clippy", "-p", "raftbook-server", "--lib", "--bins"][..],
+            &deny,
+        ]
+        .concat(),
+    )?;
     run_with_env(
         "cargo",
         &["doc", "--workspace", "--no-deps"],

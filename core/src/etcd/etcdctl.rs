@@ -502,7 +502,7 @@ fn unquote(text: &str) -> String {
 
 /// One operation of a transaction: a `put`, `get` or `del` command line.
 fn parse_op(text: &str) -> Result<RequestOp, String> {
-    let words: Vec<String> = crate::scenario::parse::split_words(text)?
+    let words: Vec<String> = crate::words::split(text)?
         .into_iter()
         .map(|(w, _)| w)
         .collect();

@@ -15,6 +15,7 @@
 //! simulator, in [`crate::sim::history`].
 
 pub mod api;
+#[cfg(feature = "playground")]
 pub mod etcdctl;
 pub mod mvcc;
 pub mod server;

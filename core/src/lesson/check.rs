@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::etcd::api::{EtcdError, Request, Response};
 use crate::node::{MembershipChange, NodeEvent, Role};
-use crate::scenario::parse::{duration_ms, split_words};
+use crate::scenario::parse::duration_ms;
 use crate::sim::trace::TraceKind;
 use crate::sim::{Cluster, Outcome};
 
@@ -143,7 +143,10 @@ pub struct Condition {
 
 impl Condition {
     pub fn parse(text: &str) -> Result<Condition, String> {
-        let words: Vec<String> = split_words(text)?.into_iter().map(|(w, _)| w).collect();
+        let words: Vec<String> = crate::words::split(text)?
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
         let w: Vec<&str> = words.iter().map(String::as_str).collect();
         let kind = match w.as_slice() {
             ["leader", "terms", "differ"] => Kind::LeaderTermsDiffer,

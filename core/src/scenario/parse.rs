@@ -32,46 +32,10 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Splits a line into words, honouring quotes. `Ok(vec![])` for an empty line.
-pub fn split_words(text: &str) -> Result<Vec<(String, bool)>, String> {
-    let mut words = Vec::new();
-    let mut chars = text.trim().chars().peekable();
-    while chars.peek().is_some() {
-        let mut word = String::new();
-        let mut quoted = false;
-        while let Some(&c) = chars.peek() {
-            match c {
-                c if c.is_whitespace() => break,
-                '"' | '\'' => {
-                    chars.next();
-                    quoted = true;
-                    loop {
-                        match chars.next() {
-                            Some(q) if q == c => break,
-                            Some('\\') if c == '"' => word.extend(chars.next()),
-                            Some(other) => word.push(other),
-                            None => return Err(format!("unclosed quote {c}")),
-                        }
-                    }
-                }
-                _ => {
-                    word.push(c);
-                    chars.next();
-                }
-            }
-        }
-        words.push((word, quoted));
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-    }
-    Ok(words)
-}
-
 impl Command {
     pub fn parse(text: &str, line: usize) -> Result<Command, ParseError> {
         let error = |message: String| ParseError { line, message };
-        let mut words = split_words(text).map_err(error)?.into_iter();
+        let mut words = crate::words::split(text).map_err(error)?.into_iter();
         let (name, _) = words.next().ok_or_else(|| error("empty command".into()))?;
         Ok(Command {
             name,
