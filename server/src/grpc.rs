@@ -3,7 +3,7 @@
 
 use std::pin::Pin;
 
-use raftbook_core::etcd::api::{self as api, EtcdError, Request, Response};
+use raftbook_core::etcd::api::{self as api, Call, EtcdError};
 use raftbook_core::node::MembershipChange;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::UnboundedReceiverStream;
@@ -26,68 +26,38 @@ pub struct Services {
     pub member: MemberHandle,
 }
 
-async fn ask(member: &MemberHandle, request: Request) -> Result<Response, Status> {
-    member
-        .request(request)
-        .await
-        .map_err(|e| convert::status(&e))
-}
-
-fn unexpected(response: Response) -> Status {
-    Status::internal(format!("raftbook: unexpected answer {response:?}"))
+/// Sends a typed request to the member loop; its typed answer, or etcd's error as a status.
+async fn call<C: Call>(member: &MemberHandle, request: C) -> Result<C::Answer, Status> {
+    member.call(request).await.map_err(|e| convert::status(&e))
 }
 
 #[tonic::async_trait]
 impl pb::kv_server::Kv for Services {
     async fn range(&self, request: GrpcRequest<pb::RangeRequest>) -> Answer<pb::RangeResponse> {
-        match ask(
-            &self.member,
-            Request::Range(convert::range_request(request.into_inner())),
-        )
-        .await?
-        {
-            Response::Range(r) => Ok(GrpcResponse::new(convert::range_response(r))),
-            other => Err(unexpected(other)),
-        }
+        let request = convert::range_request(request.into_inner());
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(convert::range_response(answer)))
     }
 
     async fn put(&self, request: GrpcRequest<pb::PutRequest>) -> Answer<pb::PutResponse> {
-        match ask(
-            &self.member,
-            Request::Put(convert::put_request(request.into_inner())),
-        )
-        .await?
-        {
-            Response::Put(r) => Ok(GrpcResponse::new(convert::put_response(r))),
-            other => Err(unexpected(other)),
-        }
+        let request = convert::put_request(request.into_inner());
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(convert::put_response(answer)))
     }
 
     async fn delete_range(
         &self,
         request: GrpcRequest<pb::DeleteRangeRequest>,
     ) -> Answer<pb::DeleteRangeResponse> {
-        match ask(
-            &self.member,
-            Request::DeleteRange(convert::delete_request(request.into_inner())),
-        )
-        .await?
-        {
-            Response::DeleteRange(r) => Ok(GrpcResponse::new(convert::delete_response(r))),
-            other => Err(unexpected(other)),
-        }
+        let request = convert::delete_request(request.into_inner());
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(convert::delete_response(answer)))
     }
 
     async fn txn(&self, request: GrpcRequest<pb::TxnRequest>) -> Answer<pb::TxnResponse> {
-        match ask(
-            &self.member,
-            Request::Txn(convert::txn_request(request.into_inner())?),
-        )
-        .await?
-        {
-            Response::Txn(r) => Ok(GrpcResponse::new(convert::txn_response(r))),
-            other => Err(unexpected(other)),
-        }
+        let request = convert::txn_request(request.into_inner())?;
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(convert::txn_response(answer)))
     }
 
     async fn compact(
@@ -95,20 +65,14 @@ impl pb::kv_server::Kv for Services {
         request: GrpcRequest<pb::CompactionRequest>,
     ) -> Answer<pb::CompactionResponse> {
         let r = request.into_inner();
-        match ask(
-            &self.member,
-            Request::Compact(api::CompactionRequest {
-                revision: r.revision,
-                physical: r.physical,
-            }),
-        )
-        .await?
-        {
-            Response::Compact(r) => Ok(GrpcResponse::new(pb::CompactionResponse {
-                header: convert::header(r.header),
-            })),
-            other => Err(unexpected(other)),
-        }
+        let request = api::CompactionRequest {
+            revision: r.revision,
+            physical: r.physical,
+        };
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(pb::CompactionResponse {
+            header: convert::header(answer.header),
+        }))
     }
 }
 
@@ -167,42 +131,30 @@ impl pb::lease_server::Lease for Services {
         request: GrpcRequest<pb::LeaseGrantRequest>,
     ) -> Answer<pb::LeaseGrantResponse> {
         let r = request.into_inner();
-        match ask(
-            &self.member,
-            Request::LeaseGrant(api::LeaseGrantRequest {
-                ttl: r.ttl,
-                id: r.id,
-            }),
-        )
-        .await?
-        {
-            Response::LeaseGrant(g) => Ok(GrpcResponse::new(pb::LeaseGrantResponse {
-                header: convert::header(g.header),
-                id: g.id,
-                ttl: g.ttl,
-                error: String::new(),
-            })),
-            other => Err(unexpected(other)),
-        }
+        let request = api::LeaseGrantRequest {
+            ttl: r.ttl,
+            id: r.id,
+        };
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(pb::LeaseGrantResponse {
+            header: convert::header(answer.header),
+            id: answer.id,
+            ttl: answer.ttl,
+            error: String::new(),
+        }))
     }
 
     async fn lease_revoke(
         &self,
         request: GrpcRequest<pb::LeaseRevokeRequest>,
     ) -> Answer<pb::LeaseRevokeResponse> {
-        match ask(
-            &self.member,
-            Request::LeaseRevoke(api::LeaseRevokeRequest {
-                id: request.into_inner().id,
-            }),
-        )
-        .await?
-        {
-            Response::LeaseRevoke(r) => Ok(GrpcResponse::new(pb::LeaseRevokeResponse {
-                header: convert::header(r.header),
-            })),
-            other => Err(unexpected(other)),
-        }
+        let request = api::LeaseRevokeRequest {
+            id: request.into_inner().id,
+        };
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(pb::LeaseRevokeResponse {
+            header: convert::header(answer.header),
+        }))
     }
 
     async fn lease_keep_alive(
@@ -214,20 +166,14 @@ impl pb::lease_server::Lease for Services {
         let member = self.member.clone();
         tokio::spawn(async move {
             while let Some(Ok(request)) = incoming.next().await {
-                let answer = match ask(
-                    &member,
-                    Request::LeaseKeepAlive(api::LeaseKeepAliveRequest { id: request.id }),
-                )
-                .await
-                {
-                    Ok(Response::LeaseKeepAlive(k)) => Ok(pb::LeaseKeepAliveResponse {
+                let request = api::LeaseKeepAliveRequest { id: request.id };
+                let answer = call(&member, request)
+                    .await
+                    .map(|k| pb::LeaseKeepAliveResponse {
                         header: convert::header(k.header),
                         id: k.id,
                         ttl: k.ttl,
-                    }),
-                    Ok(other) => Err(unexpected(other)),
-                    Err(status) => Err(status),
-                };
+                    });
                 if out.send(answer).is_err() {
                     break;
                 }
@@ -243,41 +189,33 @@ impl pb::lease_server::Lease for Services {
         request: GrpcRequest<pb::LeaseTimeToLiveRequest>,
     ) -> Answer<pb::LeaseTimeToLiveResponse> {
         let r = request.into_inner();
-        match ask(
-            &self.member,
-            Request::LeaseTimeToLive(api::LeaseTimeToLiveRequest {
-                id: r.id,
-                keys: r.keys,
-            }),
-        )
-        .await?
-        {
-            Response::LeaseTimeToLive(t) => Ok(GrpcResponse::new(pb::LeaseTimeToLiveResponse {
-                header: convert::header(t.header),
-                id: t.id,
-                ttl: t.ttl,
-                granted_ttl: t.granted_ttl,
-                keys: t.keys,
-            })),
-            other => Err(unexpected(other)),
-        }
+        let request = api::LeaseTimeToLiveRequest {
+            id: r.id,
+            keys: r.keys,
+        };
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(pb::LeaseTimeToLiveResponse {
+            header: convert::header(answer.header),
+            id: answer.id,
+            ttl: answer.ttl,
+            granted_ttl: answer.granted_ttl,
+            keys: answer.keys,
+        }))
     }
 
     async fn lease_leases(
         &self,
         _: GrpcRequest<pb::LeaseLeasesRequest>,
     ) -> Answer<pb::LeaseLeasesResponse> {
-        match ask(&self.member, Request::LeaseLeases).await? {
-            Response::LeaseLeases(l) => Ok(GrpcResponse::new(pb::LeaseLeasesResponse {
-                header: convert::header(l.header),
-                leases: l
-                    .leases
-                    .into_iter()
-                    .map(|id| pb::LeaseStatus { id })
-                    .collect(),
-            })),
-            other => Err(unexpected(other)),
-        }
+        let answer = call(&self.member, api::LeaseLeasesRequest).await?;
+        Ok(GrpcResponse::new(pb::LeaseLeasesResponse {
+            header: convert::header(answer.header),
+            leases: answer
+                .leases
+                .into_iter()
+                .map(|id| pb::LeaseStatus { id })
+                .collect(),
+        }))
     }
 }
 

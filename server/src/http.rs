@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use raftbook_core::etcd::api::{self as api, EtcdError, Request, Response};
+use raftbook_core::etcd::api::{self as api, EtcdError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -197,13 +197,6 @@ fn kv(kv: &api::KeyValue) -> Value {
     })
 }
 
-fn unexpected(response: Response) -> GatewayError {
-    GatewayError(
-        tonic::Code::Internal,
-        format!("raftbook: unexpected answer {response:?}"),
-    )
-}
-
 #[derive(Deserialize)]
 struct KeyBody {
     key: Option<String>,
@@ -228,12 +221,10 @@ async fn put(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answ
     };
     within_grpc_limit(prost::Message::encoded_len(&request))?;
     let request = crate::convert::put_request(request);
-    match member.request(Request::Put(request)).await? {
-        Response::Put(p) => Ok(Json(
-            json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }),
-        )),
-        other => Err(unexpected(other)),
-    }
+    let p = member.call(request).await?;
+    Ok(Json(
+        json!({ "header": header(&p.header), "prev_kv": p.prev_kv.as_ref().map(kv) }),
+    ))
 }
 
 async fn range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
@@ -246,12 +237,10 @@ async fn range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> An
         serializable: b.serializable.unwrap_or(false),
         ..Default::default()
     };
-    match member.request(Request::Range(request)).await? {
-        Response::Range(r) => Ok(Json(
-            json!({ "header": header(&r.header), "kvs": r.kvs.iter().map(kv).collect::<Vec<_>>(), "more": r.more, "count": r.count.to_string() }),
-        )),
-        other => Err(unexpected(other)),
-    }
+    let r = member.call(request).await?;
+    Ok(Json(
+        json!({ "header": header(&r.header), "kvs": r.kvs.iter().map(kv).collect::<Vec<_>>(), "more": r.more, "count": r.count.to_string() }),
+    ))
 }
 
 async fn delete_range(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
@@ -261,12 +250,10 @@ async fn delete_range(State(member): State<MemberHandle>, raw: axum::body::Bytes
         range_end: bytes(&b.range_end)?,
         prev_kv: b.prev_kv.unwrap_or(false),
     };
-    match member.request(Request::DeleteRange(request)).await? {
-        Response::DeleteRange(d) => Ok(Json(
-            json!({ "header": header(&d.header), "deleted": d.deleted.to_string(), "prev_kvs": d.prev_kvs.iter().map(kv).collect::<Vec<_>>() }),
-        )),
-        other => Err(unexpected(other)),
-    }
+    let d = member.call(request).await?;
+    Ok(Json(
+        json!({ "header": header(&d.header), "deleted": d.deleted.to_string(), "prev_kvs": d.prev_kvs.iter().map(kv).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -278,29 +265,20 @@ struct LeaseBody {
 
 async fn lease_grant(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
     let b: LeaseBody = body(&raw)?;
-    match member
-        .request(Request::LeaseGrant(api::LeaseGrantRequest {
-            ttl: int(&b.TTL)?,
-            id: int(&b.ID)?,
-        }))
-        .await?
-    {
-        Response::LeaseGrant(g) => Ok(Json(
-            json!({ "header": header(&g.header), "ID": g.id.to_string(), "TTL": g.ttl.to_string() }),
-        )),
-        other => Err(unexpected(other)),
-    }
+    let request = api::LeaseGrantRequest {
+        ttl: int(&b.TTL)?,
+        id: int(&b.ID)?,
+    };
+    let g = member.call(request).await?;
+    Ok(Json(
+        json!({ "header": header(&g.header), "ID": g.id.to_string(), "TTL": g.ttl.to_string() }),
+    ))
 }
 
 async fn lease_revoke(State(member): State<MemberHandle>, raw: axum::body::Bytes) -> Answer {
     let b: LeaseBody = body(&raw)?;
-    match member
-        .request(Request::LeaseRevoke(api::LeaseRevokeRequest {
-            id: int(&b.ID)?,
-        }))
-        .await?
-    {
-        Response::LeaseRevoke(l) => Ok(Json(json!({ "header": header(&l.header) }))),
-        other => Err(unexpected(other)),
-    }
+    let l = member
+        .call(api::LeaseRevokeRequest { id: int(&b.ID)? })
+        .await?;
+    Ok(Json(json!({ "header": header(&l.header) })))
 }

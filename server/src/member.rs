@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raftbook_core::etcd::api::{EtcdError, Request, Response, WatchResponse};
+use raftbook_core::etcd::api::{Call, EtcdError, Request, Response, WatchResponse};
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
 use raftbook_core::node::{EntryKind, NodeConfig, NodeEvent, Role};
@@ -47,6 +47,15 @@ impl MemberHandle {
         let (reply, answer) = oneshot::channel();
         self.send(Input::Request { request, reply });
         answer.await.unwrap_or(Err(EtcdError::Timeout))
+    }
+
+    /// Sends a typed request and returns its typed answer (a `PutRequest` gets a
+    /// `PutResponse`).
+    pub async fn call<C: Call>(&self, request: C) -> Result<C::Answer, EtcdError> {
+        let response = self.request(request.into()).await?;
+        // The core answers every request with its own kind of response; anything else would
+        // be a bug in raftbook, reported to the client as etcd reports internal errors.
+        C::Answer::try_from(response).map_err(|_| EtcdError::Malformed)
     }
 
     pub async fn status(&self) -> Option<Status> {

@@ -273,6 +273,75 @@ pub enum Response {
     MemberChange(MemberChangeResponse),
 }
 
+/// `etcdctl lease list`'s request: it has no fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LeaseLeasesRequest;
+
+/// A request type and the response type it is answered with: whoever sends a [`PutRequest`]
+/// gets a [`PutResponse`] back, typed, and never matches on [`Response`] to find it.
+pub trait Call: Into<Request> {
+    type Answer: TryFrom<Response, Error = Response>;
+}
+
+/// Pairs each request with its variant of [`Request`] and its response.
+macro_rules! calls {
+    ($($request:ident => $variant:ident($response:ident),)*) => {$(
+        impl From<$request> for Request {
+            fn from(request: $request) -> Request {
+                Request::$variant(request)
+            }
+        }
+
+        impl TryFrom<Response> for $response {
+            type Error = Response;
+
+            fn try_from(response: Response) -> Result<Self, Response> {
+                match response {
+                    Response::$variant(answer) => Ok(answer),
+                    other => Err(other),
+                }
+            }
+        }
+
+        impl Call for $request {
+            type Answer = $response;
+        }
+    )*};
+}
+
+calls! {
+    RangeRequest => Range(RangeResponse),
+    PutRequest => Put(PutResponse),
+    DeleteRangeRequest => DeleteRange(DeleteRangeResponse),
+    TxnRequest => Txn(TxnResponse),
+    CompactionRequest => Compact(CompactionResponse),
+    LeaseGrantRequest => LeaseGrant(LeaseGrantResponse),
+    LeaseRevokeRequest => LeaseRevoke(LeaseRevokeResponse),
+    LeaseKeepAliveRequest => LeaseKeepAlive(LeaseKeepAliveResponse),
+    LeaseTimeToLiveRequest => LeaseTimeToLive(LeaseTimeToLiveResponse),
+}
+
+impl From<LeaseLeasesRequest> for Request {
+    fn from(_: LeaseLeasesRequest) -> Request {
+        Request::LeaseLeases
+    }
+}
+
+impl TryFrom<Response> for LeaseLeasesResponse {
+    type Error = Response;
+
+    fn try_from(response: Response) -> Result<Self, Response> {
+        match response {
+            Response::LeaseLeases(answer) => Ok(answer),
+            other => Err(other),
+        }
+    }
+}
+
+impl Call for LeaseLeasesRequest {
+    type Answer = LeaseLeasesResponse;
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberChangeResponse {
     pub header: ResponseHeader,

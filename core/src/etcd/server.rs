@@ -219,35 +219,28 @@ impl EtcdServer {
         server_outputs(self)
     }
 
+    /// Sends a request its way: a write into the log, a read through ReadIndex (or straight
+    /// to the store if serializable), a lease question to the leader.
     fn dispatch(&mut self, request_id: u64, request: Request) {
         let deadline = self.now + self.config.request_timeout_ms();
-        match request {
-            Request::Put(put) => self.propose(request_id, Command::Put(put), deadline),
-            Request::DeleteRange(delete) => {
-                self.propose(request_id, Command::DeleteRange(delete), deadline)
-            }
-            Request::Txn(txn) if is_read_only(&txn) => {
+        match Command::from_request(request) {
+            // A transaction that only reads is a read, as in etcd.
+            Ok(Command::Txn(txn)) if is_read_only(&txn) => {
                 self.read(request_id, Request::Txn(txn), false, deadline)
             }
-            Request::Txn(txn) => self.propose(request_id, Command::Txn(txn), deadline),
-            Request::Compact(compaction) => {
-                self.propose(request_id, Command::Compact(compaction), deadline)
-            }
-            Request::LeaseGrant(mut grant) => {
+            Ok(Command::LeaseGrant(mut grant)) => {
                 grant.ttl = grant.ttl.max(self.config.min_lease_ttl());
                 if grant.id == 0 {
                     grant.id = self.new_lease_id();
                 }
                 self.propose(request_id, Command::LeaseGrant(grant), deadline)
             }
-            Request::LeaseRevoke(revoke) => {
-                self.propose(request_id, Command::LeaseRevoke(revoke), deadline)
-            }
-            Request::Range(range) => {
+            Ok(write) => self.propose(request_id, write, deadline),
+            Err(Request::Range(range)) => {
                 let serializable = range.serializable;
                 self.read(request_id, Request::Range(range), serializable, deadline)
             }
-            Request::LeaseLeases => {
+            Err(Request::LeaseLeases) => {
                 let leases = self.store().leases().map(|l| l.id).collect();
                 let response = Response::LeaseLeases(LeaseLeasesResponse {
                     leases,
@@ -255,7 +248,8 @@ impl EtcdServer {
                 });
                 self.reply(request_id, self.applied(), Ok(response))
             }
-            request @ (Request::LeaseKeepAlive(_) | Request::LeaseTimeToLive(_)) => {
+            // Keep-alive and time-to-live: only the leader tracks lease deadlines.
+            Err(request) => {
                 if self.node.role() == Role::Leader {
                     let result = self.serve_at_leader(self.now, &request);
                     self.reply(request_id, self.applied(), result);
@@ -284,29 +278,13 @@ impl EtcdServer {
         self.now = now;
         let outputs = self.node.propose_membership(request_id, change, info)?;
         let deadline = now + self.config.request_timeout_ms();
-        self.pending.insert(
-            request_id,
-            Pending {
-                waiting: Waiting::Applied,
-                deadline,
-            },
-        );
-        self.absorb(outputs);
+        self.await_apply(request_id, deadline, outputs);
         Ok(server_outputs(self))
     }
 
     fn propose(&mut self, request_id: u64, command: Command, deadline: u64) {
         match self.node.propose(request_id, command.encode()) {
-            Ok(outputs) => {
-                self.pending.insert(
-                    request_id,
-                    Pending {
-                        waiting: Waiting::Applied,
-                        deadline,
-                    },
-                );
-                self.absorb(outputs);
-            }
+            Ok(outputs) => self.await_apply(request_id, deadline, outputs),
             Err(NodeError::ProposalDropped) => {
                 self.pending.insert(
                     request_id,
@@ -318,6 +296,14 @@ impl EtcdServer {
             }
             Err(_) => self.reply(request_id, 0, Err(EtcdError::Timeout)),
         }
+    }
+
+    /// A proposal is in the log (or on its way to the leader): it is answered once applied.
+    fn await_apply(&mut self, request_id: u64, deadline: u64, outputs: Vec<Output>) {
+        let waiting = Waiting::Applied;
+        self.pending
+            .insert(request_id, Pending { waiting, deadline });
+        self.absorb(outputs);
     }
 
     fn read(&mut self, request_id: u64, request: Request, serializable: bool, deadline: u64) {

@@ -30,20 +30,20 @@ pub enum Command {
 }
 
 impl Command {
-    /// The command a write request becomes (`None` for reads and lease queries, which do not
-    /// go through the log).
-    pub fn from_request(request: &Request) -> Option<Command> {
-        Some(match request.clone() {
+    /// The command a write request becomes; reads and lease queries, which do not go through
+    /// the log, come back as they were.
+    pub fn from_request(request: Request) -> Result<Command, Request> {
+        Ok(match request {
             Request::Put(put) => Command::Put(put),
             Request::DeleteRange(delete) => Command::DeleteRange(delete),
             Request::Txn(txn) => Command::Txn(txn),
             Request::Compact(compaction) => Command::Compact(compaction),
             Request::LeaseGrant(grant) => Command::LeaseGrant(grant),
             Request::LeaseRevoke(revoke) => Command::LeaseRevoke(revoke),
-            Request::Range(_)
+            read @ (Request::Range(_)
             | Request::LeaseKeepAlive(_)
             | Request::LeaseTimeToLive(_)
-            | Request::LeaseLeases => return None,
+            | Request::LeaseLeases) => return Err(read),
         })
     }
 

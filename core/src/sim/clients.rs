@@ -281,7 +281,7 @@ impl Cluster {
 /// A few words for a request, for the trace and the `requests` list.
 fn describe_request(request: &EtcdRequest) -> String {
     use crate::etcd::store::{describe_range, Command};
-    if let Some(command) = Command::from_request(request) {
+    if let Ok(command) = Command::from_request(request.clone()) {
         return command.describe();
     }
     match request {
