@@ -220,12 +220,16 @@ impl pb::lease_server::Lease for Services {
 }
 
 impl Services {
-    async fn members(&self) -> Result<(pb::ResponseHeader, Vec<pb::Member>), Status> {
-        let status = self
-            .member
+    /// The member's state now (unavailable once its loop has stopped).
+    async fn member_status(&self) -> Result<crate::member::Status, Status> {
+        self.member
             .status()
             .await
-            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))
+    }
+
+    async fn members(&self) -> Result<(pb::ResponseHeader, Vec<pb::Member>), Status> {
+        let status = self.member_status().await?;
         let config = &self.member.config;
         let mut members = Vec::new();
         for (&id, learner) in status
@@ -328,11 +332,8 @@ impl pb::cluster_server::Cluster for Services {
         &self,
         request: GrpcRequest<pb::MemberRemoveRequest>,
     ) -> Answer<pb::MemberRemoveResponse> {
-        self.change(
-            MembershipChange::Remove(request.into_inner().id),
-            Vec::new(),
-        )
-        .await?;
+        let change = MembershipChange::Remove(request.into_inner().id);
+        self.change(change, Vec::new()).await?;
         let (header, members) = self.members().await?;
         Ok(GrpcResponse::new(pb::MemberRemoveResponse {
             header: Some(header),
@@ -355,11 +356,8 @@ impl pb::cluster_server::Cluster for Services {
         &self,
         request: GrpcRequest<pb::MemberPromoteRequest>,
     ) -> Answer<pb::MemberPromoteResponse> {
-        self.change(
-            MembershipChange::AddVoter(request.into_inner().id),
-            Vec::new(),
-        )
-        .await?;
+        let change = MembershipChange::AddVoter(request.into_inner().id);
+        self.change(change, Vec::new()).await?;
         let (header, members) = self.members().await?;
         Ok(GrpcResponse::new(pb::MemberPromoteResponse {
             header: Some(header),
@@ -371,11 +369,7 @@ impl pb::cluster_server::Cluster for Services {
 #[tonic::async_trait]
 impl pb::maintenance_server::Maintenance for Services {
     async fn alarm(&self, _: GrpcRequest<pb::AlarmRequest>) -> Answer<pb::AlarmResponse> {
-        let status = self
-            .member
-            .status()
-            .await
-            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let status = self.member_status().await?;
         let header = convert::header(status.header.clone()).expect("a header");
         // raftbook raises no alarms (no space quota, no corruption check).
         Ok(GrpcResponse::new(pb::AlarmResponse {
@@ -385,11 +379,7 @@ impl pb::maintenance_server::Maintenance for Services {
     }
 
     async fn status(&self, _: GrpcRequest<pb::StatusRequest>) -> Answer<pb::StatusResponse> {
-        let status = self
-            .member
-            .status()
-            .await
-            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let status = self.member_status().await?;
         let header = convert::header(status.header.clone()).expect("a header");
         Ok(GrpcResponse::new(pb::StatusResponse {
             header: Some(header),

@@ -103,12 +103,10 @@ pub fn start(
             storage
         }
     };
+    // etcd's flags; the rest (heartbeat every tick, pre-vote and check-quorum on) as the
+    // simulator's members have them.
     let node = NodeConfig {
-        id: config.id,
         election_tick: config.election_ticks,
-        heartbeat_tick: 1,
-        pre_vote: true,
-        check_quorum: true,
         snapshot_interval: config.snapshot_count,
         snapshot_catchup_entries: 5000.min(config.snapshot_count),
         ..NodeConfig::new(config.id)

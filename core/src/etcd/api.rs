@@ -4,6 +4,8 @@
 //! gRPC layer is a direct translation and a learner can read etcd's documentation beside this
 //! file. Keys and values are bytes. Revisions and lease ids are `i64`, as in etcd.
 
+use std::ops::Bound;
+
 use serde::{Deserialize, Serialize};
 
 /// One version of a key, as every etcd read and watch returns it.
@@ -240,6 +242,41 @@ pub struct LeaseTimeToLiveResponse {
 pub struct LeaseLeasesResponse {
     pub header: ResponseHeader,
     pub leases: Vec<i64>,
+}
+
+/// etcd's rule for which keys a `key` and `range_end` name: an empty `range_end` names the
+/// one key; `range_end = [0]` every key from `key` on; any other `range_end` the keys in
+/// `[key, range_end)` (none if it is not above `key`). Reads, deletes, watches and the txn
+/// duplicate-key check all read ranges by this one rule.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyRange<'a> {
+    pub key: &'a [u8],
+    pub range_end: &'a [u8],
+}
+
+impl<'a> KeyRange<'a> {
+    pub fn new(key: &'a [u8], range_end: &'a [u8]) -> Self {
+        KeyRange { key, range_end }
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        match self.range_end {
+            [] => key == self.key,
+            [0] => key >= self.key,
+            end => key >= self.key && key < end,
+        }
+    }
+
+    /// The range as bounds for an ordered map; `None` when it names no key at all.
+    pub fn bounds(&self) -> Option<(Bound<Vec<u8>>, Bound<Vec<u8>>)> {
+        let start = Bound::Included(self.key.to_vec());
+        match self.range_end {
+            [] => Some((start, Bound::Included(self.key.to_vec()))),
+            [0] => Some((start, Bound::Unbounded)),
+            end if end <= self.key => None,
+            end => Some((start, Bound::Excluded(end.to_vec()))),
+        }
+    }
 }
 
 /// Any unary request a client can send to a member.

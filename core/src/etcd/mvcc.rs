@@ -21,7 +21,8 @@ use im::{OrdMap, Vector};
 use serde::{Deserialize, Serialize};
 
 use super::api::{
-    EtcdError, Event, EventType, KeyValue, RangeRequest, RangeResponse, SortOrder, SortTarget,
+    EtcdError, Event, EventType, KeyRange, KeyValue, RangeRequest, RangeResponse, SortOrder,
+    SortTarget,
 };
 
 /// A change's place in history: the store revision, and its position within that revision.
@@ -70,20 +71,15 @@ impl Default for MvccStore {
     }
 }
 
-/// The keys of `[key, range_end)` in etcd's encoding (see [`RangeRequest`]).
+/// The keys a `key` and `range_end` name (see [`KeyRange`]).
 fn in_range<'a>(
     keys: &'a OrdMap<Vec<u8>, Vector<Change>>,
     key: &[u8],
     range_end: &[u8],
 ) -> Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Vector<Change>)> + 'a> {
-    if range_end.is_empty() {
-        Box::new(keys.get_key_value(key).into_iter())
-    } else if range_end == [0] {
-        Box::new(keys.range(key.to_vec()..))
-    } else if range_end <= key {
-        Box::new(std::iter::empty())
-    } else {
-        Box::new(keys.range(key.to_vec()..range_end.to_vec()))
+    match KeyRange::new(key, range_end).bounds() {
+        Some(bounds) => Box::new(keys.range(bounds)),
+        None => Box::new(std::iter::empty()),
     }
 }
 

@@ -759,7 +759,7 @@ fn check_txn(txn: &TxnRequest) -> Result<Writes, EtcdError> {
             writes
                 .deletes
                 .iter()
-                .any(|(start, end)| covers(start, end, key))
+                .any(|(start, end)| KeyRange::new(start, end).contains(key))
         });
         if twice || deleted_too {
             return Err(EtcdError::DuplicateKey);
@@ -768,12 +768,4 @@ fn check_txn(txn: &TxnRequest) -> Result<Writes, EtcdError> {
         all.deletes.extend(writes.deletes);
     }
     Ok(all)
-}
-
-fn covers(start: &[u8], end: &[u8], key: &[u8]) -> bool {
-    match end {
-        [] => key == start,
-        [0] => key >= start,
-        end => key >= start && key < end,
-    }
 }

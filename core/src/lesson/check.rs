@@ -42,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::etcd::api::{EtcdError, Request, Response};
 use crate::node::{MembershipChange, NodeEvent, Role};
-use crate::scenario::parse::duration_ms;
+use crate::scenario::parse::{duration_ms, number};
 use crate::sim::trace::TraceKind;
 use crate::sim::{Cluster, Outcome};
 
@@ -314,11 +314,6 @@ fn compare(op: &str) -> Result<Compare, String> {
         "=" => Ok(Compare::Exactly),
         other => Err(format!("expected >=, <= or =, got {other:?}")),
     }
-}
-
-fn number(text: &str) -> Result<u64, String> {
-    text.parse()
-        .map_err(|_| format!("expected a number, got {text:?}"))
 }
 
 /// Applies `test` to the value of `key` in the stores of the running members `on` names.

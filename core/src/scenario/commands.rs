@@ -33,7 +33,7 @@ use crate::etcd::api::{RangeRequest, Request as EtcdRequest};
 use crate::etcd::etcdctl::{self, Action};
 use crate::node::NodeConfig;
 use crate::scenario::format;
-use crate::scenario::parse::{duration_ms, node_id, node_list, on_off, Args, Command};
+use crate::scenario::parse::{duration_ms, node_id, node_list, number, on_off, Args, Command};
 use crate::scenario::wait::Wait;
 use crate::scenario::Scenario;
 use crate::sim::network::LinkConfig;
@@ -491,11 +491,6 @@ fn target_node(args: &Args, cluster: &Cluster) -> Result<u64, String> {
             .leader()
             .ok_or_else(|| "no leader to send it to (use node=N)".to_string()),
     }
-}
-
-fn number(text: &str) -> Result<u64, String> {
-    text.parse()
-        .map_err(|_| format!("expected a number, got {text:?}"))
 }
 
 fn new_cluster(scenario: &mut Scenario, args: &Args) -> Result<String, String> {

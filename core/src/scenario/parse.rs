@@ -138,6 +138,12 @@ pub fn duration_ms(text: &str) -> Result<u64, String> {
     Ok((value * unit_ms).round() as u64)
 }
 
+/// A whole number, such as a message id or a count.
+pub fn number(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("expected a number, got {text:?}"))
+}
+
 /// Parses a node id such as `3` or `n3`.
 pub fn node_id(text: &str) -> Result<u64, String> {
     text.trim_start_matches('n')
