@@ -452,7 +452,7 @@ impl<S: StateMachine> Node<S> {
             return;
         }
         for write in &writes {
-            self.raw.mut_store().apply(write);
+            self.raw.mut_store().write(write);
         }
         self.outputs.push(Output::Persist { writes, must_sync });
     }

@@ -110,7 +110,7 @@ impl RaftStorage {
 
     /// Applies one write. Used by the node on its in-memory copy and by disks on theirs, so
     /// both always agree on what a write means.
-    pub fn apply(&mut self, write: &PersistWrite) {
+    pub fn write(&mut self, write: &PersistWrite) {
         match write {
             PersistWrite::HardState(hs) => self.hard_state = hs.clone(),
             PersistWrite::Append(new) => self.append(new),
@@ -283,25 +283,25 @@ mod tests {
     #[test]
     fn append_replaces_a_conflicting_suffix() {
         let mut s = RaftStorage::empty();
-        s.apply(&PersistWrite::Append(vec![
+        s.write(&PersistWrite::Append(vec![
             entry(1, 1),
             entry(2, 1),
             entry(3, 2),
         ]));
-        s.apply(&PersistWrite::Append(vec![entry(3, 3), entry(4, 3)]));
+        s.write(&PersistWrite::Append(vec![entry(3, 3), entry(4, 3)]));
         assert_eq!(terms(&s), vec![(1, 1), (2, 1), (3, 3), (4, 3)]);
     }
 
     #[test]
     fn taking_a_snapshot_keeps_the_tail_and_the_compacted_term() {
         let mut s = RaftStorage::empty();
-        s.apply(&PersistWrite::Append(
+        s.write(&PersistWrite::Append(
             (1..=5).map(|i| entry(i, 1 + i / 3)).collect(),
         ));
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = 4;
         snap.mut_metadata().term = 2;
-        s.apply(&PersistWrite::TakeSnapshot {
+        s.write(&PersistWrite::TakeSnapshot {
             snapshot: snap,
             compact_to: 3,
         });
@@ -320,7 +320,7 @@ mod tests {
         let mut snap = Snapshot::default();
         snap.mut_metadata().index = 10;
         snap.mut_metadata().term = 3;
-        s.apply(&PersistWrite::InstallSnapshot(snap));
+        s.write(&PersistWrite::InstallSnapshot(snap));
         assert_eq!((s.first_index(), s.last_index()), (11, 10));
         assert_eq!(s.hard_state().commit, 10);
     }

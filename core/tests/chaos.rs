@@ -136,7 +136,7 @@ fn run_and_check(
     let mut scenario = Scenario::new();
     let mut run = |scenario: &mut Scenario, line: &str| {
         script.push(line.to_string());
-        scenario.execute(line, script.len())
+        scenario.run_line(line, script.len())
     };
     run(&mut scenario, setup);
     for action in actions {
@@ -318,7 +318,7 @@ fn random_faults_never_break_safety_or_liveness() {
 fn violation_of_script(script: &[String]) -> Option<Violation> {
     let mut scenario = Scenario::new();
     for (number, line) in script.iter().enumerate() {
-        scenario.execute(line, number + 1);
+        scenario.run_line(line, number + 1);
     }
     scenario.cluster?.violation().cloned()
 }

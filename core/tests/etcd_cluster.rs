@@ -11,7 +11,7 @@ use raftbook_core::sim::{Cluster, Outcome};
 fn run(scenario: &mut Scenario, lines: &str) -> String {
     lines
         .lines()
-        .map(|line| scenario.execute(line, 0))
+        .map(|line| scenario.run_line(line, 0))
         .collect()
 }
 

@@ -149,7 +149,7 @@ impl Wal {
                             .map_err(|e| WalError::Invalid(format!("{}: {e}", path.display())))?;
                         let target = storage.get_or_insert_with(RaftStorage::empty);
                         for write in write {
-                            target.apply(&write);
+                            target.write(&write);
                         }
                         offset += length;
                     }

@@ -217,7 +217,7 @@ pub fn app() -> Html {
                             event.prevent_default();
                             change(&|p: &mut Playground| p.playing = !p.playing);
                         }
-                        "ArrowRight" | "." => change(&Playground::step),
+                        "ArrowRight" | "." => change(&Playground::run_next_event),
                         _ => {}
                     }
                 },
@@ -233,7 +233,7 @@ pub fn app() -> Html {
     };
     let on_step = {
         let change = change.clone();
-        Callback::from(move |_: MouseEvent| change(&Playground::step))
+        Callback::from(move |_: MouseEvent| change(&Playground::run_next_event))
     };
     let on_speed = {
         let change = change.clone();

@@ -212,9 +212,9 @@ impl Playground {
     }
 
     /// Runs to the next event (a message arriving, a node's tick).
-    pub fn step(&mut self) {
+    pub fn run_next_event(&mut self) {
         self.playing = false;
-        self.console.step();
+        self.console.run_next_event();
         self.present = self.present.max(self.now());
     }
 

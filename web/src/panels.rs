@@ -196,7 +196,7 @@ pub fn console(
             <div class="console-output">
                 <pre id="console-output">
                     { for shown.iter().map(|line| {
-                        let class = match line.kind { LineKind::Command => "cmd", LineKind::Output => "out", LineKind::Event => "event", LineKind::Error => "err" };
+                        let class = match line.kind { LineKind::CommandLine => "cmd", LineKind::Output => "out", LineKind::Event => "event", LineKind::Error => "err" };
                         html! { <span class={class}>{&line.text}{"\n"}</span> }
                     }) }
                 </pre>

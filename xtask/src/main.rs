@@ -101,7 +101,7 @@ fn console() -> Result<(), String> {
         if line.trim().is_empty() || line.trim_start().starts_with('#') {
             continue;
         }
-        print!("{}", scenario.execute(&line, number + 1));
+        print!("{}", scenario.run_line(&line, number + 1));
         std::io::stdout().flush().map_err(|e| e.to_string())?;
     }
     Ok(())

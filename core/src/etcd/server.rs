@@ -331,7 +331,10 @@ impl EtcdServer {
                 Ok(Response::Range(response))
             }
             // A read-only transaction changes nothing: run it on a copy (cheap with `im`).
-            Request::Txn(txn) => self.store().clone().execute(&Command::Txn(txn.clone())),
+            Request::Txn(txn) => self
+                .store()
+                .clone()
+                .apply_command(&Command::Txn(txn.clone())),
             _ => unreachable!("only ranges and read-only transactions are reads"),
         }
     }

@@ -122,7 +122,7 @@ impl EtcdStore {
     }
 
     /// Applies one write and answers it.
-    pub fn execute(&mut self, command: &Command) -> ApplyResult {
+    pub fn apply_command(&mut self, command: &Command) -> ApplyResult {
         let response = match command {
             Command::Put(put) => {
                 let mut write = self.mvcc.write();
@@ -370,7 +370,7 @@ impl StateMachine for EtcdStore {
         // Commands are validated before they are proposed; one that does not decode was
         // written by another program, and every member refuses it alike.
         let result = match Command::decode(command) {
-            Ok(command) => self.execute(&command),
+            Ok(command) => self.apply_command(&command),
             Err(_) => Err(EtcdError::Malformed),
         };
         encode_result(&result)
@@ -444,11 +444,11 @@ mod tests {
     fn store() -> EtcdStore {
         let mut store = EtcdStore::default();
         store
-            .execute(&Command::LeaseGrant(LeaseGrantRequest { id: 7, ttl: 60 }))
+            .apply_command(&Command::LeaseGrant(LeaseGrantRequest { id: 7, ttl: 60 }))
             .unwrap();
         for (key, value) in [("a", "3"), ("b", "1"), ("c", "2"), ("a", "4")] {
             store
-                .execute(&Command::Put(put(
+                .apply_command(&Command::Put(put(
                     key,
                     value,
                     if key == "b" { 7 } else { 0 },
@@ -517,7 +517,7 @@ mod tests {
                 compare: vec![compare],
                 ..Default::default()
             };
-            match store.execute(&Command::Txn(txn)).unwrap() {
+            match store.apply_command(&Command::Txn(txn)).unwrap() {
                 Response::Txn(txn) => txn.succeeded,
                 other => panic!("{other:?}"),
             }
@@ -571,7 +571,7 @@ mod tests {
             ],
             failure: vec![],
         };
-        store.execute(&Command::Txn(outer)).unwrap();
+        store.apply_command(&Command::Txn(outer)).unwrap();
         assert_eq!(
             store.mvcc.current_revision(),
             revision + 1,
@@ -593,7 +593,7 @@ mod tests {
             failure: vec![],
         };
         assert_eq!(
-            store.execute(&Command::Txn(txn)),
+            store.apply_command(&Command::Txn(txn)),
             Err(EtcdError::LeaseNotFound)
         );
         assert_eq!(store, before);
@@ -602,10 +602,12 @@ mod tests {
     #[test]
     fn revoking_a_lease_deletes_its_keys_at_one_revision() {
         let mut store = store();
-        store.execute(&Command::Put(put("d", "x", 7))).unwrap();
+        store
+            .apply_command(&Command::Put(put("d", "x", 7)))
+            .unwrap();
         let revision = store.mvcc.current_revision();
         store
-            .execute(&Command::LeaseRevoke(LeaseRevokeRequest { id: 7 }))
+            .apply_command(&Command::LeaseRevoke(LeaseRevokeRequest { id: 7 }))
             .unwrap();
         assert_eq!(store.mvcc.current_revision(), revision + 1);
         assert!(store.mvcc.get(b"b").is_none() && store.mvcc.get(b"d").is_none());

@@ -356,7 +356,7 @@ fn parse_exercise(
 fn run_commands(scenario: &mut Scenario, commands: &[String]) -> String {
     commands
         .iter()
-        .map(|line| scenario.execute(line, 0))
+        .map(|line| scenario.run_line(line, 0))
         .collect()
 }
 
@@ -372,7 +372,7 @@ fn solved_by(lesson: &Lesson, index: usize, exercise: &Exercise, moves: &[String
     let mut attempt = Scenario::new();
     run_commands(&mut attempt, &lesson.exercise_start(index));
     for command in moves {
-        attempt.execute(command, 0);
+        attempt.run_line(command, 0);
         if attempt
             .cluster
             .as_ref()
@@ -405,7 +405,7 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
             Block::Cell(cell) => {
                 let mut output = String::new();
                 for (line, command) in &cell.commands {
-                    let printed = scenario.execute(command, *line);
+                    let printed = scenario.run_line(command, *line);
                     if printed.contains("SAFETY VIOLATION")
                         || printed.starts_with("error:")
                             && !cell.expected.iter().any(|e| e.starts_with("error:"))

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use crate::scenario::commands::DEFAULT_WAIT_MS;
 use crate::scenario::console::Console;
 use crate::scenario::wait::{Until, Wait};
-use crate::scenario::Command;
+use crate::scenario::CommandLine;
 
 #[derive(Default)]
 pub struct CellRunner {
@@ -62,7 +62,7 @@ impl CellRunner {
 
     /// Takes one command: acts on the console, and notes what to wait for.
     fn start(&mut self, console: &mut Console, line: &str) -> Result<(), String> {
-        let command = Command::parse(line, 0).map_err(|e| e.message)?;
+        let command = CommandLine::parse(line, 0).map_err(|e| e.message)?;
         if command.name == "cluster" {
             *console = Console::new(line)?;
             return Ok(());
@@ -105,7 +105,7 @@ mod tests {
         ];
         let mut scenario = Scenario::new();
         for line in cell {
-            scenario.execute(line, 0);
+            scenario.run_line(line, 0);
         }
         let mut console = Console::new("cluster nodes=3 seed=99").unwrap();
         let mut runner = CellRunner::new(cell.iter().map(|s| s.to_string()).collect());

@@ -33,13 +33,13 @@ use crate::etcd::api::{RangeRequest, Request as EtcdRequest};
 use crate::etcd::etcdctl::{self, Action};
 use crate::node::NodeConfig;
 use crate::scenario::format;
-use crate::scenario::parse::{duration_ms, node_id, node_list, number, on_off, Args, Command};
+use crate::scenario::parse::{duration_ms, node_id, node_list, number, on_off, Args, CommandLine};
 use crate::scenario::wait::Wait;
 use crate::scenario::Scenario;
 use crate::sim::network::LinkConfig;
 use crate::sim::{Cluster, ClusterConfig, Outcome};
 
-pub fn run(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
+pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, String> {
     let bind = |known: &[&str]| command.bind(known);
     match command.name.as_str() {
         "cluster" => new_cluster(
@@ -329,7 +329,7 @@ pub enum Reply {
 
 /// Runs a request command: starts it, lets time pass until it is answered (at most
 /// `wait=`, 5 s by default), and prints the answer; an etcdctl error prints as etcdctl's.
-fn request_command(scenario: &mut Scenario, command: &Command) -> Result<String, String> {
+fn request_command(scenario: &mut Scenario, command: &CommandLine) -> Result<String, String> {
     let wait = command.wait_ms()?.unwrap_or(DEFAULT_WAIT_MS);
     let (id, reply, preface) = match start_request(scenario, command)? {
         Started::Answered(printed) => return Ok(printed.unwrap_or_else(|error| error)),
@@ -346,7 +346,7 @@ fn request_command(scenario: &mut Scenario, command: &Command) -> Result<String,
 
 /// Starts a request command (etcdctl's, or one of [`CLUSTER_REQUESTS`]) without letting
 /// time pass. `Err` is a command that could not be started (bad usage, no leader).
-pub fn start_request(scenario: &mut Scenario, command: &Command) -> Result<Started, String> {
+pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<Started, String> {
     let bind = |known: &[&str]| command.bind(known);
     let started = |id, preface: String| {
         Ok(Started::Request {
@@ -412,7 +412,7 @@ pub fn start_request(scenario: &mut Scenario, command: &Command) -> Result<Start
 }
 
 /// Parses an etcdctl command line and sends it, without letting time pass.
-fn start_etcdctl(scenario: &mut Scenario, command: &Command) -> Result<Started, String> {
+fn start_etcdctl(scenario: &mut Scenario, command: &CommandLine) -> Result<Started, String> {
     let mut words = vec![command.name.clone()];
     let mut node = None;
     for (word, quoted) in &command.words {
@@ -591,7 +591,7 @@ fn network(
 }
 
 /// Runs `run` on the cluster, then reports leadership changes (and `run`'s error, if any).
-/// A safety violation needs no reporting here: `Scenario::execute` reports it.
+/// A safety violation needs no reporting here: `Scenario::run_line` reports it.
 fn pass_time(
     scenario: &mut Scenario,
     run: impl FnOnce(&mut Cluster) -> Result<(), String>,

@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 use super::commands::{self, Reply, Started};
-use super::{Command, Scenario};
+use super::{CommandLine, Scenario};
 use crate::etcd::api::{PutRequest, Request};
 use crate::sim::Cluster;
 
@@ -22,7 +22,7 @@ use crate::sim::Cluster;
 /// (0: the leader). A command sent to one member (etcdctl's, `propose`, `read`, …) goes to
 /// `target` unless it names a member itself; any other command (`crash 2`) goes as typed.
 pub fn route(line: &str, target: u64) -> String {
-    let Ok(command) = Command::parse(line, 0) else {
+    let Ok(command) = CommandLine::parse(line, 0) else {
         return line.to_string();
     };
     let name = command.name.as_str();
@@ -50,7 +50,7 @@ pub struct TimedAction {
 #[serde(rename_all = "kebab-case")]
 pub enum LineKind {
     /// What the learner typed (or clicked).
-    Command,
+    CommandLine,
     /// An answer, as etcdctl prints it.
     Output,
     /// Something the cluster did: a new leader, a watch event.
@@ -95,7 +95,7 @@ impl Console {
             ));
         }
         let mut scenario = Scenario::new();
-        let created = scenario.execute(&setup, 0);
+        let created = scenario.run_line(&setup, 0);
         if !created.is_empty() {
             return Err(created.trim_start_matches("error: ").trim().to_string());
         }
@@ -166,7 +166,7 @@ impl Console {
 
     /// Shows a line the console does not act on (a lesson's `run 3s`, say).
     pub fn note(&mut self, line: &str) {
-        self.print(LineKind::Command, &format!("> {line}"));
+        self.print(LineKind::CommandLine, &format!("> {line}"));
     }
 
     /// Lets virtual time pass up to `until`, taking recorded actions as their time comes.
@@ -201,7 +201,7 @@ impl Console {
                 if done(self.cluster()) {
                     return true;
                 }
-                if !self.cluster_mut().step() {
+                if !self.cluster_mut().run_next_event() {
                     return false; // a safety violation stopped the run
                 }
                 self.collect();
@@ -222,7 +222,7 @@ impl Console {
 
     /// Processes the next scheduled event only (the playground's "step"). A recorded action
     /// or background put due before it is taken first, at exactly its time.
-    pub fn step(&mut self) {
+    pub fn run_next_event(&mut self) {
         let Some(at) = self.cluster().next_event_time() else {
             return;
         };
@@ -235,7 +235,7 @@ impl Console {
         match next_action.into_iter().chain(next_load).min() {
             Some(time) => self.advance_to(time),
             None => {
-                self.cluster_mut().step();
+                self.cluster_mut().run_next_event();
                 self.collect();
                 self.take_due_actions();
             }
@@ -278,8 +278,8 @@ impl Console {
 
     /// Carries out one action; returns the request it started, if one still waits.
     fn take(&mut self, line: &str) -> Option<u64> {
-        self.print(LineKind::Command, &format!("> {line}"));
-        let command = match Command::parse(line, 0) {
+        self.print(LineKind::CommandLine, &format!("> {line}"));
+        let command = match CommandLine::parse(line, 0) {
             Ok(command) => command,
             Err(error) => {
                 self.print(LineKind::Error, &error.message);
@@ -324,7 +324,7 @@ impl Console {
 
     /// `load 20`: 20 puts per virtual second to the leader, to keep the cluster busy
     /// (`load 0` stops). The puts are not printed.
-    fn set_load(&mut self, command: &Command) -> Result<String, String> {
+    fn set_load(&mut self, command: &CommandLine) -> Result<String, String> {
         let args = command.bind(&[])?;
         let rate = args.one("puts per second, e.g. `load 20`", |w| {
             w.parse::<u64>().map_err(|_| format!("bad rate {w:?}"))
@@ -456,7 +456,7 @@ mod tests {
         });
         let stepped = run(&|c| {
             while c.now() < 4000 && c.cluster().next_event_time().is_some_and(|t| t <= 4000) {
-                c.step();
+                c.run_next_event();
             }
             c.advance_to(4000);
         });

@@ -1,8 +1,8 @@
 //! How the scenario commands print cluster state: short lines that read well in golden
 //! files and lessons.
 
+use crate::sim::{ClientRequest, NodeStatus};
 use crate::sim::{Cluster, Outcome};
-use crate::sim::{NodeStatus, Request};
 use crate::view::NodeView;
 
 /// One line per node, e.g.
@@ -148,7 +148,7 @@ pub fn requests(cluster: &Cluster) -> String {
 }
 
 /// `#3 propose x=1 at n2: ok, index 7 (40ms)`.
-pub fn request(request: &Request) -> String {
+pub fn request(request: &ClientRequest) -> String {
     let outcome = match &request.outcome {
         Outcome::Pending => "pending (not applied yet)".to_string(),
         Outcome::Done { at, index, .. } if *index > 0 => {

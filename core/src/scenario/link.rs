@@ -7,7 +7,7 @@
 
 use super::commands::TIME_PASSING;
 use super::console::TimedAction;
-use super::{Command, Scenario};
+use super::{CommandLine, Scenario};
 
 /// A run: the `cluster …` set-up line, the timed actions, and the moment to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,13 +68,13 @@ impl Link {
     pub fn from_script(lines: &[String]) -> Result<Link, String> {
         let (setup, rest) = lines.split_first().ok_or("an empty script")?;
         let mut scenario = Scenario::new();
-        let created = scenario.execute(setup, 1);
+        let created = scenario.run_line(setup, 1);
         if !created.is_empty() {
             return Err(format!("line 1: {}", created.trim()));
         }
         let mut actions = Vec::new();
         for (number, line) in rest.iter().enumerate() {
-            let command = Command::parse(line, number + 2).map_err(|e| e.message)?;
+            let command = CommandLine::parse(line, number + 2).map_err(|e| e.message)?;
             // In a link, time is the moment each action has, not a command.
             if !TIME_PASSING.contains(&command.name.as_str()) {
                 actions.push(TimedAction {
@@ -82,7 +82,7 @@ impl Link {
                     line: line.clone(),
                 });
             }
-            scenario.execute(line, number + 2);
+            scenario.run_line(line, number + 2);
         }
         let time = scenario.cluster()?.now();
         Ok(Link {

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use crate::node::Role;
 use crate::sim::{ClientEvent, Cluster};
 
-pub use parse::{Args, Command, ParseError};
+pub use parse::{Args, CommandLine, ParseError};
 
 /// A running scenario: at most one cluster, created by the `cluster` command.
 #[derive(Default)]
@@ -41,8 +41,8 @@ impl Scenario {
 
     /// Runs one command line and returns its output. Errors are part of the output
     /// (`error: …`), as a learner at a console would see them.
-    pub fn execute(&mut self, line: &str, line_number: usize) -> String {
-        let result = Command::parse(line, line_number)
+    pub fn run_line(&mut self, line: &str, line_number: usize) -> String {
+        let result = CommandLine::parse(line, line_number)
             .map_err(|e| e.message)
             .and_then(|command| commands::run(self, &command));
         let mut output = match result {
@@ -67,7 +67,7 @@ impl Scenario {
                 let output: String = block
                     .commands
                     .iter()
-                    .map(|(number, line)| self.execute(line, *number))
+                    .map(|(number, line)| self.run_line(line, *number))
                     .collect();
                 script::format_output(&output)
             })

@@ -1,4 +1,4 @@
-//! Parsing one scenario line into a [`Command`].
+//! Parsing one scenario line into a [`CommandLine`].
 //!
 //! A line is a command name and arguments, split on white space, with `"…"` or `'…'` quoting.
 //! Arguments come in three shapes, so that both cluster commands and etcdctl commands read
@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 
-/// A command line split into its name and words; see [`Command::bind`] for arguments.
+/// A command line split into its name and words; see [`CommandLine::bind`] for arguments.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Command {
+pub struct CommandLine {
     pub name: String,
     /// The words after the name, and whether each was quoted.
     pub words: Vec<(String, bool)>,
@@ -32,12 +32,12 @@ pub struct ParseError {
     pub message: String,
 }
 
-impl Command {
-    pub fn parse(text: &str, line: usize) -> Result<Command, ParseError> {
+impl CommandLine {
+    pub fn parse(text: &str, line: usize) -> Result<CommandLine, ParseError> {
         let error = |message: String| ParseError { line, message };
         let mut words = crate::words::split(text).map_err(error)?.into_iter();
         let (name, _) = words.next().ok_or_else(|| error("empty command".into()))?;
-        Ok(Command {
+        Ok(CommandLine {
             name,
             words: words.collect(),
             line,
@@ -173,7 +173,7 @@ mod tests {
 
     #[test]
     fn binds_options_flags_and_words() {
-        let c = Command::parse(r#"get foo --prefix --rev=3 limit=2 "a b" k=v=w"#, 1).unwrap();
+        let c = CommandLine::parse(r#"get foo --prefix --rev=3 limit=2 "a b" k=v=w"#, 1).unwrap();
         assert_eq!(c.name, "get");
         let args = c.bind(&["--prefix", "--rev", "limit"]).unwrap();
         assert_eq!(args.words, vec!["foo", "a b", "k=v=w"]);
@@ -188,7 +188,7 @@ mod tests {
 
     #[test]
     fn reports_unclosed_quotes_and_bad_durations() {
-        assert!(Command::parse("put 'foo", 4)
+        assert!(CommandLine::parse("put 'foo", 4)
             .unwrap_err()
             .to_string()
             .contains("line 4"));

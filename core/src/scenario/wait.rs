@@ -5,7 +5,7 @@
 //! waits a frame at a time, animated. Both stop at exactly the same event, so a lesson run in
 //! the browser reaches the same state as its golden output says.
 
-use super::parse::{duration_ms, Command};
+use super::parse::{duration_ms, CommandLine};
 use crate::sim::Cluster;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct Wait {
 
 impl Wait {
     /// The wait a time-passing command asks for; `None` for any other command.
-    pub fn of(command: &Command, cluster: &Cluster) -> Result<Option<Wait>, String> {
+    pub fn of(command: &CommandLine, cluster: &Cluster) -> Result<Option<Wait>, String> {
         let bind = |known: &[&str]| command.bind(known);
         let now = cluster.now();
         let (until, after) = match command.name.as_str() {

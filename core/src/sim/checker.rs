@@ -387,7 +387,7 @@ mod tests {
 
     fn storage_with(entries: &[Entry]) -> RaftStorage {
         let mut storage = RaftStorage::empty();
-        storage.apply(&PersistWrite::Append(entries.to_vec()));
+        storage.write(&PersistWrite::Append(entries.to_vec()));
         storage
     }
 

@@ -21,7 +21,7 @@ use crate::node::MembershipChange;
 
 /// A client request made through the cluster, and what became of it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Request {
+pub struct ClientRequest {
     pub id: u64,
     pub node: u64,
     pub what: String,
@@ -78,7 +78,7 @@ pub enum ClientEvent {
 #[derive(Default)]
 pub(super) struct Clients {
     next_request_id: u64,
-    requests: BTreeMap<u64, Request>,
+    requests: BTreeMap<u64, ClientRequest>,
     watch_deliveries: Vec<WatchDelivery>,
     events: Vec<ClientEvent>,
 }
@@ -123,7 +123,7 @@ impl Cluster {
     }
 
     /// Every request so far, by id, with what became of it.
-    pub fn requests(&self) -> &BTreeMap<u64, Request> {
+    pub fn requests(&self) -> &BTreeMap<u64, ClientRequest> {
         &self.clients.requests
     }
 
@@ -165,7 +165,7 @@ impl Cluster {
         );
         self.clients.requests.insert(
             id,
-            Request {
+            ClientRequest {
                 id,
                 node,
                 what,

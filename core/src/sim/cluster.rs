@@ -222,7 +222,7 @@ impl Cluster {
     }
 
     /// Processes the next event. Returns false once a safety violation has stopped the run.
-    pub fn step(&mut self) -> bool {
+    pub fn run_next_event(&mut self) -> bool {
         if self.violation.is_some() {
             return false;
         }
@@ -240,7 +240,7 @@ impl Cluster {
     /// Runs until virtual time `until` (all events up to and including it).
     pub fn run_until_time(&mut self, until: u64) -> bool {
         while self.next_event_time().is_some_and(|t| t <= until) {
-            if !self.step() {
+            if !self.run_next_event() {
                 return false;
             }
         }
@@ -261,7 +261,7 @@ impl Cluster {
                 self.now = self.now.max(deadline);
                 return done(self);
             }
-            self.step();
+            self.run_next_event();
         }
         true
     }

@@ -30,7 +30,7 @@ impl SimDisk {
     /// `fsync`: everything written so far becomes durable.
     pub fn sync(&mut self) {
         for write in self.page_cache.drain(..) {
-            self.durable.apply(&write);
+            self.durable.write(&write);
         }
     }
 

@@ -54,7 +54,7 @@ impl Model for KeyModel {
         None
     }
 
-    fn step(
+    fn transition(
         &self,
         state: &Self::State,
         input: &KeyInput,

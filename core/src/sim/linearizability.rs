@@ -21,7 +21,7 @@ pub trait Model {
     type Output;
     fn initial(&self) -> Self::State;
     /// The state after `input` if it could have produced `output` from `state`.
-    fn step(
+    fn transition(
         &self,
         state: &Self::State,
         input: &Self::Input,
@@ -121,7 +121,7 @@ pub fn check<M: Model>(model: &M, history: &[Operation<M::Input, M::Output>]) ->
         let event = events[entry];
         if event.is_call {
             let op = &history[event.operation];
-            let next_state = model.step(&state, &op.input, &op.output);
+            let next_state = model.transition(&state, &op.input, &op.output);
             let mut advanced = false;
             if let Some(next_state) = next_state {
                 linearized[event.operation / 64] |= 1 << (event.operation % 64);
@@ -168,7 +168,7 @@ mod tests {
         fn initial(&self) -> u32 {
             0
         }
-        fn step(&self, state: &u32, input: &Option<u32>, output: &u32) -> Option<u32> {
+        fn transition(&self, state: &u32, input: &Option<u32>, output: &u32) -> Option<u32> {
             match input {
                 Some(value) => Some(*value),
                 None => (output == state).then_some(*state),
