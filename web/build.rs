@@ -9,10 +9,10 @@ fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "zh") {
             markdown_files(&path, found);
         } else if path.extension().is_some_and(|e| e == "md")
-            && path.file_name().is_some_and(|n| n != "README.md")
+            && path.file_name().is_some_and(|n| n != "README.md" && n != "GLOSSARY.md")
         {
             found.push(path);
         }

@@ -1,15 +1,19 @@
 //! Every lesson in `lessons/` runs natively: each cell prints its expected output, each
 //! exercise's stored solution solves it and doing nothing does not. A broken lesson fails
 //! with its file and line. `UPDATE_LESSONS=1` rewrites the cells' outputs (read the diff).
+//!
+//! The Chinese edition (`lessons/zh/`) runs the very same cells and exercises: the editions
+//! test (`editions.rs`) holds it to that, so it is not run twice here.
 
 use std::path::{Path, PathBuf};
 
 use raftbook_core::lesson::{verify, with_outputs, Lesson, MIN_PREDICTIONS};
 
+/// The English lessons and exercises (everything under `lessons/` but the translations).
 fn lesson_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.expect("a directory entry").path();
-        if path.is_dir() {
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "zh") {
             lesson_files(&path, found);
         } else if path.extension().is_some_and(|e| e == "md")
             && path.file_name().is_some_and(|n| n != "README.md")

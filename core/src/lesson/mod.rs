@@ -104,6 +104,69 @@ pub struct Exercise {
     pub solution: Vec<String>,
 }
 
+/// Where a translated lesson differs from the original in more than its prose: a different
+/// cell, expected output, prediction (its number of options or its right answer) or exercise
+/// (its id, set-up, checks, `not:` moves or solution). Empty when the two editions teach the
+/// same run, so a learner of either meets the same cluster, questions and checks.
+pub fn edition_differences(original: &Lesson, translated: &Lesson) -> Vec<String> {
+    let runnable = |lesson: &Lesson| -> Vec<Block> {
+        lesson
+            .blocks
+            .iter()
+            .filter(|b| !matches!(b, Block::Prose(_)))
+            .cloned()
+            .collect()
+    };
+    let (original_blocks, translated_blocks) = (runnable(original), runnable(translated));
+    if original_blocks.len() != translated_blocks.len() {
+        return vec![format!(
+            "{} cells, predictions and exercises, against {} in the original",
+            translated_blocks.len(),
+            original_blocks.len()
+        )];
+    }
+    let mut differences = Vec::new();
+    for (a, b) in original_blocks.iter().zip(&translated_blocks) {
+        let (same, line) = match (a, b) {
+            (Block::Cell(a), Block::Cell(b)) => {
+                let commands = |c: &Cell| {
+                    c.commands
+                        .iter()
+                        .map(|(_, c)| c.clone())
+                        .collect::<Vec<_>>()
+                };
+                (
+                    commands(a) == commands(b) && a.expected == b.expected,
+                    b.line,
+                )
+            }
+            (Block::Predict(a), Block::Predict(b)) => (
+                a.options.len() == b.options.len() && a.answer == b.answer,
+                b.line,
+            ),
+            (Block::Exercise(a), Block::Exercise(b)) => {
+                let moves = |e: &Exercise| e.not.iter().map(|(_, m)| m.clone()).collect::<Vec<_>>();
+                let same = a.id == b.id
+                    && a.setup == b.setup
+                    && a.checks == b.checks
+                    && moves(a) == moves(b)
+                    && a.solution == b.solution;
+                (same, b.line)
+            }
+            (_, Block::Cell(Cell { line, .. }))
+            | (_, Block::Predict(Predict { line, .. }))
+            | (_, Block::Exercise(Exercise { line, .. })) => (false, *line),
+            (_, Block::Prose(_)) => (false, 0),
+        };
+        if !same {
+            differences.push(format!(
+                "line {line}: this block differs from the original's in more than prose"
+            ));
+        }
+    }
+    differences
+}
+
 /// How long doing nothing (or a `not:` move) is given to solve an exercise by accident.
 pub const IDLE_MS: u64 = 30_000;
 /// Every exercise lists at least this many `not:` moves.
@@ -633,5 +696,48 @@ mod tests {
         let text = with_outputs(LESSON, &lesson, &[vec!["new".into()]]);
         assert!(text.contains("wait-leader\n---\nnew\n```"), "{text}");
         assert_eq!(Lesson::parse("x", &text).unwrap().blocks.len(), 3);
+    }
+
+    #[test]
+    fn editions_may_differ_in_prose_only() {
+        let english = "# 1. Quorum\n\nProse.\n\n```predict\nWhat happens?\n- fails\n  why: no\n* works\n  why: yes\n```\n\n```scenario\ncluster nodes=3 seed=1\n---\nout\n```\n\n```exercise e1\ngoal: a leader\ncheck: leaders >= 1\nnot: run 1s\nnot: crash 1\nsolution:\nwait-leader\n```\n";
+        let translate = |text: &str| {
+            text.replace("Quorum", "法定人数")
+                .replace("Prose.", "正文。")
+                .replace("What happens?", "会发生什么？")
+                .replace("goal: a leader", "goal: 选出领导者")
+                .replace("why: no", "why: 不对")
+        };
+        let parse = |text: &str| Lesson::parse("l", text).expect("parses");
+        let original = parse(english);
+        assert!(edition_differences(&original, &parse(&translate(english))).is_empty());
+        for (what, changed) in [
+            (
+                "an expected output",
+                english.replace("---\nout", "---\nother"),
+            ),
+            ("a command", english.replace("seed=1", "seed=2")),
+            (
+                "the right answer",
+                english
+                    .replace("- fails", "* fails")
+                    .replace("* works", "- works"),
+            ),
+            ("a check", english.replace("leaders >= 1", "leaders >= 2")),
+            (
+                "a not: move",
+                english.replace("not: crash 1", "not: crash 2"),
+            ),
+            (
+                "the solution",
+                english.replace("\nwait-leader\n", "\nrun 3s\n"),
+            ),
+            ("a whole block", english.replace("```scenario", "```text")),
+        ] {
+            assert!(
+                !edition_differences(&original, &parse(&translate(&changed))).is_empty(),
+                "a translation with {what} changed passed"
+            );
+        }
     }
 }
