@@ -68,19 +68,21 @@ impl NodeConfig {
     }
 }
 
-/// What the caller must do, in order. See the module docs.
+/// What the caller must do, in order. See the module docs. `R` is the state machine's
+/// answer to a command ([`StateMachine::Response`]).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Output {
+pub enum Output<R> {
     Send(Message),
     Persist {
         writes: Vec<PersistWrite>,
         must_sync: bool,
     },
-    /// A request proposed at this node was applied; `response` is the state machine's answer.
+    /// A request proposed at this node was applied; `response` is the state machine's answer
+    /// (none for a membership change, which the state machine does not answer).
     Response {
         request_id: u64,
         index: u64,
-        response: Vec<u8>,
+        response: Option<R>,
     },
     /// A linearizable read may now be served locally: this node has applied everything that
     /// was committed when the read arrived.
@@ -203,7 +205,7 @@ pub struct Node<S: StateMachine> {
     /// The last role/term/leader and commit index reported, to emit events on change.
     last_role: (Role, u64, u64),
     last_commit: u64,
-    outputs: Vec<Output>,
+    outputs: Vec<Output<S::Response>>,
 }
 
 impl<S: StateMachine> Node<S> {
@@ -215,7 +217,7 @@ impl<S: StateMachine> Node<S> {
         storage: RaftStorage,
         mut state_machine: S,
         seed: u64,
-    ) -> Result<(Self, Vec<Output>), NodeError> {
+    ) -> Result<(Self, Vec<Output<S::Response>>), NodeError> {
         let applied = storage.snapshot_metadata().index;
         state_machine.restore(storage.snapshot_data());
         let raft_config = raft::Config {
@@ -250,13 +252,13 @@ impl<S: StateMachine> Node<S> {
     }
 
     /// One clock tick: election and heartbeat timers advance.
-    pub fn tick(&mut self) -> Vec<Output> {
+    pub fn tick(&mut self) -> Vec<Output<S::Response>> {
         self.raw.tick();
         self.finish()
     }
 
     /// A message from a peer.
-    pub fn step(&mut self, message: Message) -> Vec<Output> {
+    pub fn step(&mut self, message: Message) -> Vec<Output<S::Response>> {
         // Errors here are stale or foreign messages (e.g. from a removed peer): ignore them,
         // as etcd does.
         let _ = self.raw.step(message);
@@ -265,7 +267,11 @@ impl<S: StateMachine> Node<S> {
 
     /// Proposes a command. When it is applied, the node that proposed it emits a `Response`
     /// with `request_id`. A follower forwards the proposal to the leader.
-    pub fn propose(&mut self, request_id: u64, command: Vec<u8>) -> Result<Vec<Output>, NodeError> {
+    pub fn propose(
+        &mut self,
+        request_id: u64,
+        command: Vec<u8>,
+    ) -> Result<Vec<Output<S::Response>>, NodeError> {
         let origin = encode_origin(self.config.id, request_id);
         self.raw
             .propose(origin, command)
@@ -280,7 +286,7 @@ impl<S: StateMachine> Node<S> {
         request_id: u64,
         change: MembershipChange,
         info: Vec<u8>,
-    ) -> Result<Vec<Output>, NodeError> {
+    ) -> Result<Vec<Output<S::Response>>, NodeError> {
         if self.raw.raft.has_pending_conf() {
             return Err(NodeError::ConfChangeInProgress);
         }
@@ -310,7 +316,7 @@ impl<S: StateMachine> Node<S> {
     /// it is still leader and tells us its commit index; once we have applied up to there, a
     /// `ReadReady` says the local state machine may answer. raft-rs drops the request when
     /// there is no leader; the caller retries.
-    pub fn read_index(&mut self, request_id: u64) -> Vec<Output> {
+    pub fn read_index(&mut self, request_id: u64) -> Vec<Output<S::Response>> {
         // The leader tells reads apart by this context, so it names this node too: request
         // ids are only unique per node, and two followers' reads must never be mistaken for
         // one (the leader would drop the second).
@@ -320,7 +326,7 @@ impl<S: StateMachine> Node<S> {
     }
 
     /// Starts an election now, as if the election timer had fired.
-    pub fn campaign(&mut self) -> Result<Vec<Output>, NodeError> {
+    pub fn campaign(&mut self) -> Result<Vec<Output<S::Response>>, NodeError> {
         self.raw
             .campaign()
             .map_err(|e| NodeError::Raft(e.to_string()))?;
@@ -328,14 +334,14 @@ impl<S: StateMachine> Node<S> {
     }
 
     /// Asks the leader to hand leadership to `to` (ignored by non-leaders, as in raft-rs).
-    pub fn transfer_leader(&mut self, to: u64) -> Vec<Output> {
+    pub fn transfer_leader(&mut self, to: u64) -> Vec<Output<S::Response>> {
         self.raw.transfer_leader(to);
         self.finish()
     }
 
     /// The transport's word on a snapshot this node sent to `to`: delivered, or lost. raft-rs
     /// waits for it before it tries that follower again, so a lost snapshot must be reported.
-    pub fn report_snapshot(&mut self, to: u64, delivered: bool) -> Vec<Output> {
+    pub fn report_snapshot(&mut self, to: u64, delivered: bool) -> Vec<Output<S::Response>> {
         let status = if delivered {
             raft::SnapshotStatus::Finish
         } else {
@@ -346,13 +352,13 @@ impl<S: StateMachine> Node<S> {
     }
 
     /// Takes a snapshot of the applied state now, compacting the log behind it.
-    pub fn take_snapshot(&mut self) -> Vec<Output> {
+    pub fn take_snapshot(&mut self) -> Vec<Output<S::Response>> {
         self.snapshot_applied_state();
         self.finish()
     }
 
     /// After every input: carry out Ready, replace the election timeout draw, report changes.
-    fn finish(&mut self) -> Vec<Output> {
+    fn finish(&mut self) -> Vec<Output<S::Response>> {
         self.reseed_election_timeout();
         while self.raw.has_ready() {
             self.handle_ready();
@@ -461,21 +467,19 @@ impl<S: StateMachine> Node<S> {
         for entry in entries {
             let (kind, summary, response) = match entry.get_entry_type() {
                 EntryType::EntryNormal if entry.data.is_empty() => {
-                    (EntryKind::Noop, "(leader no-op)".to_string(), Vec::new())
+                    (EntryKind::Noop, "(leader no-op)".to_string(), None)
                 }
                 EntryType::EntryNormal => {
                     let summary = self.state_machine.describe(&entry.data);
                     (
                         EntryKind::Command,
                         summary,
-                        self.state_machine.apply(entry.index, &entry.data),
+                        Some(self.state_machine.apply(entry.index, &entry.data)),
                     )
                 }
-                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => (
-                    EntryKind::ConfChange,
-                    self.apply_conf_change(&entry),
-                    Vec::new(),
-                ),
+                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
+                    (EntryKind::ConfChange, self.apply_conf_change(&entry), None)
+                }
             };
             self.outputs.push(Output::Event(NodeEvent::Applied {
                 index: entry.index,

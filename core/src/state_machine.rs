@@ -8,9 +8,13 @@
 //! raftbook's state machine is etcd's: [`crate::etcd::store::EtcdStore`].
 
 pub trait StateMachine {
+    /// The answer to a command, for the client who proposed it. It stays in the process
+    /// (only the command travels in the log), so it needs no encoding.
+    type Response: Clone + std::fmt::Debug + PartialEq;
+
     /// Applies one committed command (at log `index`) and returns the response for the client
     /// who proposed it. Must be deterministic: same commands, same state, on every node.
-    fn apply(&mut self, index: u64, command: &[u8]) -> Vec<u8>;
+    fn apply(&mut self, index: u64, command: &[u8]) -> Self::Response;
     /// The whole state, serialised.
     fn snapshot(&self) -> Vec<u8>;
     /// Replaces the whole state with a snapshot's.

@@ -33,14 +33,14 @@ pub struct EntryView {
 }
 
 impl EntryView {
-    pub fn new(entry: &Entry, state_machine: Option<&dyn StateMachine>) -> Self {
+    pub fn new(entry: &Entry, describe: Option<&dyn Fn(&[u8]) -> String>) -> Self {
         let (kind, summary) = match entry.get_entry_type() {
             EntryType::EntryNormal if entry.data.is_empty() => {
                 (EntryKind::Noop, "(leader no-op)".to_string())
             }
             EntryType::EntryNormal => {
-                let summary = match state_machine {
-                    Some(sm) => sm.describe(&entry.data),
+                let summary = match describe {
+                    Some(describe) => describe(&entry.data),
                     None => format!("{} bytes", entry.data.len()),
                 };
                 (EntryKind::Command, summary)
@@ -69,7 +69,7 @@ impl NodeView {
             ..Self::of_storage(
                 node.id(),
                 node.storage(),
-                Some(node.state_machine() as &dyn StateMachine),
+                Some(&|command: &[u8]| node.state_machine().describe(command)),
                 log_tail,
             )
         }
@@ -79,7 +79,7 @@ impl NodeView {
     pub fn of_storage(
         id: u64,
         storage: &RaftStorage,
-        sm: Option<&dyn StateMachine>,
+        describe: Option<&dyn Fn(&[u8]) -> String>,
         log_tail: usize,
     ) -> Self {
         let snapshot = storage.snapshot_metadata();
@@ -94,7 +94,7 @@ impl NodeView {
                 let log = storage.log();
                 log[log.len().saturating_sub(log_tail)..]
                     .iter()
-                    .map(|e| EntryView::new(e, sm))
+                    .map(|e| EntryView::new(e, describe))
                     .collect()
             },
         }

@@ -29,7 +29,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::api::*;
-use super::store::{decode_result, Command, EtcdStore};
+use super::store::{ApplyResult, Command, EtcdStore};
 use super::watch::{WatchHub, WatchView};
 use crate::node::{MembershipChange, Node, NodeConfig, NodeError, NodeEvent, Output, Role};
 use crate::storage::{PersistWrite, RaftStorage};
@@ -160,7 +160,7 @@ impl EtcdServer {
     fn drive(
         &mut self,
         now: u64,
-        input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output>,
+        input: impl FnOnce(&mut Node<EtcdStore>) -> Vec<Output<ApplyResult>>,
     ) -> Vec<ServerOutput> {
         self.now = now;
         let outputs = input(&mut self.node);
@@ -299,7 +299,7 @@ impl EtcdServer {
     }
 
     /// A proposal is in the log (or on its way to the leader): it is answered once applied.
-    fn await_apply(&mut self, request_id: u64, deadline: u64, outputs: Vec<Output>) {
+    fn await_apply(&mut self, request_id: u64, deadline: u64, outputs: Vec<Output<ApplyResult>>) {
         let waiting = Waiting::Applied;
         self.pending
             .insert(request_id, Pending { waiting, deadline });
@@ -458,7 +458,7 @@ impl EtcdServer {
     // ---- After every input ------------------------------------------------------------------
 
     /// Takes in the node's outputs: answers what they answer, passes the rest on.
-    fn absorb(&mut self, outputs: Vec<Output>) {
+    fn absorb(&mut self, outputs: Vec<Output<ApplyResult>>) {
         let mut store_changed = false;
         for output in outputs {
             match output {
@@ -471,12 +471,10 @@ impl EtcdServer {
                         continue;
                     };
                     debug_assert!(matches!(pending.waiting, Waiting::Applied));
-                    // A membership change answers with an empty response.
-                    let result = if response.is_empty() {
+                    // The store does not answer a membership change; the server does.
+                    let result = response.unwrap_or_else(|| {
                         Ok(Response::MemberChange(MemberChangeResponse::default()))
-                    } else {
-                        decode_result(&response)
-                    };
+                    });
                     self.reply(request_id, index, result);
                 }
                 Output::ReadReady { request_id } => {

@@ -78,14 +78,6 @@ impl Command {
 /// What applying a command answers (the header's member and term are the server's to fill).
 pub type ApplyResult = Result<Response, EtcdError>;
 
-pub fn encode_result(result: &ApplyResult) -> Vec<u8> {
-    postcard::to_allocvec(result).expect("responses serialise")
-}
-
-pub fn decode_result(bytes: &[u8]) -> ApplyResult {
-    postcard::from_bytes(bytes).expect("a response this state machine encoded")
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     pub id: i64,
@@ -366,14 +358,15 @@ fn holds(write: &Write, compare: &Compare) -> bool {
 }
 
 impl StateMachine for EtcdStore {
-    fn apply(&mut self, _index: u64, command: &[u8]) -> Vec<u8> {
+    type Response = ApplyResult;
+
+    fn apply(&mut self, _index: u64, command: &[u8]) -> ApplyResult {
         // Commands are validated before they are proposed; one that does not decode was
         // written by another program, and every member refuses it alike.
-        let result = match Command::decode(command) {
+        match Command::decode(command) {
             Ok(command) => self.apply_command(&command),
             Err(_) => Err(EtcdError::Malformed),
-        };
-        encode_result(&result)
+        }
     }
 
     fn snapshot(&self) -> Vec<u8> {

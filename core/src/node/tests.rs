@@ -14,9 +14,11 @@ struct Recorder {
 }
 
 impl StateMachine for Recorder {
-    fn apply(&mut self, index: u64, command: &[u8]) -> Vec<u8> {
+    type Response = String;
+
+    fn apply(&mut self, index: u64, command: &[u8]) -> String {
         self.applied.push((index, command.to_vec()));
-        format!("applied at {index}").into_bytes()
+        format!("applied at {index}")
     }
 
     fn snapshot(&self) -> Vec<u8> {
@@ -75,7 +77,7 @@ impl Bench {
     }
 
     /// Puts a node's messages on the wire; returns its other outputs.
-    fn take(&mut self, outputs: Vec<Output>) -> Vec<Output> {
+    fn take(&mut self, outputs: Vec<Output<String>>) -> Vec<Output<String>> {
         outputs
             .into_iter()
             .filter_map(|output| match output {
@@ -89,7 +91,7 @@ impl Bench {
     }
 
     /// Delivers the next message on the wire; returns the receiver's outputs, all of them.
-    fn deliver_one(&mut self) -> (u64, Vec<Output>) {
+    fn deliver_one(&mut self) -> (u64, Vec<Output<String>>) {
         let message = self.wire.pop_front().expect("a message on the wire");
         let to = message.to;
         let outputs = match self.nodes.get_mut(&to) {
@@ -105,7 +107,7 @@ impl Bench {
     }
 
     /// Delivers until the wire is empty; returns every non-send output, with its node.
-    fn deliver_all(&mut self) -> Vec<(u64, Output)> {
+    fn deliver_all(&mut self) -> Vec<(u64, Output<String>)> {
         let mut seen = Vec::new();
         while !self.wire.is_empty() {
             let (to, outputs) = self.deliver_one();
@@ -124,7 +126,7 @@ fn config(id: u64) -> NodeConfig {
     NodeConfig::new(id)
 }
 
-fn position(outputs: &[Output], what: impl Fn(&Output) -> bool) -> Option<usize> {
+fn position(outputs: &[Output<String>], what: impl Fn(&Output<String>) -> bool) -> Option<usize> {
     outputs.iter().position(what)
 }
 
@@ -160,7 +162,7 @@ fn a_command_is_applied_only_once_a_majority_holds_it() {
     let mut bench = Bench::with_leader(&[1, 2, 3], config);
     let outputs = bench.node(1).propose(7, b"x=1".to_vec()).expect("leader");
     let outputs = bench.take(outputs);
-    let applied = |outputs: &[Output]| {
+    let applied = |outputs: &[Output<String>]| {
         outputs.iter().any(|o| {
             matches!(
                 o,
