@@ -6,6 +6,7 @@ use raftbook_core::etcd::api::*;
 use raftbook_core::node::NodeEvent;
 use raftbook_core::scenario::Scenario;
 use raftbook_core::sim::trace::TraceKind;
+use raftbook_core::sim::Failure;
 use raftbook_core::sim::{Cluster, Outcome};
 
 fn run(scenario: &mut Scenario, lines: &str) -> String {
@@ -190,7 +191,7 @@ fn oversized_and_malformed_requests_are_refused_and_nothing_is_lost() {
     ] {
         let outcome = answer(cluster, leader, request);
         assert!(
-            matches!(&outcome, Outcome::Failed { error: e, .. } if *e == error.to_string()),
+            matches!(&outcome, Outcome::Failed { failure: Failure::Refused(e), .. } if *e == error),
             "{outcome:?}"
         );
     }

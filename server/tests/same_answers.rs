@@ -9,7 +9,7 @@ use clap::Parser;
 use raftbook_core::etcd::api::{EtcdError, Request, Response};
 use raftbook_core::etcd::etcdctl::{self, Action, Invocation};
 use raftbook_core::scenario::Scenario;
-use raftbook_core::sim::{Cluster, Outcome};
+use raftbook_core::sim::{Cluster, Failure, Outcome};
 use raftbook_server::config::MemberArgs;
 use raftbook_server::member::{self, MemberHandle};
 use raftbook_server::metrics::Metrics;
@@ -77,7 +77,7 @@ fn simulated(cluster: &mut Cluster, request: Request) -> Result<Response, EtcdEr
     match &cluster.requests()[&id].outcome {
         Outcome::Done { response, .. } => Ok(response.clone()),
         Outcome::Failed {
-            refused: Some(error),
+            failure: Failure::Refused(error),
             ..
         } => Err(error.clone()),
         other => panic!("no etcd answer: {other:?}"),

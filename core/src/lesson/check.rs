@@ -44,7 +44,7 @@ use crate::etcd::api::{EtcdError, Request, Response};
 use crate::node::{MembershipChange, NodeEvent, Role};
 use crate::scenario::parse::{duration_ms, number};
 use crate::sim::trace::TraceKind;
-use crate::sim::{Cluster, Outcome};
+use crate::sim::{Cluster, Failure, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Compare {
@@ -604,7 +604,7 @@ fn compacted_read(cluster: &Cluster, key: &[u8], revision: i64) -> bool {
             (
                 Some(Request::Range(range)),
                 Outcome::Failed {
-                    refused: Some(EtcdError::Compacted),
+                    failure: Failure::Refused(EtcdError::Compacted),
                     ..
                 },
             ) => range.key == key && range.revision == revision,

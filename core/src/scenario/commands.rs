@@ -467,8 +467,8 @@ pub fn finish(scenario: &mut Scenario, id: u64, reply: &Reply) -> Result<String,
             invocation,
             "context deadline exceeded",
         )),
-        (Reply::Etcdctl(invocation), Outcome::Failed { error, .. }) => {
-            Err(etcdctl::print_failure(invocation, error))
+        (Reply::Etcdctl(invocation), Outcome::Failed { failure, .. }) => {
+            Err(etcdctl::print_failure(invocation, &failure.to_string()))
         }
         (Reply::Etcdctl(invocation), Outcome::Done { response, .. }) => {
             if let crate::etcd::api::Response::LeaseGrant(grant) = response {

@@ -155,7 +155,7 @@ pub fn request(request: &ClientRequest) -> String {
             format!("ok, index {index} ({}ms)", at - request.invoked_at)
         }
         Outcome::Done { at, .. } => format!("ok ({}ms)", at - request.invoked_at),
-        Outcome::Failed { error, .. } => format!("failed: {error}"),
+        Outcome::Failed { failure, .. } => format!("failed: {failure}"),
     };
     format!(
         "#{} {} at n{}: {outcome}",

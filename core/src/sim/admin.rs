@@ -1,7 +1,7 @@
 //! What an operator does to a running cluster: start an election, hand over leadership,
 //! take a snapshot, change the membership.
 
-use super::clients::Outcome;
+use super::clients::{Failure, Outcome};
 use super::cluster::Cluster;
 use crate::node::MembershipChange;
 use crate::storage::RaftStorage;
@@ -88,8 +88,7 @@ impl Cluster {
                     id,
                     Outcome::Failed {
                         at: self.now(),
-                        error: error.to_string(),
-                        refused: None,
+                        failure: Failure::MembershipRefused(error.clone()),
                     },
                 );
                 Err(error.to_string())

@@ -17,7 +17,7 @@ use super::trace::TraceKind;
 use crate::etcd::api::{
     EtcdError, Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse,
 };
-use crate::node::MembershipChange;
+use crate::node::{MembershipChange, NodeError};
 
 /// A client request made through the cluster, and what became of it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -49,10 +49,7 @@ pub enum Outcome {
     /// the client cannot know whether it happened.
     Failed {
         at: u64,
-        error: String,
-        /// The etcd error it was refused with, when it was one (not a timeout or a crash).
-        #[serde(skip)]
-        refused: Option<EtcdError>,
+        failure: Failure,
     },
 }
 
@@ -63,6 +60,21 @@ pub struct WatchDelivery {
     pub node: u64,
     #[serde(skip)]
     pub response: WatchResponse,
+}
+
+/// Why a request failed.
+#[derive(Clone, Debug, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "failure", rename_all = "kebab-case")]
+pub enum Failure {
+    /// The member answered with one of etcd's errors (a timeout among them).
+    #[error("{0}")]
+    Refused(#[serde(skip)] EtcdError),
+    /// The member crashed before it answered.
+    #[error("node crashed")]
+    MemberCrashed,
+    /// The leader would not start the membership change.
+    #[error("{0}")]
+    MembershipRefused(#[serde(skip)] NodeError),
 }
 
 /// What comes back to the clients, in the order it happened.
@@ -194,8 +206,7 @@ impl Cluster {
             },
             Err(error) => Outcome::Failed {
                 at,
-                error: error.to_string(),
-                refused: Some(error),
+                failure: Failure::Refused(error),
             },
         };
         self.complete(request_id, outcome);
@@ -226,8 +237,7 @@ impl Cluster {
                 request,
                 Outcome::Failed {
                     at: self.now(),
-                    error: "node crashed".into(),
-                    refused: None,
+                    failure: Failure::MemberCrashed,
                 },
             );
         }
@@ -259,7 +269,7 @@ impl Cluster {
         }
         let text = match &outcome {
             Outcome::Done { index, .. } => format!("ok at index {index}"),
-            Outcome::Failed { error, .. } => format!("failed: {error}"),
+            Outcome::Failed { failure, .. } => format!("failed: {failure}"),
             Outcome::Pending => return, // no answer yet
         };
         let node = request.node;

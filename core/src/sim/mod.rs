@@ -14,6 +14,6 @@ pub mod trace;
 pub mod views;
 
 pub use checker::Violation;
-pub use clients::{ClientEvent, ClientRequest, Outcome, WatchDelivery};
+pub use clients::{ClientEvent, ClientRequest, Failure, Outcome, WatchDelivery};
 pub use cluster::{Cluster, ClusterConfig, NodeStatus};
 pub use views::{ClusterView, MachineView, MessageInFlightView};
