@@ -148,10 +148,7 @@ fn run_and_check(
     }
     // Heal everything, then demand progress: as commands, so the script shows them too.
     let mut epilogue = vec!["heal".to_string(), "net loss=0".to_string()];
-    let cluster = scenario
-        .cluster
-        .as_ref()
-        .expect("the set-up made a cluster");
+    let cluster = scenario.cluster_ref().expect("the set-up made a cluster");
     for id in cluster.node_ids() {
         match cluster.status(id) {
             Some(NodeStatus::Down) => epilogue.push(format!("restart {id}")),
@@ -172,7 +169,7 @@ fn run_and_check(
             "liveness: no stable leader {LIVENESS_BOUND} after healing: {output}"
         ));
     }
-    let cluster = scenario.cluster.as_ref().unwrap();
+    let cluster = scenario.cluster_ref().unwrap();
     let operations = raftbook_core::sim::history::check_linearizable(cluster)?;
     let leader = cluster.leader().expect("stable");
     let watch_events =
@@ -320,7 +317,7 @@ fn violation_of_script(script: &[String]) -> Option<Violation> {
     for (number, line) in script.iter().enumerate() {
         scenario.run_line(line, number + 1);
     }
-    scenario.cluster?.violation().cloned()
+    scenario.cluster_ref()?.violation().cloned()
 }
 
 /// The violation a playground link shows, opened as the page opens it: read the fragment,

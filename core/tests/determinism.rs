@@ -23,8 +23,8 @@ fn run() -> (String, Scenario) {
 fn one_seed_gives_one_trace() {
     let (output_a, a) = run();
     let (output_b, b) = run();
-    let trace_a = a.cluster.as_ref().unwrap().trace().to_json_lines();
-    let trace_b = b.cluster.as_ref().unwrap().trace().to_json_lines();
+    let trace_a = a.cluster_ref().unwrap().trace().to_json_lines();
+    let trace_b = b.cluster_ref().unwrap().trace().to_json_lines();
     assert!(trace_a.lines().count() > 1000, "a meaningful run");
     assert_eq!(output_a, output_b);
     assert!(trace_a == trace_b, "traces differ");
@@ -39,7 +39,7 @@ fn the_trace_hash_is_pinned_on_every_platform() {
     let (output, scenario) = run();
     use sha2::Digest;
     // The trace, and what the learner read (lease ids, watch events, revisions).
-    let trace = scenario.cluster.as_ref().unwrap().trace().to_json_lines();
+    let trace = scenario.cluster_ref().unwrap().trace().to_json_lines();
     let hash = format!("{:x}", sha2::Sha256::digest(format!("{trace}{output}")));
     assert_eq!(hash, PINNED_TRACE_HASH, "run output:\n{output}");
 }

@@ -33,7 +33,7 @@ fn a_member_restored_from_a_snapshot_answers_like_the_others() {
         &mut scenario,
         "cluster nodes=3 seed=11 snapshot-interval=5 catchup=1\nstabilize",
     );
-    let cluster = scenario.cluster.as_ref().unwrap();
+    let cluster = scenario.cluster_ref().unwrap();
     let lagging = (1..=3).find(|&id| Some(id) != cluster.leader()).unwrap();
     let other = (1..=3).find(|&id| id != lagging).unwrap();
     run(&mut scenario, &format!("crash {lagging}"));
@@ -49,7 +49,7 @@ fn a_member_restored_from_a_snapshot_answers_like_the_others() {
     script.push_str(&format!("compaction 10\nrestart {lagging}\nstabilize\n"));
     let output = run(&mut scenario, &script);
     assert!(!output.to_lowercase().contains("error"), "{output}");
-    let cluster = scenario.cluster.as_ref().unwrap();
+    let cluster = scenario.cluster_ref().unwrap();
     let installed = cluster.trace().events.iter().any(|e| {
         matches!(e.what, TraceKind::Node { node, event: NodeEvent::SnapshotInstalled { .. } } if node == lagging)
     });
@@ -76,7 +76,8 @@ fn a_member_restored_from_a_snapshot_answers_like_the_others() {
         Err(EtcdError::Compacted)
     );
     assert_eq!(
-        n3.lease(scenario.last_lease.unwrap()).map(|l| l.keys.len()),
+        n3.lease(scenario.last_lease().unwrap())
+            .map(|l| l.keys.len()),
         Some(1)
     );
 }
@@ -91,7 +92,7 @@ fn answer(cluster: &mut Cluster, node: u64, request: Request) -> Outcome {
 fn followers_forward_writes_and_lease_requests() {
     let mut scenario = Scenario::new();
     run(&mut scenario, "cluster nodes=3 seed=12\nstabilize");
-    let cluster = scenario.cluster.as_mut().unwrap();
+    let cluster = scenario.cluster().unwrap();
     let follower = (1..=3).find(|&id| Some(id) != cluster.leader()).unwrap();
     let put = Request::Put(PutRequest {
         key: b"k".to_vec(),
@@ -160,7 +161,7 @@ fn oversized_and_malformed_requests_are_refused_and_nothing_is_lost() {
         &mut scenario,
         "cluster nodes=3 seed=13\nstabilize\nput keep me",
     );
-    let cluster = scenario.cluster.as_mut().unwrap();
+    let cluster = scenario.cluster().unwrap();
     let leader = cluster.leader().unwrap();
     let before = cluster.server(leader).unwrap().store().clone();
 

@@ -91,7 +91,7 @@ async fn a_typed_request_prints_the_same_from_the_simulator_and_a_native_member(
     let mut scenario = Scenario::new();
     assert_eq!(scenario.run_line("cluster nodes=3 seed=1", 1), "");
     assert_eq!(scenario.run_line("wait-leader", 2).lines().count(), 1);
-    let cluster = scenario.cluster.as_mut().expect("a cluster");
+    let cluster = scenario.cluster().expect("a cluster");
 
     // The native member elects itself within a few ticks; until then it answers "no leader".
     let started = std::time::Instant::now();

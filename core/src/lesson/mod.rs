@@ -437,14 +437,13 @@ fn solved_by(lesson: &Lesson, index: usize, exercise: &Exercise, moves: &[String
     for command in moves {
         attempt.run_line(command, 0);
         if attempt
-            .cluster
-            .as_ref()
+            .cluster_ref()
             .is_some_and(|c| solved(&exercise.checks, c))
         {
             return true;
         }
     }
-    let Some(cluster) = attempt.cluster.as_mut() else {
+    let Some(cluster) = attempt.cluster().ok() else {
         return false;
     };
     cluster.run_until(IDLE_MS, |c| solved(&exercise.checks, c))
@@ -491,7 +490,7 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
             Block::Exercise(exercise) => {
                 let mut attempt = Scenario::new();
                 let mut transcript = run_commands(&mut attempt, &lesson.exercise_start(index));
-                if attempt.cluster.is_none() {
+                if attempt.cluster_ref().is_none() {
                     errors.push(error(
                         exercise.line,
                         "the exercise starts without a cluster (give it `setup: cluster …`)".into(),
@@ -531,7 +530,7 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
                     }
                 }
                 transcript.push_str(&run_commands(&mut attempt, &exercise.solution));
-                let cluster = attempt.cluster.as_ref().expect("checked");
+                let cluster = attempt.cluster_ref().expect("checked");
                 let unmet: Vec<&str> = exercise
                     .checks
                     .iter()

@@ -116,7 +116,7 @@ mod tests {
             frames += 1;
         }
         assert!(frames > 100, "animated over many frames");
-        let (script, animated) = (scenario.cluster.as_ref().unwrap(), console.cluster());
+        let (script, animated) = (scenario.cluster_ref().unwrap(), console.cluster());
         assert_eq!(animated.now(), script.now());
         assert_eq!(animated.view(), script.view());
         assert_eq!(

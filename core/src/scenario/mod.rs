@@ -25,13 +25,13 @@ pub use parse::{Args, CommandLine, ParseError};
 /// A running scenario: at most one cluster, created by the `cluster` command.
 #[derive(Default)]
 pub struct Scenario {
-    pub cluster: Option<Cluster>,
+    cluster: Option<Cluster>,
     /// Trace events already reported, so each command reports only what it caused.
     reported: usize,
     /// The last role we reported for each node.
     roles: BTreeMap<u64, Role>,
     /// The lease granted last, for `$LEASE` in commands.
-    pub last_lease: Option<i64>,
+    last_lease: Option<i64>,
 }
 
 impl Scenario {
@@ -73,6 +73,16 @@ impl Scenario {
             })
             .collect();
         script::render(&parts, &outputs)
+    }
+
+    /// The lease granted last (what `$LEASE` stands for in commands).
+    pub fn last_lease(&self) -> Option<i64> {
+        self.last_lease
+    }
+
+    /// The cluster, if a `cluster` command made one.
+    pub fn cluster_ref(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
     }
 
     pub fn cluster(&mut self) -> Result<&mut Cluster, String> {
