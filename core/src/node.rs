@@ -195,6 +195,9 @@ pub fn digest(data: &[u8]) -> u64 {
     u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"))
 }
 
+/// A node just started, and what it asks of its caller first.
+pub type Started<S> = (Node<S>, Vec<Output<<S as StateMachine>::Response>>);
+
 pub struct Node<S: StateMachine> {
     config: NodeConfig,
     raw: RawNode<RaftStorage>,
@@ -217,7 +220,7 @@ impl<S: StateMachine> Node<S> {
         storage: RaftStorage,
         mut state_machine: S,
         seed: u64,
-    ) -> Result<(Self, Vec<Output<S::Response>>), NodeError> {
+    ) -> Result<Started<S>, NodeError> {
         let applied = storage.snapshot_metadata().index;
         state_machine.restore(storage.snapshot_data());
         let raft_config = raft::Config {

@@ -12,6 +12,9 @@ pub use crate::node::{ProgressView, RaftView};
 use crate::state_machine::StateMachine;
 use crate::storage::RaftStorage;
 
+/// How to describe a command's bytes in a few words (the state machine knows).
+pub type Describe<'a> = &'a dyn Fn(&[u8]) -> String;
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NodeView {
     pub id: u64,
@@ -33,7 +36,7 @@ pub struct EntryView {
 }
 
 impl EntryView {
-    pub fn new(entry: &Entry, describe: Option<&dyn Fn(&[u8]) -> String>) -> Self {
+    pub fn new(entry: &Entry, describe: Option<Describe>) -> Self {
         let (kind, summary) = match entry.get_entry_type() {
             EntryType::EntryNormal if entry.data.is_empty() => {
                 (EntryKind::Noop, "(leader no-op)".to_string())
@@ -79,7 +82,7 @@ impl NodeView {
     pub fn of_storage(
         id: u64,
         storage: &RaftStorage,
-        describe: Option<&dyn Fn(&[u8]) -> String>,
+        describe: Option<Describe>,
         log_tail: usize,
     ) -> Self {
         let snapshot = storage.snapshot_metadata();

@@ -48,7 +48,11 @@ fn find_loop(
     let here = path.last().expect("a start").clone();
     for next in graph.get(&here).into_iter().flatten() {
         if let Some(start) = path.iter().position(|m| m == next) {
-            return Some([&path[start..], &[next.clone()]].concat().join(" -> "));
+            return Some(
+                [&path[start..], std::slice::from_ref(next)]
+                    .concat()
+                    .join(" -> "),
+            );
         }
         if done.contains(next) {
             continue;

@@ -254,6 +254,9 @@ pub struct KeyRange<'a> {
     pub range_end: &'a [u8],
 }
 
+/// Where a [`KeyRange`] starts and ends, for an ordered map's `range`.
+pub type KeyBounds = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
 impl<'a> KeyRange<'a> {
     pub fn new(key: &'a [u8], range_end: &'a [u8]) -> Self {
         KeyRange { key, range_end }
@@ -268,7 +271,7 @@ impl<'a> KeyRange<'a> {
     }
 
     /// The range as bounds for an ordered map; `None` when it names no key at all.
-    pub fn bounds(&self) -> Option<(Bound<Vec<u8>>, Bound<Vec<u8>>)> {
+    pub fn bounds(&self) -> Option<KeyBounds> {
         let start = Bound::Included(self.key.to_vec());
         match self.range_end {
             [] => Some((start, Bound::Included(self.key.to_vec()))),
