@@ -266,23 +266,8 @@ impl Cluster {
         true
     }
 
-    /// Runs until every message now in flight has arrived (or been dropped).
-    pub fn deliver_in_flight(&mut self) -> bool {
-        let last = self
-            .in_flight
-            .values()
-            .map(|m| m.arrives_at)
-            .max()
-            .unwrap_or(self.now);
-        self.run_until_time(last)
-    }
-
-    /// Runs until the cluster is quiet and agrees: one leader that every running member
+    /// Whether the cluster is quiet and agrees: one leader that every running member
     /// follows, and every running member has committed and applied the leader's whole log.
-    pub fn stabilize(&mut self, limit_ms: u64) -> bool {
-        self.run_until(limit_ms, Cluster::is_stable)
-    }
-
     pub fn is_stable(&self) -> bool {
         let Some(leader) = self.leader() else {
             return false;
