@@ -10,9 +10,10 @@ export async function launch() {
   });
 }
 
-// A new page that fails the run on any page error.
-export async function open(browser, url, viewport = { width: 1280, height: 800 }) {
-  const page = await browser.newPage({ viewport });
+// A new page (in a fresh context: its own local storage) that fails the run on any page
+// error. `locale` is the browser's language, which the page follows until the learner picks.
+export async function open(browser, url, viewport = { width: 1280, height: 800 }, locale = "en-US") {
+  const page = await browser.newPage({ viewport, locale });
   page.on("pageerror", (error) => { console.error(`page error: ${error.message}`); process.exitCode = 1; });
   await page.goto(url);
   await page.waitForSelector("svg.cluster g.node");

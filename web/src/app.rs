@@ -15,9 +15,11 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use crate::cluster_svg::cluster_svg;
+use crate::i18n::Lang;
 use crate::model::{Playground, SPEEDS};
 use crate::notebook::{self, NotebookAction};
 use crate::panels;
+use crate::tr;
 
 type Shared = Rc<RefCell<Playground>>;
 
@@ -78,7 +80,7 @@ fn notebook_panel(props: &NotebookProps) -> Html {
         }
     });
     match &playground.notebook {
-        Some(notebook) => notebook::view(notebook, &playground.console, &props.on),
+        Some(notebook) => notebook::view(notebook, &playground.console, &props.on, playground.lang),
         None => html! {},
     }
 }
@@ -113,7 +115,12 @@ fn request_frame(callback: &FrameCallback) {
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let model: Shared = use_mut_ref(|| Playground::from_fragment(&location_fragment()));
+    let model: Shared = use_mut_ref(|| {
+        let fragment = location_fragment();
+        let lang = Lang::of_browser(&fragment);
+        lang.apply_to_page();
+        Playground::from_fragment(&fragment, lang)
+    });
     let update = use_force_update();
 
     // The frame loop: one closure for the page's life, re-requested only while playing.
@@ -331,6 +338,15 @@ pub fn app() -> Html {
         })
     };
 
+    let on_lang = {
+        let change = change.clone();
+        Callback::from(move |event: Event| {
+            let code = event.target_unchecked_into::<HtmlSelectElement>().value();
+            let lang = Lang::from_tag(&code).unwrap_or_default();
+            lang.apply_to_page();
+            change(&|p: &mut Playground| p.set_lang(lang));
+        })
+    };
     let on_lesson = {
         let change = change.clone();
         Callback::from(move |event: Event| {
@@ -350,39 +366,45 @@ pub fn app() -> Html {
         .map(|n| n.lesson.name.clone())
         .unwrap_or_default();
     let now = playground.now();
+    let lang = playground.lang;
     let link = &playground.console.cluster().network().default_link;
     html! {
         <div class="app">
             <header>
                 <h1>{"raftbook"}</h1>
                 <div class="time-controls">
-                    <button id="play" onclick={on_play} title="play / pause (space)">{ if playground.playing { "Pause" } else { "Play" } }</button>
-                    <button id="step" onclick={on_step} title="to the next event (→)">{"Step"}</button>
-                    <label>{"speed "}
+                    <button id="play" onclick={on_play} title={tr!(lang, "play-title")}>{ if playground.playing { tr!(lang, "pause") } else { tr!(lang, "play") } }</button>
+                    <button id="step" onclick={on_step} title={tr!(lang, "step-title")}>{tr!(lang, "step")}</button>
+                    <label>{tr!(lang, "speed")}{" "}
                         <select id="speed" onchange={on_speed}>
                             { for SPEEDS.iter().enumerate().map(|(i, s)| html! {
                                 <option value={i.to_string()} selected={i == playground.speed}>{ if *s < 1.0 { format!("1/{}×", (1.0 / s).round()) } else { format!("{s}×") } }</option>
                             }) }
                         </select>
                     </label>
-                    <input id="scrubber" type="range" min="0" max={playground.present.to_string()} value={now.to_string()} oninput={on_scrub} title="go back to any earlier moment" />
-                    <span id="time" data-ms={now.to_string()}>{format!("t = {:.3} s", now as f64 / 1000.0)}</span>
+                    <input id="scrubber" type="range" min="0" max={playground.present.to_string()} value={now.to_string()} oninput={on_scrub} title={tr!(lang, "scrubber-title")} />
+                    <span id="time" data-ms={now.to_string()}>{tr!(lang, "time", seconds = format!("{:.3}", now as f64 / 1000.0))}</span>
                 </div>
                 <div class="run-controls">
-                    <label>{"nodes "}
+                    <label>{tr!(lang, "nodes")}{" "}
                         <select id="nodes">{ for (3..=9).map(|n| html! { <option value={n.to_string()} selected={n == playground.console.nodes()}>{n}</option> }) }</select>
                     </label>
-                    <label>{"seed "}<input id="seed" type="number" value={playground.console.seed().to_string()} /></label>
-                    <button id="new-run" onclick={on_new_run}>{"new run"}</button>
-                    <select id="lesson" onchange={on_lesson} title="open a lesson beside the cluster">
-                        <option value="" selected={open_lesson.is_empty()}>{"lessons…"}</option>
-                        { for notebook::catalogue().iter().map(|l| html! {
+                    <label>{tr!(lang, "seed")}{" "}<input id="seed" type="number" value={playground.console.seed().to_string()} /></label>
+                    <button id="new-run" onclick={on_new_run}>{tr!(lang, "new-run")}</button>
+                    <select id="lesson" onchange={on_lesson} title={tr!(lang, "lesson-title")}>
+                        <option value="" selected={open_lesson.is_empty()}>{tr!(lang, "lessons")}</option>
+                        { for notebook::catalogue(lang).iter().map(|l| html! {
                             <option value={l.name.clone()} selected={l.name == open_lesson}>{l.title.clone()}</option>
+                        }) }
+                    </select>
+                    <select id="lang" onchange={on_lang} title={tr!(lang, "language")} aria-label={tr!(lang, "language")}>
+                        { for Lang::ALL.iter().map(|l| html! {
+                            <option value={l.code()} lang={l.html_lang()} selected={*l == lang}>{l.name()}</option>
                         }) }
                     </select>
                 </div>
             </header>
-            if let Some(notice) = &playground.notice { <p class="notice">{notice}</p> }
+            if let Some(notice) = &playground.notice { <p class="notice">{notice.text(lang)}</p> }
             <main class={classes!(playground.notebook.is_some().then_some("with-notebook"))}>
                 if playground.notebook.is_some() {
                     <div class="lesson-column">
@@ -392,14 +414,14 @@ pub fn app() -> Html {
                 <div class="left">
                     { cluster_svg(&playground, &act, &select) }
                     <div class="network-controls">
-                        <input id="partition" type="text" placeholder="1,2 | 3,4,5" title="groups of nodes that can talk among themselves" />
-                        <button id="apply-partition" onclick={on_partition}>{"partition"}</button>
-                        <button id="heal" onclick={on_heal}>{"heal all"}</button>
-                        <label>{"latency "}<input id="latency" type="range" min="2" max="400" value={link.latency_max_ms.to_string()} onchange={on_latency} /></label>
-                        <label>{"loss "}<input id="loss" type="range" min="0" max="50" value={((link.loss * 100.0).round() as u64).to_string()} onchange={on_loss} /></label>
-                        <label>{"client load "}
+                        <input id="partition" type="text" placeholder="1,2 | 3,4,5" title={tr!(lang, "partition-title")} />
+                        <button id="apply-partition" onclick={on_partition}>{tr!(lang, "partition")}</button>
+                        <button id="heal" onclick={on_heal}>{tr!(lang, "heal-all")}</button>
+                        <label>{tr!(lang, "latency")}{" "}<input id="latency" type="range" min="2" max="400" value={link.latency_max_ms.to_string()} onchange={on_latency} /></label>
+                        <label>{tr!(lang, "loss")}{" "}<input id="loss" type="range" min="0" max="50" value={((link.loss * 100.0).round() as u64).to_string()} onchange={on_loss} /></label>
+                        <label>{tr!(lang, "client-load")}{" "}
                             <select id="load" onchange={on_load}>
-                                { for [0, 5, 20, 50, 200].iter().map(|r| html! { <option value={r.to_string()} selected={*r == playground.console.load_rate()}>{ if *r == 0 { "off".to_string() } else { format!("{r} puts/s") } }</option> }) }
+                                { for [0, 5, 20, 50, 200].iter().map(|r| html! { <option value={r.to_string()} selected={*r == playground.console.load_rate()}>{ if *r == 0 { tr!(lang, "load-off") } else { tr!(lang, "load-rate", rate = r) } }</option> }) }
                             </select>
                         </label>
                     </div>
@@ -410,7 +432,7 @@ pub fn app() -> Html {
                 </div>
             </main>
             <LogPanel model={Model(model.clone())} version={panel_version} act={act.clone()} set_target={set_target.clone()} />
-            <footer>{"space: play/pause · →: step · click a node for details, a link to cut it, a message to drop it"}</footer>
+            <footer>{tr!(lang, "footer")}</footer>
         </div>
     }
 }

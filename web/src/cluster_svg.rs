@@ -12,7 +12,10 @@ use raftbook_core::sim::{MachineView, NodeStatus};
 use raftbook_core::view::MessageView;
 use yew::prelude::*;
 
+use crate::i18n::Lang;
 use crate::model::Playground;
+use crate::panels::role_name;
+use crate::tr;
 
 const CENTER: f64 = 200.0;
 const RADIUS: f64 = 140.0;
@@ -39,6 +42,7 @@ pub fn cluster_svg(
     act: &Callback<String>,
     select: &Callback<u64>,
 ) -> Html {
+    let lang = playground.lang;
     let cluster = playground.console.cluster();
     let ids = cluster.node_ids();
     let place = |id: u64| position(ids.iter().position(|&i| i == id).unwrap_or(0), ids.len());
@@ -68,19 +72,18 @@ pub fn cluster_svg(
                     act.emit(line);
                 })
             };
-            let title = format!(
-                "link n{a}–n{b}: {}",
-                match (forward, backward) {
-                    (true, true) =>
-                        "open (click: cut both ways, shift-click: cut one way)".to_string(),
-                    (false, false) => "cut both ways (click: restore)".to_string(),
-                    (f, _) => format!(
-                        "only n{}→n{} works (click: restore)",
-                        if f { a } else { b },
-                        if f { b } else { a }
-                    ),
-                }
-            );
+            let title = match (forward, backward) {
+                (true, true) => tr!(lang, "link-open", a = a, b = b),
+                (false, false) => tr!(lang, "link-cut", a = a, b = b),
+                (f, _) => tr!(
+                    lang,
+                    "link-one-way",
+                    a = a,
+                    b = b,
+                    from = if f { a } else { b },
+                    to = if f { b } else { a }
+                ),
+            };
             links.push(html! {
                 <g class={class} data-link={format!("{a}-{b}")} {onclick}>
                     <line class="hit" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
@@ -94,7 +97,15 @@ pub fn cluster_svg(
     let nodes: Html = ids
         .iter()
         .filter_map(|&id| cluster.node_view_with_tail(id, 0))
-        .map(|view| node(&view, place(view.node.id), playground.selected, select))
+        .map(|view| {
+            node(
+                &view,
+                place(view.node.id),
+                playground.selected,
+                select,
+                lang,
+            )
+        })
         .collect();
 
     let messages: Html = cluster
@@ -112,14 +123,16 @@ pub fn cluster_svg(
                 let act = act.clone();
                 Callback::from(move |_: MouseEvent| act.emit(format!("drop {id}")))
             };
-            let detail = format!(
-                "#{id} {} n{}→n{}{}\nsent {}ms, arrives {}ms (click to drop)",
-                view.summary,
-                view.from,
-                view.to,
-                if view.reject { " REJECT" } else { "" },
-                flight.sent_at,
-                flight.arrives_at
+            let detail = tr!(
+                lang,
+                "message-title",
+                id = id,
+                summary = view.summary,
+                from = view.from,
+                to = view.to,
+                reject = if view.reject { tr!(lang, "message-reject") } else { String::new() },
+                sent = flight.sent_at,
+                arrives = flight.arrives_at
             );
             html! {
                 <g class={classes!("message", view.kind.to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick}>
@@ -132,7 +145,7 @@ pub fn cluster_svg(
         .collect();
 
     html! {
-        <svg class="cluster" viewBox="0 0 400 400" role="img" aria-label="the cluster">
+        <svg class="cluster" viewBox="0 0 400 400" role="img" aria-label={tr!(lang, "cluster-label")}>
             { for links }
             { nodes }
             { messages }
@@ -140,14 +153,21 @@ pub fn cluster_svg(
     }
 }
 
-fn node(view: &MachineView, (x, y): (f64, f64), selected: u64, select: &Callback<u64>) -> Html {
+fn node(
+    view: &MachineView,
+    (x, y): (f64, f64),
+    selected: u64,
+    select: &Callback<u64>,
+    lang: Lang,
+) -> Html {
     let id = view.node.id;
-    let (role, term, vote, ring) = match (&view.node.raft, &view.status) {
+    // `role` names the state for styles and tests, `shown` in the page's language.
+    let (role, shown, term, vote, ring) = match (&view.node.raft, &view.status) {
         (Some(raft), status) => {
-            let role = if *status == NodeStatus::Paused {
-                "paused".to_string()
+            let (role, shown) = if *status == NodeStatus::Paused {
+                ("paused".to_string(), tr!(lang, "role-paused"))
             } else {
-                raft.role.name().to_string()
+                (raft.role.name().to_string(), role_name(lang, raft.role))
             };
             // Leaders show the heartbeat timer, others the election timer, draining.
             let (elapsed, timeout) = if raft.role == raftbook_core::node::Role::Leader {
@@ -156,9 +176,15 @@ fn node(view: &MachineView, (x, y): (f64, f64), selected: u64, select: &Callback
                 (raft.election_elapsed, raft.election_timeout)
             };
             let left = 1.0 - (elapsed as f64 / timeout.max(1) as f64).clamp(0.0, 1.0);
-            (role, raft.term.to_string(), raft.vote, left)
+            (role, shown, raft.term.to_string(), raft.vote, left)
         }
-        (None, _) => ("down".to_string(), "?".into(), 0, 0.0),
+        (None, _) => (
+            "down".to_string(),
+            tr!(lang, "role-down"),
+            "?".into(),
+            0,
+            0.0,
+        ),
     };
     let circumference = std::f64::consts::TAU * (NODE_RADIUS + 6.0);
     let onclick = {
@@ -178,9 +204,9 @@ fn node(view: &MachineView, (x, y): (f64, f64), selected: u64, select: &Callback
                 transform={format!("rotate(-90 {x} {y})")} />
             <circle class="body" cx={x.to_string()} cy={y.to_string()} r={NODE_RADIUS.to_string()} />
             <text class="id" x={x.to_string()} y={(y - 8.0).to_string()}>{format!("n{id}")}</text>
-            <text class="role" x={x.to_string()} y={(y + 6.0).to_string()}>{role}</text>
+            <text class="role" x={x.to_string()} y={(y + 6.0).to_string()}>{shown}</text>
             <text class="term" x={x.to_string()} y={(y + 18.0).to_string()}>{format!("T{term} ✓{vote}")}</text>
-            <title>{format!("n{id}: click for details")}</title>
+            <title>{tr!(lang, "node-title", id = id)}</title>
         </g>
     }
 }

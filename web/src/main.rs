@@ -14,6 +14,7 @@
 
 mod app;
 mod cluster_svg;
+mod i18n;
 mod model;
 mod notebook;
 mod panels;

@@ -9,7 +9,9 @@
 use raftbook_core::scenario::console::Console;
 use raftbook_core::scenario::link::Link;
 
+use crate::i18n::Lang;
 use crate::notebook::{Notebook, NotebookAction};
+use crate::tr;
 
 pub const SPEEDS: [f64; 9] = [0.01, 0.05, 0.25, 1.0, 2.0, 5.0, 10.0, 25.0, 100.0];
 pub const DEFAULT_SPEED: usize = 3;
@@ -27,9 +29,31 @@ pub struct Playground {
     /// Virtual milliseconds owed but not yet run (time moves in whole milliseconds).
     owed: f64,
     /// An error to show, e.g. a URL that could not be read.
-    pub notice: Option<String>,
+    pub notice: Option<Notice>,
     /// The open lesson, if any.
     pub notebook: Option<Notebook>,
+    /// The page's language (and the lessons').
+    pub lang: Lang,
+}
+
+/// Something the page could not do, said in the page's language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    NoExercise { id: String, lesson: String },
+    NoLesson(String),
+    LinkUnreadable(String),
+    LinkUnreplayable(String),
+}
+
+impl Notice {
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Notice::NoExercise { id, lesson } => tr!(lang, "no-exercise", id = id, lesson = lesson),
+            Notice::NoLesson(lesson) => tr!(lang, "no-lesson", lesson = lesson),
+            Notice::LinkUnreadable(error) => tr!(lang, "link-unreadable", error = error),
+            Notice::LinkUnreplayable(error) => tr!(lang, "link-unreplayable", error = error),
+        }
+    }
 }
 
 impl Playground {
@@ -51,13 +75,21 @@ impl Playground {
             owed: 0.0,
             notice: None,
             notebook: None,
+            lang: Lang::default(),
         })
     }
 
     /// A run from a URL fragment such as `setup=cluster%20nodes%3D5&t=2500&actions=…`
-    /// (`nodes=5&seed=7` is short for a plain set-up). A fragment that cannot be read gives a
-    /// fresh run and says why.
-    pub fn from_fragment(fragment: &str) -> Playground {
+    /// (`nodes=5&seed=7` is short for a plain set-up), shown in `lang`. A fragment that cannot
+    /// be read gives a fresh run and says why.
+    pub fn from_fragment(fragment: &str, lang: Lang) -> Playground {
+        Playground {
+            lang,
+            ..Self::from_fragment_alone(fragment, lang)
+        }
+    }
+
+    fn from_fragment_alone(fragment: &str, lang: Lang) -> Playground {
         // `lesson=04-partitions[&exercise=two-leaders]` opens a lesson (and starts an exercise).
         let param = |key: &str| {
             fragment
@@ -68,6 +100,7 @@ impl Playground {
         };
         if let Some(name) = param("lesson") {
             let mut playground = Playground::new(5, 1);
+            playground.lang = lang;
             playground.open_lesson(&name);
             if let (Some(id), Some(notebook)) = (param("exercise"), &playground.notebook) {
                 let index = notebook.lesson.blocks.iter().position(
@@ -75,9 +108,7 @@ impl Playground {
                 );
                 match index {
                     Some(index) => playground.notebook_action(NotebookAction::StartExercise(index)),
-                    None => {
-                        playground.notice = Some(format!("no exercise {id:?} in lesson {name}"))
-                    }
+                    None => playground.notice = Some(Notice::NoExercise { id, lesson: name }),
                 }
             }
             return playground;
@@ -98,18 +129,23 @@ impl Playground {
                     playground
                 }
                 Err(error) => Playground {
-                    notice: Some(format!("could not replay the link: {error}")),
+                    notice: Some(Notice::LinkUnreplayable(error)),
                     ..Playground::new(5, 1)
                 },
             },
             Err(error) => Playground {
-                notice: Some(format!("could not read the link: {error}")),
+                notice: Some(Notice::LinkUnreadable(error)),
                 ..Playground::new(5, 1)
             },
         }
     }
 
+    /// The URL fragment for this run (or open lesson), with the page's language.
     pub fn fragment(&self) -> String {
+        format!("{}&lang={}", self.run_fragment(), self.lang.code())
+    }
+
+    fn run_fragment(&self) -> String {
         if let Some(notebook) = &self.notebook {
             let exercise = notebook
                 .active
@@ -172,12 +208,28 @@ impl Playground {
     }
 
     pub fn open_lesson(&mut self, name: &str) {
-        match Notebook::open(name) {
+        match Notebook::open(name, self.lang) {
             Some(notebook) => {
                 self.notebook = Some(notebook);
                 self.notice = None;
             }
-            None => self.notice = Some(format!("no lesson called {name:?}")),
+            None => self.notice = Some(Notice::NoLesson(name.to_string())),
+        }
+    }
+
+    /// Shows the page, and the open lesson, in `lang`. The lesson opens again in the other
+    /// edition at the same block (both editions have the same blocks, cells and answers).
+    pub fn set_lang(&mut self, lang: Lang) {
+        self.lang = lang;
+        if let Some(open) = &self.notebook {
+            let (name, focus) = (open.lesson.name.clone(), open.focus);
+            if let Some(mut notebook) = Notebook::open(&name, lang) {
+                notebook.focus = focus.min(notebook.lesson.blocks.len().saturating_sub(1));
+                notebook.ran = open.ran.clone();
+                notebook.active = open.active;
+                notebook.checking = open.checking;
+                self.notebook = Some(notebook);
+            }
         }
     }
 
@@ -237,8 +289,9 @@ impl Playground {
     }
 
     pub fn restart(&mut self, nodes: usize, seed: u64) {
-        let speed = self.speed;
+        let (speed, lang) = (self.speed, self.lang);
         *self = Playground::new(nodes, seed);
         self.speed = speed;
+        self.lang = lang;
     }
 }

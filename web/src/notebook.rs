@@ -15,16 +15,24 @@ use raftbook_core::lesson::{Block, Lesson};
 use raftbook_core::scenario::console::Console;
 use yew::prelude::*;
 
+use crate::i18n::Lang;
+use crate::tr;
+
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
 }
 
-/// Every lesson and exercise file, parsed once (a file that does not parse is left out: CI
-/// keeps that from happening).
-pub fn catalogue() -> &'static [Lesson] {
-    static LESSONS: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
-    LESSONS.get_or_init(|| {
-        generated::LESSONS
+/// Every lesson and exercise file in `lang`'s edition, parsed once (a file that does not
+/// parse is left out: CI keeps that from happening).
+pub fn catalogue(lang: Lang) -> &'static [Lesson] {
+    static ENGLISH: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
+    static CHINESE: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
+    let (cell, files) = match lang {
+        Lang::En => (&ENGLISH, generated::LESSONS),
+        Lang::Zh => (&CHINESE, generated::LESSONS_ZH),
+    };
+    cell.get_or_init(|| {
+        files
             .iter()
             .filter_map(|(name, text)| Lesson::parse(name, text).ok())
             .collect()
@@ -110,12 +118,21 @@ pub struct Notebook {
     pub checking: Option<usize>,
     /// Ids of this lesson's exercises solved in this browser (also in local storage).
     pub solved: BTreeSet<String>,
-    pub error: Option<String>,
+    pub error: Option<NotebookError>,
+}
+
+/// Why the notebook could not do what was asked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NotebookError {
+    /// A cell waits for the prediction before it.
+    AnswerFirst,
+    /// A command of a cell failed (the scenario language's own words).
+    Run(String),
 }
 
 impl Notebook {
-    pub fn open(name: &str) -> Option<Notebook> {
-        let lesson = catalogue().iter().find(|l| l.name == name)?.clone();
+    pub fn open(name: &str, lang: Lang) -> Option<Notebook> {
+        let lesson = catalogue(lang).iter().find(|l| l.name == name)?.clone();
         let prose = lesson
             .blocks
             .iter()
@@ -158,7 +175,7 @@ impl Notebook {
     pub fn run_cell(&mut self, index: usize) {
         if let Some(prediction) = self.unanswered_prediction(index) {
             self.focus = prediction;
-            self.error = Some("answer the question above first".into());
+            self.error = Some(NotebookError::AnswerFirst);
             self.queue.clear();
             return;
         }
@@ -205,7 +222,7 @@ impl Notebook {
         self.queue.clear();
         let mut runner = CellRunner::new(commands);
         if let Err(error) = runner.advance(console, u64::MAX) {
-            self.error = Some(error);
+            self.error = Some(NotebookError::Run(error));
         }
     }
 
@@ -217,7 +234,7 @@ impl Notebook {
         };
         let index = *index;
         if let Err(error) = runner.advance(console, until) {
-            self.error = Some(error);
+            self.error = Some(NotebookError::Run(error));
             self.running = None;
             self.queue.clear();
             return false;
@@ -289,8 +306,13 @@ fn markdown(text: &str) -> AttrValue {
     AttrValue::from(html)
 }
 
-pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction>) -> Html {
-    let button = |label: &str, action: NotebookAction, class: &str| {
+pub fn view(
+    notebook: &Notebook,
+    console: &Console,
+    on: &Callback<NotebookAction>,
+    lang: Lang,
+) -> Html {
+    let button = |label: String, action: NotebookAction, class: &str| {
         let on = on.clone();
         let onclick = Callback::from(move |_: MouseEvent| on.emit(action.clone()));
         html! { <button class={class.to_string()} {onclick}>{label}</button> }
@@ -306,11 +328,11 @@ pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction
                     <div class={classes!("cell", running.then_some("running"), ran.then_some("ran"))} data-cell={index.to_string()} data-ran={ran.to_string()}>
                         <pre class="commands">{ cell.commands.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>().join("\n") }</pre>
                         <div class="cell-buttons">
-                            { button(if running { "running…" } else { "run" }, NotebookAction::RunCell(index), "run-cell") }
-                            { button("run all from here", NotebookAction::RunAll(index), "run-all") }
-                            { button("reset to here", NotebookAction::ResetTo(index), "reset-to") }
+                            { button(if running { tr!(lang, "running") } else { tr!(lang, "run") }, NotebookAction::RunCell(index), "run-cell") }
+                            { button(tr!(lang, "run-all"), NotebookAction::RunAll(index), "run-all") }
+                            { button(tr!(lang, "reset-to"), NotebookAction::ResetTo(index), "reset-to") }
                         </div>
-                        <details class="expected"><summary>{"expected output"}</summary><pre>{ cell.expected.join("\n") }</pre></details>
+                        <details class="expected"><summary>{tr!(lang, "expected-output")}</summary><pre>{ cell.expected.join("\n") }</pre></details>
                     </div>
                 }
             }
@@ -328,10 +350,10 @@ pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction
                 });
                 html! {
                     <div class="predict" data-predict={index.to_string()}>
-                        <p><b>{"Predict: "}</b>{&predict.question}</p>
+                        <p><b>{tr!(lang, "predict")}</b>{&predict.question}</p>
                         <ul>{ for options }</ul>
                         if let Some(&picked) = answer {
-                            <p class="verdict">{ if picked == predict.answer { "Right. " } else { "Not quite. " } }{ &predict.why[picked] }{ " Run the next cell to see it." }</p>
+                            <p class="verdict">{ if picked == predict.answer { tr!(lang, "right") } else { tr!(lang, "not-quite") } }{ &predict.why[picked] }{ tr!(lang, "run-next") }</p>
                         }
                     </div>
                 }
@@ -348,10 +370,10 @@ pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction
                 });
                 html! {
                     <div class={classes!("exercise", is_solved.then_some("solved"), active.then_some("active"))} data-exercise={exercise.id.clone()} data-solved={is_solved.to_string()}>
-                        <p><b>{ if is_solved { "Exercise (solved ✔): " } else { "Exercise: " } }</b>{&exercise.goal}</p>
+                        <p><b>{ if is_solved { tr!(lang, "exercise-solved") } else { tr!(lang, "exercise") } }</b>{&exercise.goal}</p>
                         <div class="cell-buttons">
-                            { button(if active { "restart exercise" } else { "start exercise" }, NotebookAction::StartExercise(index), "start-exercise") }
-                            { button("check my answer", NotebookAction::Check(index), "check-answer") }
+                            { button(if active { tr!(lang, "restart-exercise") } else { tr!(lang, "start-exercise") }, NotebookAction::StartExercise(index), "start-exercise") }
+                            { button(tr!(lang, "check-answer"), NotebookAction::Check(index), "check-answer") }
                         </div>
                         { conditions.unwrap_or_default() }
                     </div>
@@ -364,11 +386,16 @@ pub fn view(notebook: &Notebook, console: &Console, on: &Callback<NotebookAction
         <section class="notebook" id="notebook" data-lesson={notebook.lesson.name.clone()} data-running={notebook.is_running().to_string()}>
             <div class="notebook-bar">
                 <h2>{&notebook.lesson.title}</h2>
-                { button("◀ back", NotebookAction::Focus(false), "back") }
-                { button("next ▶", NotebookAction::Focus(true), "next") }
-                { button("close", NotebookAction::Close, "close") }
+                { button(tr!(lang, "back"), NotebookAction::Focus(false), "back") }
+                { button(tr!(lang, "next"), NotebookAction::Focus(true), "next") }
+                { button(tr!(lang, "close"), NotebookAction::Close, "close") }
             </div>
-            if let Some(error) = &notebook.error { <p class="notice">{error}</p> }
+            if let Some(error) = &notebook.error {
+                <p class="notice">{ match error {
+                    NotebookError::AnswerFirst => tr!(lang, "answer-first"),
+                    NotebookError::Run(error) => error.clone(),
+                } }</p>
+            }
             <div class="blocks">{ for blocks }</div>
         </section>
     }

@@ -2,13 +2,36 @@
 //! state machine, the console, and the safety checks.
 
 use raftbook_core::etcd::view::StoreView;
+use raftbook_core::node::Role;
 use raftbook_core::scenario::console::LineKind;
-use raftbook_core::sim::cluster::NodeStatus;
+use raftbook_core::sim::NodeStatus;
 use raftbook_core::view::EntryView;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::i18n::Lang;
 use crate::model::Playground;
+use crate::tr;
+
+/// A role (or state) of a member, in the page's language.
+pub fn role_name(lang: Lang, role: Role) -> String {
+    match role {
+        Role::Follower => tr!(lang, "role-follower"),
+        Role::PreCandidate => tr!(lang, "role-pre-candidate"),
+        Role::Candidate => tr!(lang, "role-candidate"),
+        Role::Leader => tr!(lang, "role-leader"),
+        Role::Learner => tr!(lang, "role-learner"),
+    }
+}
+
+/// A leader's replication state for one follower, in the page's language.
+fn progress_state(lang: Lang, state: &str) -> String {
+    match state {
+        "probe" => tr!(lang, "progress-probe"),
+        "replicate" => tr!(lang, "progress-replicate"),
+        _ => tr!(lang, "progress-snapshot"),
+    }
+}
 
 /// How many of the newest entries each log row shows.
 const LOG_TAIL: usize = 16;
@@ -16,12 +39,13 @@ const LOG_TAIL: usize = 16;
 /// One row per node: a snapshot block for the compacted prefix, then entries with index and
 /// term (coloured by term), committed solid and uncommitted hollow, commit and applied marked.
 pub fn logs(playground: &Playground) -> Html {
+    let lang = playground.lang;
     let cluster = playground.console.cluster();
     let rows = cluster.node_ids().into_iter().filter_map(|id| cluster.node_view_with_tail(id, LOG_TAIL)).map(|view| {
         let node = &view.node;
         let (commit, applied, role) = match &node.raft {
-            Some(raft) => (raft.commit, raft.applied, raft.role.name()),
-            None => (0, 0, "down"),
+            Some(raft) => (raft.commit, raft.applied, role_name(lang, raft.role)),
+            None => (0, 0, tr!(lang, "role-down")),
         };
         let entry = |e: &EntryView| {
             let class = classes!(
@@ -32,30 +56,30 @@ pub fn logs(playground: &Playground) -> Html {
                 (e.index == applied).then_some("applied-mark"),
             );
             html! {
-                <span class={class} title={format!("index {} term {}: {}", e.index, e.term, e.summary)}>
+                <span class={class} title={tr!(lang, "log-entry-title", index = e.index, term = e.term, summary = e.summary)}>
                     <b>{e.index}</b><i>{format!("t{}", e.term)}</i><small>{short(&e.summary)}</small>
                 </span>
             }
         };
         let progress: Html = node.raft.iter().flat_map(|r| &r.progress).filter(|p| p.id != node.id).map(|p| {
-            html! { <span class="progress">{format!("n{} match {} next {} {}", p.id, p.matched, p.next, p.state)}</span> }
+            html! { <span class="progress">{tr!(lang, "log-progress", id = p.id, matched = p.matched, next = p.next, state = progress_state(lang, p.state))}</span> }
         }).collect();
         html! {
             <div class="log-row" data-log={node.id.to_string()}>
-                <span class="log-label">{format!("n{} {role}", node.id)}<br/><small>{format!("commit {commit} applied {applied}")}</small></span>
+                <span class="log-label">{format!("n{} {role}", node.id)}<br/><small>{tr!(lang, "log-commit", commit = commit, applied = applied)}</small></span>
                 <div class="entries">
                     if node.snapshot_index > 0 {
-                        <span class="entry snapshot" title="compacted into a snapshot">{format!("snap ≤{}", node.snapshot_index)}</span>
+                        <span class="entry snapshot" title={tr!(lang, "log-snapshot-title")}>{tr!(lang, "log-snapshot", index = node.snapshot_index)}</span>
                     }
                     { for node.entries.iter().map(entry) }
                 </div>
                 if node.raft.as_ref().is_some_and(|r| !r.progress.is_empty()) {
-                    <div class="progress-list">{"leader's view: "}{progress}</div>
+                    <div class="progress-list">{tr!(lang, "leaders-view")}{progress}</div>
                 }
             </div>
         }
     });
-    html! { <section class="logs"><h2>{"Logs"}</h2>{ for rows }</section> }
+    html! { <section class="logs"><h2>{tr!(lang, "logs")}</h2>{ for rows }</section> }
 }
 
 fn short(summary: &str) -> String {
@@ -68,30 +92,32 @@ fn short(summary: &str) -> String {
 
 /// The selected member: its Raft state, fault buttons, and its etcd state machine.
 pub fn member(playground: &Playground, act: &Callback<String>) -> Html {
+    let lang = playground.lang;
     let id = playground.selected;
     let cluster = playground.console.cluster();
     let Some(view) = cluster.node_view_with_tail(id, 0) else {
         return html! {};
     };
-    let button = |label: &str, line: String, title: &str| {
+    // `action` names the button for tests and styles whatever the language.
+    let button = |action: &str, label: String, line: String, title: String| {
         let act = act.clone();
         let onclick = Callback::from(move |_: MouseEvent| act.emit(line.clone()));
-        html! { <button {onclick} title={title.to_string()} data-action={label.to_string()}>{label}</button> }
+        html! { <button {onclick} {title} data-action={action.to_string()}>{label}</button> }
     };
     let buttons = match view.status {
         NodeStatus::Down => {
-            html! { {button("restart", format!("restart {id}"), "start it again from its disk")} }
+            html! { {button("restart", tr!(lang, "restart"), format!("restart {id}"), tr!(lang, "restart-title"))} }
         }
         NodeStatus::Paused => {
-            html! { {button("resume", format!("resume {id}"), "let it run again")} }
+            html! { {button("resume", tr!(lang, "resume"), format!("resume {id}"), tr!(lang, "resume-title"))} }
         }
         NodeStatus::Up => html! { <>
-            {button("crash", format!("crash {id}"), "power loss: unsynced writes are lost")}
-            {button("pause", format!("pause {id}"), "freeze it (like SIGSTOP)")}
-            {button("isolate", format!("isolate {id}"), "cut it off from everyone")}
-            {button("campaign", format!("campaign {id}"), "start an election now")}
-            {button("make leader", format!("transfer-leader {id}"), "ask the leader to hand over")}
-            {button("snapshot", format!("snapshot {id}"), "snapshot and compact its log")}
+            {button("crash", tr!(lang, "crash"), format!("crash {id}"), tr!(lang, "crash-title"))}
+            {button("pause", tr!(lang, "pause-node"), format!("pause {id}"), tr!(lang, "pause-node-title"))}
+            {button("isolate", tr!(lang, "isolate"), format!("isolate {id}"), tr!(lang, "isolate-title"))}
+            {button("campaign", tr!(lang, "campaign"), format!("campaign {id}"), tr!(lang, "campaign-title"))}
+            {button("make leader", tr!(lang, "make-leader"), format!("transfer-leader {id}"), tr!(lang, "make-leader-title"))}
+            {button("snapshot", tr!(lang, "snapshot"), format!("snapshot {id}"), tr!(lang, "snapshot-title"))}
         </> },
     };
     let raft = view
@@ -99,61 +125,61 @@ pub fn member(playground: &Playground, act: &Callback<String>) -> Html {
         .raft
         .as_ref()
         .map(|r| {
-            format!(
-                "{} · term {} · voted {} · leader {} · commit {} · applied {}",
-                r.role.name(),
-                r.term,
-                if r.vote == 0 {
-                    "—".into()
+            let who = |id: u64| {
+                if id == 0 {
+                    "—".to_string()
                 } else {
-                    format!("n{}", r.vote)
-                },
-                if r.leader == 0 {
-                    "—".into()
-                } else {
-                    format!("n{}", r.leader)
-                },
-                r.commit,
-                r.applied
+                    format!("n{id}")
+                }
+            };
+            tr!(
+                lang,
+                "member-state",
+                role = role_name(lang, r.role),
+                term = r.term,
+                vote = who(r.vote),
+                leader = who(r.leader),
+                commit = r.commit,
+                applied = r.applied
             )
         })
-        .unwrap_or_else(|| "down: only its disk remains".into());
+        .unwrap_or_else(|| tr!(lang, "member-down"));
     let store = cluster
         .server(id)
         .map(|server| StoreView::of(server, cluster.now()));
     html! {
         <section class="member" data-member={id.to_string()}>
-            <h2>{format!("Member n{id}")}</h2>
+            <h2>{tr!(lang, "member", id = id)}</h2>
             <p class="raft-state">{raft}</p>
             <div class="buttons">{buttons}</div>
-            if let Some(store) = store { {state_machine(&store)} }
+            if let Some(store) = store { {state_machine(&store, lang)} }
         </section>
     }
 }
 
-fn state_machine(store: &StoreView) -> Html {
+fn state_machine(store: &StoreView, lang: Lang) -> Html {
     let keys: Html = store.keys.iter().map(|kv| html! {
         <tr data-key={kv.key.clone()}><td>{&kv.key}</td><td class="value">{&kv.value}</td><td>{kv.create_revision}</td><td>{kv.mod_revision}</td><td>{kv.version}</td><td>{&kv.lease}</td></tr>
     }).collect();
     let leases: Html = store.leases.iter().map(|lease| {
         let left = match lease.remaining_ms {
-            Some(ms) => format!("{:.1}s left", ms as f64 / 1000.0),
-            None => "(the leader counts it down)".into(),
+            Some(ms) => tr!(lang, "lease-left", seconds = format!("{:.1}", ms as f64 / 1000.0)),
+            None => tr!(lang, "lease-leader-counts"),
         };
-        html! { <li>{format!("{} TTL {}s, {left}, keys [{}]", lease.id, lease.ttl, lease.keys.join(" "))}</li> }
+        html! { <li>{tr!(lang, "lease-line", id = lease.id, ttl = lease.ttl, left = left, keys = lease.keys.join(" "))}</li> }
     }).collect();
     let watches: Html = store.watches.iter().map(|w| html! {
-        <li>{format!("watch {} on {}{} (next revision {})", w.watch_id, w.key, if w.range_end.is_empty() { String::new() } else { format!(" .. {}", w.range_end) }, w.next_revision)}</li>
+        <li>{tr!(lang, "watch-line", id = w.watch_id, key = w.key, range = if w.range_end.is_empty() { String::new() } else { format!(" .. {}", w.range_end) }, next = w.next_revision)}</li>
     }).collect();
     html! {
         <div class="store">
-            <p>{format!("revision {} · compacted at {} · {} versions kept", store.revision, store.compact_revision, store.versions)}</p>
+            <p>{tr!(lang, "store-summary", revision = store.revision, compacted = store.compact_revision, versions = store.versions)}</p>
             <table>
-                <thead><tr><th>{"key"}</th><th>{"value"}</th><th>{"create"}</th><th>{"mod"}</th><th>{"ver"}</th><th>{"lease"}</th></tr></thead>
+                <thead><tr><th>{tr!(lang, "column-key")}</th><th>{tr!(lang, "column-value")}</th><th>{tr!(lang, "column-create")}</th><th>{tr!(lang, "column-mod")}</th><th>{tr!(lang, "column-version")}</th><th>{tr!(lang, "column-lease")}</th></tr></thead>
                 <tbody>{keys}</tbody>
             </table>
-            if !store.leases.is_empty() { <h3>{"Leases"}</h3><ul>{leases}</ul> }
-            if !store.watches.is_empty() { <h3>{"Watches"}</h3><ul>{watches}</ul> }
+            if !store.leases.is_empty() { <h3>{tr!(lang, "leases")}</h3><ul>{leases}</ul> }
+            if !store.watches.is_empty() { <h3>{tr!(lang, "watches")}</h3><ul>{watches}</ul> }
         </div>
     }
 }
@@ -164,6 +190,7 @@ pub fn console(
     act: &Callback<String>,
     set_target: &Callback<u64>,
 ) -> Html {
+    let lang = playground.lang;
     let lines = playground.console.lines();
     let shown = &lines[lines.len().saturating_sub(120)..];
     let target = playground.target;
@@ -191,7 +218,7 @@ pub fn console(
     let nodes = playground.console.cluster().node_ids();
     html! {
         <section class="console">
-            <h2>{"Console"}</h2>
+            <h2>{tr!(lang, "console")}</h2>
             // The outer box is laid out bottom-up, so it stays scrolled to the newest line.
             <div class="console-output">
                 <pre id="console-output">
@@ -202,8 +229,8 @@ pub fn console(
                 </pre>
             </div>
             <div class="console-input">
-                <select id="console-target" {onchange} title="which member the command goes to">
-                    <option value="0" selected={target == 0}>{"→ leader"}</option>
+                <select id="console-target" {onchange} title={tr!(lang, "console-target-title")}>
+                    <option value="0" selected={target == 0}>{tr!(lang, "to-leader")}</option>
                     { for nodes.iter().map(|&id| html! { <option value={id.to_string()} selected={target == id}>{format!("→ n{id}")}</option> }) }
                 </select>
                 <input id="console-input" type="text" {onkeydown} spellcheck="false" autocomplete="off"
@@ -215,16 +242,17 @@ pub fn console(
 
 /// The core's safety checkers, run on every event.
 pub fn safety(playground: &Playground) -> Html {
+    let lang = playground.lang;
     match playground.console.cluster().violation() {
         Some(violation) => html! {
             <section class="safety violated" id="safety">
-                <h2>{"Safety violation"}</h2>
+                <h2>{tr!(lang, "safety-violation")}</h2>
                 <p>{violation.to_string()}</p>
             </section>
         },
         None => html! {
             <section class="safety ok" id="safety">
-                <span>{"✔ safety holds: election safety, leader append-only, log matching, leader completeness, state machine safety (Raft paper, Figure 3)"}</span>
+                <span>{tr!(lang, "safety-holds")}</span>
             </section>
         },
     }

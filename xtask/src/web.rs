@@ -13,13 +13,18 @@ use crate::{run, workspace_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// A file of Debian's `fonts-noto-cjk`.
+const CJK_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
 fn web_dir() -> PathBuf {
     workspace_root().join("target/web")
 }
 
-/// Installs Chromium (Debian's) and playwright-core (npm), if missing.
+/// Installs Chromium (Debian's), a CJK font (so the Chinese edition's screenshots show
+/// glyphs, not boxes) and playwright-core (npm), if missing.
 pub fn setup() -> Result<(), String> {
     crate::apt_install_if_missing(CHROMIUM, "chromium")?;
+    crate::apt_install_if_missing(CJK_FONT, "fonts-noto-cjk")?;
     let e2e = workspace_root().join("web/e2e");
     if !e2e.join("node_modules/playwright-core").exists() {
         let status = Command::new("npm")
@@ -173,7 +178,8 @@ fn node_script(script: &str, url: &str) -> Result<(), String> {
 pub fn end_to_end() -> Result<(), String> {
     let server = Server::start(0)?;
     node_script("playground.test.mjs", &server.url)?;
-    node_script("lessons.test.mjs", &server.url)
+    node_script("lessons.test.mjs", &server.url)?;
+    node_script("chinese.test.mjs", &server.url)
 }
 
 pub fn bench() -> Result<(), String> {
