@@ -107,6 +107,32 @@ fn sync_url(playground: &Playground) {
         .and_then(|h| h.replace_state_with_url(&JsValue::NULL, "", Some(&url)));
 }
 
+const REDUCE_MOTION_KEY: &str = "raftbook.reduce-motion";
+
+/// The learner's choice if they made one here, else the system's `prefers-reduced-motion`.
+fn prefers_reduced_motion() -> bool {
+    let stored = window()
+        .local_storage()
+        .ok()
+        .flatten()
+        .and_then(|s| s.get_item(REDUCE_MOTION_KEY).ok().flatten());
+    match stored.as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => window()
+            .match_media("(prefers-reduced-motion: reduce)")
+            .ok()
+            .flatten()
+            .is_some_and(|query| query.matches()),
+    }
+}
+
+fn remember_reduced_motion(on: bool) {
+    if let Some(storage) = window().local_storage().ok().flatten() {
+        let _ = storage.set_item(REDUCE_MOTION_KEY, if on { "on" } else { "off" });
+    }
+}
+
 fn request_frame(callback: &FrameCallback) {
     if let Some(closure) = callback.borrow().as_ref() {
         let _ = window().request_animation_frame(closure.as_ref().unchecked_ref());
@@ -119,7 +145,9 @@ pub fn app() -> Html {
         let fragment = location_fragment();
         let lang = Lang::of_browser(&fragment);
         lang.apply_to_page();
-        Playground::from_fragment(&fragment, lang)
+        let mut playground = Playground::from_fragment(&fragment, lang);
+        playground.reduce_motion = prefers_reduced_motion();
+        playground
     });
     let update = use_force_update();
 
@@ -201,7 +229,8 @@ pub fn app() -> Html {
     );
     let panel_version = version.borrow().get();
 
-    // Keyboard: space plays or pauses, → or "." steps (not while typing in a field).
+    // Keyboard: space plays or pauses, → or "." steps, ? shows the keys (not while typing in
+    // a field, and not a key a focused node, link or message already used).
     {
         let change = change.clone();
         use_effect_with((), move |_| {
@@ -216,7 +245,7 @@ pub fn app() -> Html {
                         .is_some_and(|e| {
                             matches!(e.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA")
                         });
-                    if typing {
+                    if typing || event.default_prevented() {
                         return;
                     }
                     match event.key().as_str() {
@@ -225,6 +254,8 @@ pub fn app() -> Html {
                             change(&|p: &mut Playground| p.playing = !p.playing);
                         }
                         "ArrowRight" | "." => change(&Playground::run_next_event),
+                        "?" => change(&|p: &mut Playground| p.show_help = !p.show_help),
+                        "Escape" => change(&|p: &mut Playground| p.show_help = false),
                         _ => {}
                     }
                 },
@@ -338,6 +369,20 @@ pub fn app() -> Html {
         })
     };
 
+    let on_reduce_motion = {
+        let change = change.clone();
+        Callback::from(move |event: Event| {
+            let on = event.target_unchecked_into::<HtmlInputElement>().checked();
+            remember_reduced_motion(on);
+            change(&|p: &mut Playground| p.reduce_motion = on);
+        })
+    };
+    let on_help = {
+        let change = change.clone();
+        Callback::from(move |_: MouseEvent| {
+            change(&|p: &mut Playground| p.show_help = !p.show_help)
+        })
+    };
     let on_lang = {
         let change = change.clone();
         Callback::from(move |event: Event| {
@@ -397,6 +442,11 @@ pub fn app() -> Html {
                             <option value={l.name.clone()} selected={l.name == open_lesson}>{l.title.clone()}</option>
                         }) }
                     </select>
+                    <label title={tr!(lang, "reduce-motion-title")}>
+                        <input id="reduce-motion" type="checkbox" checked={playground.reduce_motion} onchange={on_reduce_motion} />
+                        {" "}{tr!(lang, "reduce-motion")}
+                    </label>
+                    <button id="help" onclick={on_help.clone()} aria-expanded={playground.show_help.to_string()}>{tr!(lang, "help-button")}</button>
                     <select id="lang" onchange={on_lang} title={tr!(lang, "language")} aria-label={tr!(lang, "language")}>
                         { for Lang::ALL.iter().map(|l| html! {
                             <option value={l.code()} lang={l.html_lang()} selected={*l == lang}>{l.name()}</option>
@@ -404,7 +454,26 @@ pub fn app() -> Html {
                     </select>
                 </div>
             </header>
-            if let Some(notice) = &playground.notice { <p class="notice">{notice.text(lang)}</p> }
+            if let Some(notice) = &playground.notice { <p class="notice" role="alert">{notice.text(lang)}</p> }
+            if playground.show_help {
+                <section id="keyboard-help" class="help" aria-labelledby="keyboard-help-title">
+                    <h2 id="keyboard-help-title">{tr!(lang, "help-title")}</h2>
+                    <ul>
+                        <li>{tr!(lang, "help-play")}</li>
+                        <li>{tr!(lang, "help-step")}</li>
+                        <li>{tr!(lang, "help-nodes")}</li>
+                        <li>{tr!(lang, "help-node-actions")}</li>
+                        <li>{tr!(lang, "help-links")}</li>
+                        <li>{tr!(lang, "help-messages")}</li>
+                        <li>{tr!(lang, "help-help")}</li>
+                    </ul>
+                    <button id="help-close" onclick={on_help}>{tr!(lang, "close")}</button>
+                </section>
+            }
+            // What a screen reader says as the cluster changes (politely: it waits its turn).
+            <div id="announcements" class="visually-hidden" role="status" aria-live="polite">
+                { for playground.announcements.iter().map(|a| html! { <p>{a}</p> }) }
+            </div>
             <main class={classes!(playground.notebook.is_some().then_some("with-notebook"))}>
                 if playground.notebook.is_some() {
                     <div class="lesson-column">

@@ -12,7 +12,6 @@ use raftbook_core::sim::{MachineView, NodeStatus};
 use raftbook_core::view::MessageView;
 use yew::prelude::*;
 
-use crate::i18n::Lang;
 use crate::model::Playground;
 use crate::panels::role_name;
 use crate::tr;
@@ -60,16 +59,24 @@ pub fn cluster_svg(
                 (false, false) => "link cut",
                 _ => "link one-way",
             };
-            let ((x1, y1), (x2, y2)) = (place(a), place(b));
+            // Rim to rim, so a node drawn before its links is not crossed by them.
+            let ((x1, y1), (x2, y2)) = rim_to_rim(place(a), place(b));
+            let toggle = move |one_way: bool| match (forward && backward, one_way) {
+                (true, true) => format!("cut {a}->{b}"),
+                (true, false) => format!("cut {a}<->{b}"),
+                (false, _) => format!("heal {a}<->{b}"),
+            };
             let onclick = {
                 let act = act.clone();
-                Callback::from(move |event: MouseEvent| {
-                    let line = match (forward && backward, event.shift_key()) {
-                        (true, true) => format!("cut {a}->{b}"),
-                        (true, false) => format!("cut {a}<->{b}"),
-                        (false, _) => format!("heal {a}<->{b}"),
-                    };
-                    act.emit(line);
+                Callback::from(move |event: MouseEvent| act.emit(toggle(event.shift_key())))
+            };
+            let onkeydown = {
+                let act = act.clone();
+                Callback::from(move |event: KeyboardEvent| {
+                    if event.key() == "Enter" {
+                        event.prevent_default();
+                        act.emit(toggle(event.shift_key()));
+                    }
                 })
             };
             let title = match (forward, backward) {
@@ -85,7 +92,8 @@ pub fn cluster_svg(
                 ),
             };
             links.push(html! {
-                <g class={class} data-link={format!("{a}-{b}")} {onclick}>
+                <g class={class} data-link={format!("{a}-{b}")} {onclick} {onkeydown}
+                   tabindex="0" role="button" aria-label={title.clone()}>
                     <line class="hit" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
                     <line class="wire" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
                     <title>{title}</title>
@@ -97,15 +105,7 @@ pub fn cluster_svg(
     let nodes: Html = ids
         .iter()
         .filter_map(|&id| cluster.node_view_with_tail(id, 0))
-        .map(|view| {
-            node(
-                &view,
-                place(view.node.id),
-                playground.selected,
-                select,
-                lang,
-            )
-        })
+        .map(|view| node(&view, place(view.node.id), playground, &ids, (select, act)))
         .collect();
 
     let messages: Html = cluster
@@ -116,12 +116,26 @@ pub fn cluster_svg(
             // node (clicking a node must select it, not drop a message).
             let ((x1, y1), (x2, y2)) = rim_to_rim(place(view.from), place(view.to));
             let span = flight.arrives_at.saturating_sub(flight.sent_at).max(1) as f64;
-            let progress = (now.saturating_sub(flight.sent_at) as f64 / span).clamp(0.0, 1.0);
+            // With reduced motion a message does not fly: it waits halfway, then is gone.
+            let progress = if playground.reduce_motion {
+                0.5
+            } else {
+                (now.saturating_sub(flight.sent_at) as f64 / span).clamp(0.0, 1.0)
+            };
             let (x, y) = (x1 + (x2 - x1) * progress, y1 + (y2 - y1) * progress);
             let id = flight.id;
             let onclick = {
                 let act = act.clone();
                 Callback::from(move |_: MouseEvent| act.emit(format!("drop {id}")))
+            };
+            let onkeydown = {
+                let act = act.clone();
+                Callback::from(move |event: KeyboardEvent| {
+                    if matches!(event.key().as_str(), "Enter" | "Delete" | "Backspace") {
+                        event.prevent_default();
+                        act.emit(format!("drop {id}"));
+                    }
+                })
             };
             let detail = tr!(
                 lang,
@@ -135,7 +149,8 @@ pub fn cluster_svg(
                 arrives = flight.arrives_at
             );
             html! {
-                <g class={classes!("message", view.kind.to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick}>
+                <g class={classes!("message", view.kind.to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick} {onkeydown}
+                   tabindex="0" role="button" aria-label={detail.replace('\n', "; ")}>
                     <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="6" />
                     <text x={format!("{:.1}", x + 8.0)} y={format!("{:.1}", y - 6.0)}>{view.kind}</text>
                     <title>{detail}</title>
@@ -145,24 +160,58 @@ pub fn cluster_svg(
         .collect();
 
     html! {
-        <svg class="cluster" viewBox="0 0 400 400" role="img" aria-label={tr!(lang, "cluster-label")}>
-            { for links }
+        <svg class="cluster" viewBox="0 0 400 400" role="group" aria-label={tr!(lang, "cluster-group-label")}>
+            // Nodes first: Tab reaches them before the links and messages.
             { nodes }
+            { for links }
             { messages }
         </svg>
     }
 }
 
+/// Moves keyboard focus to node `id` of the drawing.
+fn focus_node(id: u64) {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| {
+            d.query_selector(&format!("svg.cluster g.node[data-node=\"{id}\"]"))
+                .ok()?
+        })
+        .and_then(|e| e.dyn_into::<web_sys::SvgElement>().ok());
+    if let Some(element) = element {
+        let _ = element.focus();
+    }
+}
+
+/// What a key does on a focused node: a command, or moving to another node.
+fn node_key(key: &str, id: u64, ids: &[u64]) -> Option<Result<String, u64>> {
+    let at = ids.iter().position(|&i| i == id)?;
+    let step = |by: isize| ids[(at as isize + by).rem_euclid(ids.len() as isize) as usize];
+    Some(match key {
+        "ArrowRight" | "ArrowDown" => Err(step(1)),
+        "ArrowLeft" | "ArrowUp" => Err(step(-1)),
+        "c" => Ok(format!("crash {id}")),
+        "r" => Ok(format!("restart {id}")),
+        "i" => Ok(format!("isolate {id}")),
+        "e" => Ok(format!("campaign {id}")),
+        "l" => Ok(format!("transfer-leader {id}")),
+        "s" => Ok(format!("snapshot {id}")),
+        _ => return None,
+    })
+}
+
 fn node(
     view: &MachineView,
     (x, y): (f64, f64),
-    selected: u64,
-    select: &Callback<u64>,
-    lang: Lang,
+    playground: &Playground,
+    ids: &[u64],
+    (select, act): (&Callback<u64>, &Callback<String>),
 ) -> Html {
+    let (lang, selected) = (playground.lang, playground.selected);
     let id = view.node.id;
     // `role` names the state for styles and tests, `shown` in the page's language.
-    let (role, shown, term, vote, ring) = match (&view.node.raft, &view.status) {
+    let (role, shown, term, vote, timer) = match (&view.node.raft, &view.status) {
         (Some(raft), status) => {
             let (role, shown) = if *status == NodeStatus::Paused {
                 ("paused".to_string(), tr!(lang, "role-paused"))
@@ -176,14 +225,21 @@ fn node(
                 (raft.election_elapsed, raft.election_timeout)
             };
             let left = 1.0 - (elapsed as f64 / timeout.max(1) as f64).clamp(0.0, 1.0);
-            (role, shown, raft.term.to_string(), raft.vote, left)
+            let ticks = timeout.saturating_sub(elapsed);
+            (
+                role,
+                shown,
+                raft.term.to_string(),
+                raft.vote,
+                Some((left, ticks)),
+            )
         }
         (None, _) => (
             "down".to_string(),
             tr!(lang, "role-down"),
             "?".into(),
             0,
-            0.0,
+            None,
         ),
     };
     let circumference = std::f64::consts::TAU * (NODE_RADIUS + 6.0);
@@ -191,21 +247,84 @@ fn node(
         let select = select.clone();
         Callback::from(move |_: MouseEvent| select.emit(id))
     };
+    let onkeydown = {
+        let (select, act, ids) = (select.clone(), act.clone(), ids.to_vec());
+        let paused = view.status == NodeStatus::Paused;
+        Callback::from(move |event: KeyboardEvent| {
+            let key = event.key();
+            if key == "Enter" {
+                event.prevent_default();
+                select.emit(id);
+                return;
+            }
+            let action = match key.as_str() {
+                "p" => Some(Ok(format!(
+                    "{} {id}",
+                    if paused { "resume" } else { "pause" }
+                ))),
+                key => node_key(key, id, &ids),
+            };
+            match action {
+                Some(Ok(line)) => {
+                    event.prevent_default();
+                    select.emit(id);
+                    act.emit(line);
+                }
+                Some(Err(next)) => {
+                    // Arrows move between nodes here, not through time.
+                    event.prevent_default();
+                    select.emit(next);
+                    focus_node(next);
+                }
+                None => {}
+            }
+        })
+    };
     let vote = if vote == 0 {
         "—".to_string()
     } else {
         format!("n{vote}")
     };
+    // The timer drains as a ring; with reduced motion it is a number of ticks left.
+    let (ring, ticks) = match timer {
+        Some((left, ticks)) => (left, Some(ticks)),
+        None => (0.0, None),
+    };
+    let reduce = playground.reduce_motion;
+    // The accessible name starts with what the node shows (WCAG's "label in name"), then
+    // says it in words.
+    let shown_ticks = ticks
+        .filter(|_| reduce)
+        .map(|t| format!(" {}", tr!(lang, "timer-ticks", ticks = t)))
+        .unwrap_or_default();
+    let label = format!(
+        "n{id} {shown} T{term} ✓{vote}{shown_ticks}. {}",
+        tr!(
+            lang,
+            "node-label",
+            id = id,
+            role = shown.clone(),
+            term = term.clone(),
+            vote = vote.clone()
+        )
+    );
     html! {
         <g class={classes!("node", role.clone(), (selected == id).then_some("selected"))}
-           data-node={id.to_string()} data-role={role.clone()} data-term={term.clone()} {onclick}>
-            <circle class="timer" cx={x.to_string()} cy={y.to_string()} r={(NODE_RADIUS + 6.0).to_string()}
-                stroke-dasharray={format!("{:.1} {:.1}", circumference * ring, circumference)}
-                transform={format!("rotate(-90 {x} {y})")} />
+           data-node={id.to_string()} data-role={role.clone()} data-term={term.clone()} {onclick} {onkeydown}
+           tabindex="0" role="button" aria-label={label} aria-pressed={(selected == id).to_string()}>
+            if !reduce {
+                <circle class="timer" cx={x.to_string()} cy={y.to_string()} r={(NODE_RADIUS + 6.0).to_string()}
+                    stroke-dasharray={format!("{:.1} {:.1}", circumference * ring, circumference)}
+                    transform={format!("rotate(-90 {x} {y})")} />
+            } else if let Some(ticks) = ticks {
+                <text class="ticks" x={x.to_string()} y={(y + NODE_RADIUS + 14.0).to_string()}>{format!("{} ", tr!(lang, "timer-ticks", ticks = ticks))}</text>
+            }
             <circle class="body" cx={x.to_string()} cy={y.to_string()} r={NODE_RADIUS.to_string()} />
-            <text class="id" x={x.to_string()} y={(y - 8.0).to_string()}>{format!("n{id}")}</text>
-            <text class="role" x={x.to_string()} y={(y + 6.0).to_string()}>{shown}</text>
-            <text class="term" x={x.to_string()} y={(y + 18.0).to_string()}>{format!("T{term} ✓{vote}")}</text>
+            // Each line ends in a space (SVG does not draw it), so the lines read as words
+            // and the accessible name can start with them.
+            <text class="id" x={x.to_string()} y={(y - 8.0).to_string()}>{format!("n{id} ")}</text>
+            <text class="role" x={x.to_string()} y={(y + 6.0).to_string()}>{format!("{shown} ")}</text>
+            <text class="term" x={x.to_string()} y={(y + 18.0).to_string()}>{format!("T{term} ✓{vote} ")}</text>
             <title>{tr!(lang, "node-title", id = id)}</title>
         </g>
     }

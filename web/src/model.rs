@@ -34,7 +34,19 @@ pub struct Playground {
     pub notebook: Option<Notebook>,
     /// The page's language (and the lessons').
     pub lang: Lang,
+    /// Messages jump instead of fly, timers are numbers (the learner's or the system's
+    /// `prefers-reduced-motion`).
+    pub reduce_motion: bool,
+    /// The keyboard help is open.
+    pub show_help: bool,
+    /// What a screen reader is told, newest last (a polite live region reads them).
+    pub announcements: Vec<String>,
+    /// Trace events already announced, and the highest commit announced.
+    announced: (usize, u64),
 }
+
+/// How many announcements the live region keeps.
+const ANNOUNCEMENTS_KEPT: usize = 4;
 
 /// Something the page could not do, said in the page's language.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,6 +88,10 @@ impl Playground {
             notice: None,
             notebook: None,
             lang: Lang::default(),
+            reduce_motion: false,
+            show_help: false,
+            announcements: Vec::new(),
+            announced: (0, 0),
         })
     }
 
@@ -205,6 +221,58 @@ impl Playground {
         if let Some(notebook) = &mut self.notebook {
             notebook.check(&self.console);
         }
+        self.announce();
+    }
+
+    /// Puts what happened since the last look into words for screen readers: new leaders,
+    /// commits, crashes, restarts, pauses, network changes, a safety violation. At high speed
+    /// only the latest few are kept, as a polite reader would skip the rest anyway.
+    fn announce(&mut self) {
+        use raftbook_core::node::{NodeEvent, Role};
+        use raftbook_core::sim::trace::TraceKind;
+        let lang = self.lang;
+        let cluster = self.console.cluster();
+        let events = &cluster.trace().events;
+        let (from, mut committed) = self.announced;
+        let mut said = Vec::new();
+        for event in events.iter().skip(from) {
+            let line = match &event.what {
+                TraceKind::Node {
+                    node,
+                    event:
+                        NodeEvent::RoleChanged {
+                            role: Role::Leader,
+                            term,
+                            ..
+                        },
+                } => tr!(lang, "announce-leader", id = node, term = term),
+                TraceKind::Node {
+                    event: NodeEvent::Committed { index },
+                    ..
+                } if *index > committed => {
+                    committed = *index;
+                    tr!(lang, "announce-committed", index = index)
+                }
+                TraceKind::Crash { node, .. } => tr!(lang, "announce-crash", id = node),
+                TraceKind::Restart { node } => tr!(lang, "announce-restart", id = node),
+                TraceKind::Pause { node } => tr!(lang, "announce-pause", id = node),
+                TraceKind::Resume { node } => tr!(lang, "announce-resume", id = node),
+                TraceKind::Network { state } => tr!(lang, "announce-network", state = state),
+                _ => continue,
+            };
+            said.push(line);
+        }
+        if events.len() > from {
+            if let Some(violation) = cluster.violation() {
+                said.push(tr!(lang, "announce-violation", detail = violation));
+            }
+        }
+        self.announced = (events.len(), committed);
+        if !said.is_empty() {
+            self.announcements.extend(said);
+            let extra = self.announcements.len().saturating_sub(ANNOUNCEMENTS_KEPT);
+            self.announcements.drain(..extra);
+        }
     }
 
     pub fn open_lesson(&mut self, name: &str) {
@@ -268,6 +336,7 @@ impl Playground {
         self.playing = false;
         self.console.run_next_event();
         self.present = self.present.max(self.now());
+        self.check_exercise();
     }
 
     pub fn act(&mut self, line: &str) {
@@ -286,12 +355,16 @@ impl Playground {
                 Console::replay(self.console.setup(), actions).expect("replaying our own run");
         }
         self.console.advance_to(time);
+        // Going back in time replays the past: nothing new to announce.
+        let cluster = self.console.cluster();
+        self.announced = (cluster.trace().events.len(), cluster.max_committed());
     }
 
     pub fn restart(&mut self, nodes: usize, seed: u64) {
-        let (speed, lang) = (self.speed, self.lang);
+        let (speed, lang, reduce_motion) = (self.speed, self.lang, self.reduce_motion);
         *self = Playground::new(nodes, seed);
         self.speed = speed;
         self.lang = lang;
+        self.reduce_motion = reduce_motion;
     }
 }

@@ -55,9 +55,11 @@ pub fn logs(playground: &Playground) -> Html {
                 (e.index == commit).then_some("commit-mark"),
                 (e.index == applied).then_some("applied-mark"),
             );
+            let state = if e.index <= commit { tr!(lang, "entry-committed") } else { tr!(lang, "entry-uncommitted") };
             html! {
-                <span class={class} title={tr!(lang, "log-entry-title", index = e.index, term = e.term, summary = e.summary)}>
-                    <b>{e.index}</b><i>{format!("t{}", e.term)}</i><small>{short(&e.summary)}</small>
+                <span class={class} role="cell" title={tr!(lang, "log-entry-title", index = e.index, term = e.term, summary = e.summary)}
+                      aria-label={tr!(lang, "log-entry-label", index = e.index, term = e.term, state = state, summary = e.summary)}>
+                    <b aria-hidden="true">{e.index}</b><i aria-hidden="true">{format!("t{}", e.term)}</i><small aria-hidden="true">{short(&e.summary)}</small>
                 </span>
             }
         };
@@ -65,9 +67,9 @@ pub fn logs(playground: &Playground) -> Html {
             html! { <span class="progress">{tr!(lang, "log-progress", id = p.id, matched = p.matched, next = p.next, state = progress_state(lang, p.state))}</span> }
         }).collect();
         html! {
-            <div class="log-row" data-log={node.id.to_string()}>
-                <span class="log-label">{format!("n{} {role}", node.id)}<br/><small>{tr!(lang, "log-commit", commit = commit, applied = applied)}</small></span>
-                <div class="entries">
+            <div class="log-row" data-log={node.id.to_string()} role="row">
+                <span class="log-label" role="rowheader">{format!("n{} {role}", node.id)}<br/><small>{tr!(lang, "log-commit", commit = commit, applied = applied)}</small></span>
+                <div class="entries" role="presentation">
                     if node.snapshot_index > 0 {
                         <span class="entry snapshot" title={tr!(lang, "log-snapshot-title")}>{tr!(lang, "log-snapshot", index = node.snapshot_index)}</span>
                     }
@@ -79,7 +81,8 @@ pub fn logs(playground: &Playground) -> Html {
             </div>
         }
     });
-    html! { <section class="logs"><h2>{tr!(lang, "logs")}</h2>{ for rows }</section> }
+    // A table a screen reader can walk: a row per member, a cell per entry.
+    html! { <section class="logs"><h2 id="logs-title">{tr!(lang, "logs")}</h2><div role="table" aria-labelledby="logs-title">{ for rows }</div></section> }
 }
 
 fn short(summary: &str) -> String {

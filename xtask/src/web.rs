@@ -21,12 +21,15 @@ fn web_dir() -> PathBuf {
 }
 
 /// Installs Chromium (Debian's), a CJK font (so the Chinese edition's screenshots show
-/// glyphs, not boxes) and playwright-core (npm), if missing.
+/// glyphs, not boxes), playwright-core and axe-core (npm), if missing.
 pub fn setup() -> Result<(), String> {
     crate::apt_install_if_missing(CHROMIUM, "chromium")?;
     crate::apt_install_if_missing(CJK_FONT, "fonts-noto-cjk")?;
     let e2e = workspace_root().join("web/e2e");
-    if !e2e.join("node_modules/playwright-core").exists() {
+    let installed = ["playwright-core", "axe-core"]
+        .iter()
+        .all(|package| e2e.join("node_modules").join(package).exists());
+    if !installed {
         let status = Command::new("npm")
             .arg("ci")
             .current_dir(&e2e)
@@ -179,7 +182,8 @@ pub fn end_to_end() -> Result<(), String> {
     let server = Server::start(0)?;
     node_script("playground.test.mjs", &server.url)?;
     node_script("lessons.test.mjs", &server.url)?;
-    node_script("chinese.test.mjs", &server.url)
+    node_script("chinese.test.mjs", &server.url)?;
+    node_script("accessibility.test.mjs", &server.url)
 }
 
 pub fn bench() -> Result<(), String> {
