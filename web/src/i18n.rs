@@ -1,7 +1,7 @@
 //! The page's words, in English and Simplified Chinese.
 //!
 //! Every label, button, tooltip, notice and heading lives in a Fluent message catalogue,
-//! `web/locales/en.ftl` and `web/locales/zh.ftl`; components ask for them by id with [`tr!`]
+//! `web/locales/en.ftl` and `web/locales/zh.ftl`; components ask for them by id with [`tr!`](crate::tr)
 //! and never write words themselves. What the cluster prints (etcdctl's answers, the scenario
 //! language's output) stays as it prints, as etcdctl's output is English in etcd too.
 //!
