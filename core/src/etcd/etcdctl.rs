@@ -96,6 +96,9 @@ enum Sub {
     Watch {
         key: Option<String>,
         range_end: Option<String>,
+        /// Read watch commands from the input, one a line.
+        #[arg(short = 'i', long)]
+        interactive: bool,
         #[arg(long)]
         prefix: bool,
         #[arg(long, default_value_t = 0)]
@@ -145,6 +148,9 @@ enum LeaseSub {
 pub enum Action {
     Request(Request),
     Watch(WatchCreateRequest),
+    /// `watch -i`: etcdctl now reads `watch …` lines from its input. A console always does:
+    /// each `watch …` typed next starts one.
+    ReadWatchesFromInput,
 }
 
 /// How the answer is to be printed.
@@ -287,12 +293,18 @@ pub fn parse(words: &[String]) -> Result<Invocation, String> {
             }))
         }
         Sub::Watch {
+            key: None,
+            interactive: true,
+            ..
+        } => Action::ReadWatchesFromInput,
+        Sub::Watch {
             key,
             range_end,
             prefix,
             rev,
             prev_kv,
             progress_notify,
+            ..
         } => {
             let key = key.ok_or("watch needs a key")?;
             let (key, range_end) = key_range(key, range_end, prefix, false)?;
@@ -645,8 +657,10 @@ pub fn print_failure(invocation: &Invocation, error: &str) -> String {
 pub fn print_watch(style: &Style, response: &WatchResponse) -> String {
     let mut out = String::new();
     if response.canceled && !response.cancel_reason.is_empty() {
+        // etcdctl 3.4 says why, then gives up on the whole command: `watch` exits with
+        // "watch is canceled by the server" (both on stderr).
         out.push_str(&format!(
-            "watch was canceled ({})\n",
+            "watch was canceled ({})\nError: watch is canceled by the server\n",
             response.cancel_reason
         ));
     } else if !response.created && !response.canceled && response.events.is_empty() {
@@ -663,6 +677,48 @@ pub fn print_watch(style: &Style, response: &WatchResponse) -> String {
         print_kv(style, &event.kv, &mut out);
     }
     out
+}
+
+/// A table as etcdctl's `-w table` draws it (Go's tablewriter): headers centred, cells
+/// right-aligned, one space of padding, `+---+` rules above and below the header and at the end.
+pub fn print_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([h.chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let rule: String = widths
+        .iter()
+        .map(|w| format!("+{}", "-".repeat(w + 2)))
+        .collect::<String>()
+        + "+\n";
+    let header: String = headers
+        .iter()
+        .zip(&widths)
+        .map(|(h, w)| {
+            let pad = w - h.chars().count();
+            let left = pad / 2;
+            format!("| {}{h}{} ", " ".repeat(left), " ".repeat(pad - left))
+        })
+        .collect::<String>()
+        + "|\n";
+    let body: String = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .zip(&widths)
+                .map(|(cell, w)| format!("| {cell:>w$} ", w = *w))
+                .collect::<String>()
+                + "|\n"
+        })
+        .collect();
+    format!("{rule}{header}{rule}{body}{rule}")
 }
 
 /// `get -w json`: Go's JSON of the protobuf message (bytes in base64, zero fields left out).

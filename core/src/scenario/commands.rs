@@ -19,7 +19,7 @@
 //! | `read [node=3] [wait=5s]` | a linearizable read of all keys (ReadIndex): waits until the node may answer |
 //! | `put`, `get`, `del`, `txn`, `watch`, `lease …`, `compaction` `[node=3]` | etcdctl's commands, printed as etcdctl prints them (see [`crate::etcd::etcdctl`]); sent to the leader unless `node=` says otherwise |
 //! | | in those, `$LEASE` stands for the id of the lease granted last |
-//! | `member list`, `endpoint status [node=3]` | etcdctl's cluster views |
+//! | `member list`, `endpoint status [node=3]`, `endpoint health [node=3]`, `version` | etcdctl's cluster views and version |
 //! | `unwatch 0 [node=3]`, `watch-progress [node=3]` | cancel a watch; ask for a progress notification |
 //! | `drop 17`, `delay 17 200ms` | drop message 17 while in flight, or hold it back longer |
 //! | `status`, `log [3]`, `logs`, `messages`, `requests`, `trace [last=20]` | look |
@@ -241,27 +241,28 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
                 .collect())
         }
         name if is_request(name) => request_command(scenario, command),
-        "member" => {
-            let args = bind(&[])?;
-            if args.words != ["list"] {
-                return Err("usage: member list".into());
-            }
-            Ok(format::member_list(scenario.cluster()?))
+        "version" => {
+            bind(&[])?;
+            // What etcdctl 3.4.23 prints: its own version and the API version it speaks.
+            Ok("etcdctl version: 3.4.23\nAPI version: 3.4\n".into())
         }
-        "endpoint" => {
-            let args = bind(&["node"])?;
-            if args.words != ["status"] {
-                return Err("usage: endpoint status [node=3]".into());
-            }
-            let cluster = scenario.cluster()?;
-            let nodes = match args.option("node") {
-                Some(id) => vec![node_id(id)?],
-                None => cluster.node_ids(),
+        "member" => {
+            let args = bind(&["-w", "--write-out"])?;
+            let mut words = args.words.iter().map(String::as_str);
+            let format = match (words.next(), words.next(), words.next()) {
+                (Some("list"), None, None) => args
+                    .option("-w")
+                    .or(args.option("--write-out"))
+                    .unwrap_or("simple"),
+                // `-w table` as two words.
+                (Some("list"), Some("table"), None) => "table",
+                _ => return Err("usage: member list [-w simple|table]".into()),
             };
-            Ok(nodes
-                .into_iter()
-                .map(|id| format::endpoint_status(cluster, id))
-                .collect())
+            match format {
+                "simple" | "" => Ok(format::member_list(scenario.cluster()?, false)),
+                "table" => Ok(format::member_list(scenario.cluster()?, true)),
+                other => Err(format!("member list -w {other}: here simple or table")),
+            }
         }
         "unwatch" => {
             let args = bind(&["node"])?;
@@ -287,7 +288,7 @@ pub const TIME_PASSING: [&str; 5] = ["run", "tick", "deliver", "stabilize", "wai
 
 /// Whether `name` is a request command: started by [`start_request`], answered later.
 pub fn is_request(name: &str) -> bool {
-    ETCDCTL.contains(&name) || CLUSTER_REQUESTS.contains(&name)
+    ETCDCTL.contains(&name) || CLUSTER_REQUESTS.contains(&name) || name == "endpoint"
 }
 
 /// etcdctl's commands, printed as etcdctl prints them.
@@ -303,8 +304,8 @@ pub const ETCDCTL: [&str; 8] = [
 ];
 /// Cluster requests that go through the log (or ReadIndex) and are answered later.
 pub const CLUSTER_REQUESTS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
-/// Commands sent to one member, `node=N` (the leader when not given).
-pub const TARGETED: [&str; 4] = ["propose", "read", "unwatch", "watch-progress"];
+/// Commands sent to one member with `node=N` (without it: the leader; `endpoint`: every member).
+pub const TARGETED: [&str; 5] = ["propose", "read", "unwatch", "watch-progress", "endpoint"];
 
 /// A request command once started: what a caller waits for.
 pub enum Started {
@@ -325,6 +326,22 @@ pub enum Reply {
     Etcdctl(etcdctl::Invocation),
     /// As the request list prints it: `#3 put x=1 at n2: ok, index 7 (40ms)`.
     Summary,
+    /// `etcdctl endpoint health`: a linearizable read sent to each running member (its node
+    /// and request id), printed once all are answered; `down` members cannot be asked.
+    Health {
+        asked: Vec<(u64, u64)>,
+        down: Vec<u64>,
+    },
+}
+
+impl Reply {
+    /// The requests whose answers this reply prints (`id`: the one it was started with).
+    pub fn request_ids(&self, id: u64) -> Vec<u64> {
+        match self {
+            Reply::Health { asked, .. } => asked.iter().map(|&(_, id)| id).collect(),
+            _ => vec![id],
+        }
+    }
 }
 
 /// Runs a request command: starts it, lets time pass until it is answered (at most
@@ -336,8 +353,9 @@ fn request_command(scenario: &mut Scenario, command: &CommandLine) -> Result<Str
         Started::Request { id, reply, preface } => (id, reply, preface),
     };
     let mut out = preface;
+    let ids = reply.request_ids(id);
     out += &pass_time(scenario, |c| {
-        c.run_until(wait, |c| c.is_answered(id));
+        c.run_until(wait, |c| ids.iter().all(|&id| c.is_answered(id)));
         Ok(())
     })?;
     out += &finish(scenario, id, &reply).unwrap_or_else(|error| error);
@@ -407,7 +425,83 @@ pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<S
             };
             started(id, String::new())
         }
+        "endpoint" => {
+            let args = bind(&["node"])?;
+            let cluster = scenario.cluster()?;
+            let nodes = match args.option("node") {
+                Some(id) => vec![node_id(id)?],
+                None => cluster.node_ids(),
+            };
+            match args.words.as_slice() {
+                [word] if word == "status" => Ok(Started::Answered(Ok(nodes
+                    .into_iter()
+                    .map(|id| format::endpoint_status(cluster, id))
+                    .collect()))),
+                [word] if word == "health" => start_health_check(cluster, nodes),
+                _ => Err("usage: endpoint status|health [node=3]".into()),
+            }
+        }
         _ => start_etcdctl(scenario, command),
+    }
+}
+
+/// `etcdctl endpoint health`: as etcdctl checks a member, a linearizable read of the key
+/// `health` through it; the member is healthy if the read commits in time.
+fn start_health_check(cluster: &mut Cluster, nodes: Vec<u64>) -> Result<Started, String> {
+    let health = RangeRequest {
+        key: b"health".to_vec(),
+        ..Default::default()
+    };
+    let (mut asked, mut down) = (Vec::new(), Vec::new());
+    for node in nodes {
+        match cluster.request(node, EtcdRequest::Range(health.clone())) {
+            Ok(id) => asked.push((node, id)),
+            Err(_) => down.push(node),
+        }
+    }
+    let Some(&(_, id)) = asked.first() else {
+        // Nobody to ask: every endpoint fails at once.
+        return Ok(Started::Answered(print_health(cluster, &[], &down)));
+    };
+    Ok(Started::Request {
+        id,
+        reply: Reply::Health { asked, down },
+        preface: String::new(),
+    })
+}
+
+/// The health check's lines, in the order the answers came (those that never came last): `Ok`
+/// if every member is healthy, else `Err` ending in etcdctl's verdict.
+fn print_health(cluster: &Cluster, asked: &[(u64, u64)], down: &[u64]) -> Result<String, String> {
+    let mut answers: Vec<(u64, u64, Option<u64>)> = asked
+        .iter()
+        .map(|&(node, id)| {
+            let request = &cluster.requests()[&id];
+            let took = match request.outcome {
+                Outcome::Done { at, .. } => Some(at - request.invoked_at),
+                _ => None,
+            };
+            let at = took.map_or(u64::MAX, |t| request.invoked_at + t);
+            (at, node, took)
+        })
+        .collect();
+    answers.sort_by_key(|&(at, node, _)| (at, node));
+    answers.extend(down.iter().map(|&node| (u64::MAX, node, None)));
+    let mut out = String::new();
+    for &(_, node, took) in &answers {
+        out += &match took {
+            Some(ms) => {
+                format!("n{node}:2379 is healthy: successfully committed proposal: took = {ms}ms\n")
+            }
+            None => format!(
+                "n{node}:2379 is unhealthy: failed to commit proposal: context deadline exceeded\n"
+            ),
+        };
+    }
+    if answers.iter().any(|&(_, _, took)| took.is_none()) {
+        Err(out + "Error: unhealthy cluster\n")
+    } else {
+        Ok(out)
     }
 }
 
@@ -441,6 +535,7 @@ fn start_etcdctl(scenario: &mut Scenario, command: &CommandLine) -> Result<Start
             .ok_or("no leader to send it to (use node=N)")?,
     };
     match invocation.action.clone() {
+        Action::ReadWatchesFromInput => Ok(Started::Answered(Ok(String::new()))),
         Action::Watch(watch) => {
             cluster.watch(node, watch)?;
             Ok(Started::Answered(Ok(String::new())))
@@ -460,22 +555,27 @@ pub fn finish(scenario: &mut Scenario, id: u64, reply: &Reply) -> Result<String,
         return Ok(String::new());
     };
     let request = &cluster.requests()[&id];
-    match (reply, &request.outcome) {
-        (Reply::Summary, Outcome::Failed { .. }) => Err(format::request(request) + "\n"),
-        (Reply::Summary, _) => Ok(format::request(request) + "\n"),
-        (Reply::Etcdctl(invocation), Outcome::Pending) => Err(etcdctl::print_failure(
-            invocation,
-            "context deadline exceeded",
-        )),
-        (Reply::Etcdctl(invocation), Outcome::Failed { failure, .. }) => {
-            Err(etcdctl::print_failure(invocation, &failure.to_string()))
-        }
-        (Reply::Etcdctl(invocation), Outcome::Done { response, .. }) => {
-            if let crate::etcd::api::Response::LeaseGrant(grant) = response {
-                scenario.last_lease = Some(grant.id);
+    match reply {
+        Reply::Health { asked, down } => print_health(cluster, asked, down),
+        Reply::Summary => match request.outcome {
+            Outcome::Failed { .. } => Err(format::request(request) + "\n"),
+            _ => Ok(format::request(request) + "\n"),
+        },
+        Reply::Etcdctl(invocation) => match &request.outcome {
+            Outcome::Pending => Err(etcdctl::print_failure(
+                invocation,
+                "context deadline exceeded",
+            )),
+            Outcome::Failed { failure, .. } => {
+                Err(etcdctl::print_failure(invocation, &failure.to_string()))
             }
-            Ok(etcdctl::print_result(invocation, &Ok(response.clone())))
-        }
+            Outcome::Done { response, .. } => {
+                if let crate::etcd::api::Response::LeaseGrant(grant) = response {
+                    scenario.last_lease = Some(grant.id);
+                }
+                Ok(etcdctl::print_result(invocation, &Ok(response.clone())))
+            }
+        },
     }
 }
 

@@ -364,7 +364,12 @@ impl Console {
         for (id, reply) in waiting {
             let invoked_at = self.cluster().requests()[&id].invoked_at;
             let timed_out = now >= invoked_at + commands::DEFAULT_WAIT_MS;
-            if answered.contains(&id) || timed_out {
+            // Done when an answer of its came and none is missing (a health check asks every
+            // member).
+            let ids = reply.request_ids(id);
+            let complete = ids.iter().any(|id| answered.contains(id))
+                && ids.iter().all(|&id| self.cluster().is_answered(id));
+            if complete || timed_out {
                 match commands::finish(&mut self.scenario, id, &reply) {
                     Ok(text) => self.print(LineKind::Output, &text),
                     Err(text) => self.print(LineKind::Error, &text),

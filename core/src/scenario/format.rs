@@ -165,7 +165,7 @@ pub fn request(request: &ClientRequest) -> String {
 
 /// `etcdctl member list`: id, status, name, peer URLs, client URLs, is learner. Simulated
 /// members are named `n1`… and have made-up URLs.
-pub fn member_list(cluster: &Cluster) -> String {
+pub fn member_list(cluster: &Cluster, table: bool) -> String {
     let Some(node) = cluster.leader().and_then(|id| cluster.node(id)) else {
         return "Error: etcdserver: no leader\n".into();
     };
@@ -176,12 +176,33 @@ pub fn member_list(cluster: &Cluster) -> String {
         .chain(learners.into_iter().map(|id| (id, true)))
         .collect();
     members.sort_unstable();
-    members
+    let rows: Vec<Vec<String>> = members
         .into_iter()
         .map(|(id, learner)| {
-            format!("{id:x}, started, n{id}, http://n{id}:2380, http://n{id}:2379, {learner}\n")
+            let id_hex = format!("{id:x}");
+            let (peer, client) = (format!("http://n{id}:2380"), format!("http://n{id}:2379"));
+            vec![
+                id_hex,
+                "started".into(),
+                format!("n{id}"),
+                peer,
+                client,
+                learner.to_string(),
+            ]
         })
-        .collect()
+        .collect();
+    if table {
+        let headers = [
+            "ID",
+            "STATUS",
+            "NAME",
+            "PEER ADDRS",
+            "CLIENT ADDRS",
+            "IS LEARNER",
+        ];
+        return crate::etcd::etcdctl::print_table(&headers, &rows);
+    }
+    rows.iter().map(|row| row.join(", ") + "\n").collect()
 }
 
 /// `etcdctl endpoint status`: endpoint, id, version, db size, is leader, is learner, raft

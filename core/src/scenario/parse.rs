@@ -7,6 +7,16 @@
 
 use std::collections::BTreeMap;
 
+/// etcdctl's global flags that take their value as the next word (`-w table`).
+const GLOBAL_FLAGS_WITH_VALUE: [&str; 6] = [
+    "-w",
+    "--write-out",
+    "--endpoints",
+    "--command-timeout",
+    "--dial-timeout",
+    "--user",
+];
+
 /// A command line split into its name and words; see [`CommandLine::bind`] for arguments.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CommandLine {
@@ -35,11 +45,25 @@ pub struct ParseError {
 impl CommandLine {
     pub fn parse(text: &str, line: usize) -> Result<CommandLine, ParseError> {
         let error = |message: String| ParseError { line, message };
-        let mut words = crate::words::split(text).map_err(error)?.into_iter();
+        let mut words = crate::words::split(text).map_err(error)?;
+        // etcdctl takes its global flags before the command too (`-w table member list`):
+        // the command is the first word that is not a flag or a flag's value.
+        let mut flags = Vec::new();
+        while let Some((word, false)) = words.first().cloned() {
+            if !word.starts_with('-') {
+                break;
+            }
+            flags.push(words.remove(0));
+            let takes_value = GLOBAL_FLAGS_WITH_VALUE.contains(&word.as_str());
+            if takes_value && !words.is_empty() {
+                flags.push(words.remove(0));
+            }
+        }
+        let mut words = words.into_iter();
         let (name, _) = words.next().ok_or_else(|| error("empty command".into()))?;
         Ok(CommandLine {
             name,
-            words: words.collect(),
+            words: words.chain(flags).collect(),
             line,
         })
     }
