@@ -151,6 +151,8 @@ pub enum Action {
     /// `watch -i`: etcdctl now reads `watch …` lines from its input. A console always does:
     /// each `watch …` typed next starts one.
     ReadWatchesFromInput,
+    /// `lease keep-alive` (without `--once`): renew this lease until stopped.
+    KeepAlive(i64),
 }
 
 /// How the answer is to be printed.
@@ -330,12 +332,18 @@ pub fn parse(words: &[String]) -> Result<Invocation, String> {
                 })
             }
             LeaseSub::List => Request::LeaseLeases,
-            // One keep-alive per command here, with or without `--once`: the scenario has no
-            // Ctrl-C to stop a stream. `--once` changes how a dead lease is reported.
-            LeaseSub::KeepAlive { id, once } => {
-                style.keep_alive_once = once;
+            // `--once` renews once and prints the answer; without it etcdctl keeps renewing
+            // until stopped (a stream of its own, below).
+            LeaseSub::KeepAlive { id, once: true } => {
+                style.keep_alive_once = true;
                 Request::LeaseKeepAlive(LeaseKeepAliveRequest {
                     id: parse_lease_id(&id)?,
+                })
+            }
+            LeaseSub::KeepAlive { id, once: false } => {
+                return Ok(Invocation {
+                    action: Action::KeepAlive(parse_lease_id(&id)?),
+                    style,
                 })
             }
         }),

@@ -21,6 +21,7 @@
 //! | | in those, `$LEASE` stands for the id of the lease granted last |
 //! | `member list`, `endpoint status [node=3]`, `endpoint health [node=3]`, `version` | etcdctl's cluster views and version |
 //! | `unwatch 0 [node=3]`, `watch-progress [node=3]` | cancel a watch; ask for a progress notification |
+//! | `lease keep-alive $LEASE` (renews every TTL/3 until stopped), `stop-keep-alive $LEASE` | a running keep-alive, and its Ctrl-C |
 //! | `drop 17`, `delay 17 200ms` | drop message 17 while in flight, or hold it back longer |
 //! | `status`, `log [3]`, `logs`, `messages`, `requests`, `trace [last=20]` | look |
 //!
@@ -263,6 +264,20 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
                 "table" => Ok(format::member_list(scenario.cluster()?, true)),
                 other => Err(format!("member list -w {other}: here simple or table")),
             }
+        }
+        "stop-keep-alive" => {
+            let args = bind(&[])?;
+            let lease = match args.words.as_slice() {
+                [word] if word == "$LEASE" => scenario
+                    .last_lease
+                    .ok_or("no lease granted yet for $LEASE")?,
+                [word] => {
+                    i64::from_str_radix(word, 16).map_err(|_| format!("not a lease id: {word}"))?
+                }
+                _ => return Err("usage: stop-keep-alive <lease id or $LEASE>".into()),
+            };
+            scenario.cluster()?.stop_keep_alive(lease)?;
+            Ok(String::new())
         }
         "unwatch" => {
             let args = bind(&["node"])?;
@@ -536,6 +551,10 @@ fn start_etcdctl(scenario: &mut Scenario, command: &CommandLine) -> Result<Start
     };
     match invocation.action.clone() {
         Action::ReadWatchesFromInput => Ok(Started::Answered(Ok(String::new()))),
+        Action::KeepAlive(lease) => {
+            cluster.keep_alive(node, lease)?;
+            Ok(Started::Answered(Ok(String::new())))
+        }
         Action::Watch(watch) => {
             cluster.watch(node, watch)?;
             Ok(Started::Answered(Ok(String::new())))

@@ -155,6 +155,15 @@ impl Scenario {
                     answered.push(id);
                     continue;
                 }
+                // What a running `etcdctl lease keep-alive` prints at each renewal.
+                ClientEvent::Renewed { lease, ttl } if ttl > 0 => {
+                    out.push_str(&format!("lease {lease:016x} keepalived with TTL({ttl})\n"));
+                    continue;
+                }
+                ClientEvent::Renewed { lease, .. } => {
+                    out.push_str(&format!("lease {lease:016x} expired or revoked.\n"));
+                    continue;
+                }
                 ClientEvent::Watch(delivery) => delivery,
             };
             let response = &delivery.response;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::cluster::Cluster;
+use super::cluster::{Cluster, Scheduled};
 use super::trace::TraceKind;
 use crate::etcd::api::{
     EtcdError, Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse,
@@ -84,6 +84,9 @@ pub enum ClientEvent {
     Answered { id: u64 },
     /// A watch stream sent a response.
     Watch(WatchDelivery),
+    /// A kept-alive lease was renewed for `ttl` seconds, or (`ttl` 0) is gone: expired or
+    /// revoked, which ends the keep-alive.
+    Renewed { lease: i64, ttl: i64 },
 }
 
 /// Every client request and watch response so far, and the events not yet taken.
@@ -93,19 +96,33 @@ pub(super) struct Clients {
     requests: BTreeMap<u64, ClientRequest>,
     watch_deliveries: Vec<WatchDelivery>,
     events: Vec<ClientEvent>,
+    /// Leases kept alive, and the member each client talks to.
+    keep_alives: BTreeMap<i64, u64>,
+    /// Renewals on their way: request id → lease.
+    renewals: BTreeMap<u64, i64>,
 }
+
+/// How soon a keep-alive whose renewal failed (a timeout, a crashed member) tries again.
+const RENEW_RETRY_MS: u64 = 500;
 
 impl Cluster {
     /// Sends an etcd request to member `node`; returns the request id. Its answer comes as a
     /// [`ClientEvent::Answered`].
     pub fn request(&mut self, node: u64, request: EtcdRequest) -> Result<u64, String> {
+        self.send_request(node, request, |_, _| {})
+    }
+
+    /// Sends a request; `noted` sees its id before it goes (an answer may come at once).
+    fn send_request(
+        &mut self,
+        node: u64,
+        request: EtcdRequest,
+        noted: impl FnOnce(&mut Clients, u64),
+    ) -> Result<u64, String> {
         self.running_server(node)?;
-        let id = self.new_request(
-            node,
-            describe_request(&request),
-            Some(request.clone()),
-            None,
-        );
+        let what = describe_request(&request);
+        let id = self.new_request(node, what, Some(request.clone()), None);
+        noted(&mut self.clients, id);
         let now = self.now();
         let outputs = self.running_server(node)?.request(now, id, request);
         self.carry_out(node, outputs);
@@ -132,6 +149,85 @@ impl Cluster {
         let outputs = self.running_server(node)?.request_progress(now);
         self.carry_out(node, outputs);
         Ok(())
+    }
+
+    /// Keeps lease `lease` alive through member `node`, as etcdctl's `lease keep-alive` does
+    /// until stopped: a renewal now, then every third of the TTL the cluster answers with.
+    /// Each answer comes as a [`ClientEvent::Renewed`]. If `node` goes down, the client asks
+    /// the leader instead, as etcd's client fails over to another endpoint.
+    pub fn keep_alive(&mut self, node: u64, lease: i64) -> Result<(), String> {
+        self.running_server(node)?;
+        self.clients.keep_alives.insert(lease, node);
+        self.renew(lease);
+        Ok(())
+    }
+
+    /// Stops keeping `lease` alive (etcdctl's Ctrl-C); it expires a TTL later.
+    pub fn stop_keep_alive(&mut self, lease: i64) -> Result<(), String> {
+        match self.clients.keep_alives.remove(&lease) {
+            Some(_) => Ok(()),
+            None => Err(format!("lease {lease:016x} is not being kept alive")),
+        }
+    }
+
+    /// The leases kept alive now.
+    pub fn kept_alive(&self) -> impl Iterator<Item = i64> + '_ {
+        self.clients.keep_alives.keys().copied()
+    }
+
+    /// Sends the next renewal of a kept-alive lease (scheduled by [`Scheduled::Renew`]).
+    pub(super) fn renew(&mut self, lease: i64) {
+        let Some(&node) = self.clients.keep_alives.get(&lease) else {
+            return; // stopped meanwhile
+        };
+        let target = if self.running_server(node).is_ok() {
+            Some(node)
+        } else {
+            self.leader()
+        };
+        let request =
+            EtcdRequest::LeaseKeepAlive(crate::etcd::api::LeaseKeepAliveRequest { id: lease });
+        let noted = |clients: &mut Clients, id| {
+            clients.renewals.insert(id, lease);
+        };
+        match target.map(|target| self.send_request(target, request, noted)) {
+            Some(Ok(_)) => {}
+            _ => {
+                let at = self.now() + RENEW_RETRY_MS;
+                self.schedule(at, Scheduled::Renew { lease });
+            }
+        }
+    }
+
+    /// A renewal's answer: schedules the next one (a third of the TTL on), or ends the
+    /// keep-alive if the lease is gone.
+    fn renewal_answered(&mut self, request_id: u64) {
+        let Some(lease) = self.clients.renewals.remove(&request_id) else {
+            return;
+        };
+        if !self.clients.keep_alives.contains_key(&lease) {
+            return;
+        }
+        let ttl = match &self.clients.requests[&request_id].outcome {
+            Outcome::Done {
+                response: Response::LeaseKeepAlive(answer),
+                ..
+            } => answer.ttl,
+            _ => {
+                let at = self.now() + RENEW_RETRY_MS;
+                self.schedule(at, Scheduled::Renew { lease });
+                return;
+            }
+        };
+        self.clients
+            .events
+            .push(ClientEvent::Renewed { lease, ttl });
+        if ttl > 0 {
+            let at = self.now() + (ttl as u64 * 1000 / 3).max(1);
+            self.schedule(at, Scheduled::Renew { lease });
+        } else {
+            self.clients.keep_alives.remove(&lease);
+        }
     }
 
     /// Every request so far, by id, with what became of it.
@@ -285,6 +381,7 @@ impl Cluster {
         self.clients
             .events
             .push(ClientEvent::Answered { id: request_id });
+        self.renewal_answered(request_id);
     }
 }
 

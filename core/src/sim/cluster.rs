@@ -95,8 +95,17 @@ pub struct InFlight {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Scheduled {
-    Tick { node: u64, incarnation: u64 },
-    Arrive { message: u64 },
+    Tick {
+        node: u64,
+        incarnation: u64,
+    },
+    Arrive {
+        message: u64,
+    },
+    /// A client's next renewal of a lease it keeps alive (see [`super::clients`]).
+    Renew {
+        lease: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -233,6 +242,7 @@ impl Cluster {
         match what {
             Scheduled::Tick { node, incarnation } => self.tick(node, incarnation),
             Scheduled::Arrive { message } => self.arrive(message),
+            Scheduled::Renew { lease } => self.renew(lease),
         }
         self.violation.is_none()
     }
