@@ -69,3 +69,43 @@ fn the_chinese_edition_teaches_the_same_runs_as_the_english_one() {
         problems.join("\n")
     );
 }
+
+/// The figures a lesson's text shows: `![alt](img/name.svg)`, as (alt, name).
+fn figures(text: &str) -> Vec<(String, String)> {
+    text.split("![")
+        .skip(1)
+        .filter_map(|rest| {
+            let (alt, rest) = rest.split_once("](")?;
+            let (target, _) = rest.split_once(')')?;
+            Some((alt.to_string(), target.strip_prefix("img/")?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_lesson_shows_a_figure_that_exists_in_its_edition() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lessons");
+    let mut problems = Vec::new();
+    for edition in [root.clone(), root.join("zh")] {
+        for file in lessons_under(&edition, Some("zh")) {
+            let text = std::fs::read_to_string(edition.join(&file)).expect("readable");
+            let shown = figures(&text);
+            let is_lesson = !file.starts_with("exercises");
+            if is_lesson && shown.is_empty() {
+                problems.push(format!("{}: no figure", edition.join(&file).display()));
+            }
+            for (alt, name) in shown {
+                if alt.trim().is_empty() {
+                    problems.push(format!("{}: figure {name} has no alt text", file.display()));
+                }
+                if !edition.join("img").join(&name).exists() {
+                    problems.push(format!(
+                        "{}: img/{name} is missing",
+                        edition.join(&file).display()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -114,6 +114,10 @@ try {
   console.log("a Chinese lesson runs, and its exercise is solved by clicking");
   const lesson = await open(browser, `${base}#lesson=04-partitions&lang=zh`);
   await lesson.waitForSelector('#notebook[data-lesson="04-partitions"]');
+  const figure = await lesson.$eval("#notebook .block img", (img) => ({ alt: img.alt, width: img.naturalWidth }));
+  assert.ok(/[\u4e00-\u9fff]/.test(figure.alt) && figure.width > 100, `a Chinese figure: ${JSON.stringify(figure)}`);
+  await lesson.$eval("#notebook .block img", (img) => img.scrollIntoView());
+  await shot(lesson, "2b-figure");
   const title = await lesson.textContent("#notebook h2");
   assert.ok(/[\u4e00-\u9fff]/.test(title), `a Chinese title: ${title}`);
   await lesson.selectOption("#speed", "8");

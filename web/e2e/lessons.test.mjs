@@ -35,6 +35,13 @@ try {
   assert.deepEqual(after.filter((n) => n.role === "leader").map((n) => [n.id, n.term]), [[3, 3]]);
   await shot(page, "cells-ran");
 
+  console.log("the lesson's figure shows");
+  const figure = await page.$eval("#notebook .block img", (img) => ({ alt: img.alt, width: img.naturalWidth, src: img.src.slice(0, 24) }));
+  assert.ok(figure.alt.length > 20, `a figure with alt text: ${JSON.stringify(figure)}`);
+  assert.ok(figure.width > 100, `the figure loaded: ${JSON.stringify(figure)}`);
+  await page.$eval("#notebook .block img", (img) => img.scrollIntoView());
+  await shot(page, "figure");
+
   console.log("an exercise is solved by clicking in the cluster view");
   await page.click('[data-exercise="two-leaders"] .start-exercise');
   await until("the exercise's cluster", async () => (await nodes(page)).some((n) => n.role === "leader" && n.id === 4));

@@ -138,7 +138,7 @@ impl Notebook {
             .iter()
             .map(|b| {
                 if let Block::Prose(text) = b {
-                    Some(markdown(text))
+                    Some(markdown(text, lang))
                 } else {
                     None
                 }
@@ -295,15 +295,71 @@ pub enum NotebookAction {
     Close,
 }
 
-/// Lesson prose as HTML. Lessons are our own files, built into the app, so their HTML is
-/// trusted.
-fn markdown(text: &str) -> AttrValue {
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(
-        &mut html,
-        pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES),
+/// Lesson prose as HTML, its figures (`img/name.svg`, from `lang`'s edition) inlined as data
+/// URLs. Lessons are our own files, built into the app, so their HTML is trusted.
+fn markdown(text: &str, lang: Lang) -> AttrValue {
+    use pulldown_cmark::{Event, Tag};
+    let figures = match lang {
+        Lang::En => generated::FIGURES,
+        Lang::Zh => generated::FIGURES_ZH,
+    };
+    let events = pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES).map(
+        |event| match event {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
+                let figure = dest_url
+                    .strip_prefix("img/")
+                    .and_then(|name| figures.iter().find(|(n, _)| *n == name));
+                let dest_url = match figure {
+                    Some((_, svg)) => svg_data_url(svg).into(),
+                    None => dest_url,
+                };
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                })
+            }
+            other => other,
+        },
     );
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
     AttrValue::from(html)
+}
+
+/// An SVG as a `data:` URL (percent-encoded, so it needs no base64).
+fn svg_data_url(svg: &str) -> String {
+    let mut url = String::from("data:image/svg+xml,");
+    for byte in svg.bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'/'
+            | b':'
+            | b'='
+            | b','
+            | b';'
+            | b'('
+            | b')'
+            | b'!'
+            | b'*'
+            | b'\''
+            | b'+'
+            | b'@' => url.push(byte as char),
+            other => url.push_str(&format!("%{other:02X}")),
+        }
+    }
+    url
 }
 
 pub fn view(
