@@ -1,9 +1,10 @@
 //! The page's words, in English and Simplified Chinese.
 //!
 //! Every label, button, tooltip, notice and heading lives in a Fluent message catalogue,
-//! `web/locales/en.ftl` and `web/locales/zh.ftl`; components ask for them by id with [`tr!`](crate::tr)
-//! and never write words themselves. What the cluster prints (etcdctl's answers, the scenario
-//! language's output) stays as it prints, as etcdctl's output is English in etcd too.
+//! `web/locales/en.ftl` and `web/locales/zh.ftl`; components ask for them by id with
+//! [`tr!`](crate::tr) and never write words themselves. What the cluster prints (etcdctl's
+//! answers, the scenario language's output) stays as it prints, as etcdctl's output is
+//! English in etcd too.
 //!
 //! The language is the URL's `lang=` if it has one, else the one the learner picked last
 //! (local storage), else the browser's.
