@@ -23,30 +23,37 @@ fn markdown_files(dir: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// `const NAME: &[(&str, &str)]`: every lesson file under `dir` as (name, text).
-fn lesson_table(name: &str, dir: &Path) -> String {
-    println!("cargo:rerun-if-changed={}", dir.display());
-    let mut files = Vec::new();
-    markdown_files(dir, &mut files);
+/// `const NAME: &[(&str, &str)]`: each file as (its `key`, its text, included at build time).
+fn table(name: &str, mut files: Vec<PathBuf>, key: impl Fn(&Path) -> String) -> String {
     files.sort();
     let mut code = format!("pub const {name}: &[(&str, &str)] = &[\n");
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let name = file.file_stem().expect("a name").to_string_lossy();
         code.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
+            "    ({:?}, include_str!({:?})),\n",
+            key(file),
             file.display().to_string()
         ));
     }
     code + "];\n"
 }
 
-/// `const NAME: &[(&str, &str)]`: every SVG figure under `dir/img` as (file name, text), so a
-/// lesson's `![…](img/name.svg)` shows without any file being served.
+/// Every lesson file under `dir`, named by its file name without `.md` (as URLs name it).
+fn lesson_table(name: &str, dir: &Path) -> String {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files = Vec::new();
+    markdown_files(dir, &mut files);
+    table(name, files, |f| {
+        f.file_stem().expect("a name").to_string_lossy().into()
+    })
+}
+
+/// Every SVG figure under `dir/img`, by file name, so a lesson's `![…](img/name.svg)` shows
+/// without any file being served.
 fn figure_table(name: &str, dir: &Path) -> String {
     let img = dir.join("img");
     println!("cargo:rerun-if-changed={}", img.display());
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&img)
+    let files = std::fs::read_dir(&img)
         .map(|entries| {
             entries
                 .flatten()
@@ -55,17 +62,9 @@ fn figure_table(name: &str, dir: &Path) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    files.sort();
-    let mut code = format!("pub const {name}: &[(&str, &str)] = &[\n");
-    for file in &files {
-        println!("cargo:rerun-if-changed={}", file.display());
-        let name = file.file_name().expect("a name").to_string_lossy();
-        code.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
-            file.display().to_string()
-        ));
-    }
-    code + "];\n"
+    table(name, files, |f| {
+        f.file_name().expect("a name").to_string_lossy().into()
+    })
 }
 
 fn main() {
