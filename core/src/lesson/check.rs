@@ -12,6 +12,7 @@
 //! | `leader uncommitted >= 1` | a leader holds that many entries it has not committed |
 //! | `committed >= 10` | some node has committed that log index |
 //! | `split vote` | some term had two or more candidates and no leader |
+//! | `safety violated` | the live checker found one of Raft's safety properties broken |
 //! | `entries overwritten` | a node replaced log entries with a leader's conflicting ones |
 //! | `majority entry overwritten` | an entry a majority of the members held was overwritten all the same (the paper's Figure 8) |
 //! | `snapshot installed` | some node caught up from a snapshot |
@@ -98,6 +99,7 @@ enum Kind {
     LeaderIs(u64),
     LeaderTermsDiffer,
     SplitVote,
+    SafetyViolated,
     EntriesOverwritten,
     MajorityEntryOverwritten,
     SnapshotInstalled,
@@ -155,6 +157,7 @@ impl Condition {
                 _ => return Err(format!("expected a node like n3, got {node:?}")),
             },
             ["split", "vote"] => Kind::SplitVote,
+            ["safety", "violated"] => Kind::SafetyViolated,
             ["entries", "overwritten"] => Kind::EntriesOverwritten,
             ["majority", "entry", "overwritten"] => Kind::MajorityEntryOverwritten,
             ["snapshot", "installed"] => Kind::SnapshotInstalled,
@@ -244,6 +247,7 @@ impl Condition {
                 terms.len() >= 2 && terms.iter().collect::<BTreeSet<_>>().len() == terms.len()
             }
             Kind::SplitVote => split_vote(cluster),
+            Kind::SafetyViolated => cluster.violation().is_some(),
             Kind::EntriesOverwritten => entries_overwritten(cluster),
             Kind::MajorityEntryOverwritten => !cluster.majority_entries_overwritten().is_empty(),
             Kind::SnapshotInstalled => cluster.trace().events.iter().any(|e| {
