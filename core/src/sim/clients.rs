@@ -3,7 +3,9 @@
 //!
 //! A request goes to one member ([`Cluster::request`]); its answer comes back as a
 //! [`ClientEvent::Answered`] when the member replies (or fails it when the member crashes).
-//! Watch responses come back as [`ClientEvent::Watch`]. A client takes its events with
+//! Watch responses come back as [`ClientEvent::Watch`]. A client that keeps a lease alive
+//! ([`Cluster::keep_alive`]) renews it from the cluster's own event queue, every third of the
+//! TTL, and hears each renewal as a [`ClientEvent::Renewed`]. A client takes its events with
 //! [`Cluster::take_client_events`], in the order they happened. The whole history (every
 //! request with its outcome, every watch response) stays for the checkers
 //! ([`crate::sim::history`]) and for lessons' exercise conditions.
