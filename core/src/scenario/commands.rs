@@ -441,19 +441,31 @@ pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<S
             started(id, String::new())
         }
         "endpoint" => {
-            let args = bind(&["node"])?;
+            let args = bind(&["node", "-w", "--write-out"])?;
             let cluster = scenario.cluster()?;
             let nodes = match args.option("node") {
                 Some(id) => vec![node_id(id)?],
                 None => cluster.node_ids(),
             };
-            match args.words.as_slice() {
-                [word] if word == "status" => Ok(Started::Answered(Ok(nodes
-                    .into_iter()
-                    .map(|id| format::endpoint_status(cluster, id))
-                    .collect()))),
-                [word] if word == "health" => start_health_check(cluster, nodes),
-                _ => Err("usage: endpoint status|health [node=3]".into()),
+            let written = args.option("-w").or(args.option("--write-out"));
+            let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+            // `-w table` as two words leaves `table` among the words.
+            let (words, table) = match (words.as_slice(), written) {
+                ([command, "table"], Some("")) => (vec![*command], true),
+                (words, Some("table")) => (words.to_vec(), true),
+                (words, None | Some("simple")) => (words.to_vec(), false),
+                (_, Some(other)) => {
+                    return Err(format!("endpoint -w {other}: here simple or table"))
+                }
+            };
+            match words.as_slice() {
+                ["status"] => Ok(Started::Answered(Ok(format::endpoint_status(
+                    cluster, &nodes, table,
+                )))),
+                ["health"] if !table => start_health_check(cluster, nodes),
+                _ => Err(
+                    "usage: endpoint status [-w table] [node=3], endpoint health [node=3]".into(),
+                ),
             }
         }
         _ => start_etcdctl(scenario, command),

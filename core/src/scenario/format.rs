@@ -205,25 +205,53 @@ pub fn member_list(cluster: &Cluster, table: bool) -> String {
     rows.iter().map(|row| row.join(", ") + "\n").collect()
 }
 
-/// `etcdctl endpoint status`: endpoint, id, version, db size, is leader, is learner, raft
-/// term, raft index, raft applied index, errors.
-pub fn endpoint_status(cluster: &Cluster, id: u64) -> String {
-    let Some(server) = cluster.server(id) else {
-        return format!("Error: n{id}:2379 is unreachable (member down)\n");
-    };
-    let node = server.node();
-    let size = server.store().stats().bytes;
-    let size = if size >= 1024 {
-        format!("{} kB", size / 1024)
+/// `etcdctl endpoint status` of the members `ids`, as etcdctl prints it (`table`: `-w
+/// table`): endpoint, id, version, db size, is leader, is learner, raft term, raft index, raft
+/// applied index, errors. A member that is down cannot answer: its error comes after.
+pub fn endpoint_status(cluster: &Cluster, ids: &[u64], table: bool) -> String {
+    let mut rows = Vec::new();
+    let mut errors = String::new();
+    for &id in ids {
+        let Some(server) = cluster.server(id) else {
+            errors += &format!("Error: n{id}:2379 is unreachable (member down)\n");
+            continue;
+        };
+        let node = server.node();
+        let size = server.store().stats().bytes;
+        let size = if size >= 1024 {
+            format!("{} kB", size / 1024)
+        } else {
+            format!("{size} B")
+        };
+        rows.push(vec![
+            format!("n{id}:2379"),
+            format!("{id:x}"),
+            "3.4.23-raftbook".to_string(),
+            size,
+            (node.role() == crate::node::Role::Leader).to_string(),
+            (node.role() == crate::node::Role::Learner).to_string(),
+            node.term().to_string(),
+            node.storage().last_index().to_string(),
+            node.applied().to_string(),
+            String::new(),
+        ]);
+    }
+    let printed = if table {
+        let headers = [
+            "ENDPOINT",
+            "ID",
+            "VERSION",
+            "DB SIZE",
+            "IS LEADER",
+            "IS LEARNER",
+            "RAFT TERM",
+            "RAFT INDEX",
+            "RAFT APPLIED INDEX",
+            "ERRORS",
+        ];
+        crate::etcd::etcdctl::print_table(&headers, &rows)
     } else {
-        format!("{size} B")
+        rows.iter().map(|row| row.join(", ") + "\n").collect()
     };
-    format!(
-        "n{id}:2379, {id:x}, 3.4.23-raftbook, {size}, {}, {}, {}, {}, {}, \n",
-        node.role() == crate::node::Role::Leader,
-        node.role() == crate::node::Role::Learner,
-        node.term(),
-        node.storage().last_index(),
-        node.applied(),
-    )
+    printed + &errors
 }
