@@ -472,9 +472,9 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
                     .expected
                     .iter()
                     .any(|e| e.starts_with("SAFETY VIOLATION"));
+                let violated =
+                    |s: &Scenario| s.cluster_ref().is_some_and(|c| c.violation().is_some());
                 for (line, command) in &cell.commands {
-                    let violated =
-                        |s: &Scenario| s.cluster_ref().is_some_and(|c| c.violation().is_some());
                     let violated_before = violated(&scenario);
                     let printed = scenario.run_line(command, *line);
                     let newly_violated = !violated_before && violated(&scenario);

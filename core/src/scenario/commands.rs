@@ -249,21 +249,11 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
         }
         "member" => {
             let args = bind(&["-w", "--write-out"])?;
-            let mut words = args.words.iter().map(String::as_str);
-            let format = match (words.next(), words.next(), words.next()) {
-                (Some("list"), None, None) => args
-                    .option("-w")
-                    .or(args.option("--write-out"))
-                    .unwrap_or("simple"),
-                // `-w table` as two words.
-                (Some("list"), Some("table"), None) => "table",
-                _ => return Err("usage: member list [-w simple|table]".into()),
-            };
-            match format {
-                "simple" | "" => Ok(format::member_list(scenario.cluster()?, false)),
-                "table" => Ok(format::member_list(scenario.cluster()?, true)),
-                other => Err(format!("member list -w {other}: here simple or table")),
+            let (words, table) = write_out(&args, "member list")?;
+            if words != ["list"] {
+                return Err("usage: member list [-w simple|table]".into());
             }
+            Ok(format::member_list(scenario.cluster()?, table))
         }
         "stop-keep-alive" => {
             let args = bind(&[])?;
@@ -447,17 +437,7 @@ pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<S
                 Some(id) => vec![node_id(id)?],
                 None => cluster.node_ids(),
             };
-            let written = args.option("-w").or(args.option("--write-out"));
-            let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
-            // `-w table` as two words leaves `table` among the words.
-            let (words, table) = match (words.as_slice(), written) {
-                ([command, "table"], Some("")) => (vec![*command], true),
-                (words, Some("table")) => (words.to_vec(), true),
-                (words, None | Some("simple")) => (words.to_vec(), false),
-                (_, Some(other)) => {
-                    return Err(format!("endpoint -w {other}: here simple or table"))
-                }
-            };
+            let (words, table) = write_out(&args, "endpoint")?;
             match words.as_slice() {
                 ["status"] => Ok(Started::Answered(Ok(format::endpoint_status(
                     cluster, &nodes, table,
@@ -469,6 +449,25 @@ pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<S
             }
         }
         _ => start_etcdctl(scenario, command),
+    }
+}
+
+/// etcdctl's `-w`/`--write-out`, given as `-w=table` or `-w table`: the command's own words,
+/// and whether to print a table (`simple`, the default, otherwise). Written as two words, the
+/// format is the last word: the parser moves flags after the command's words.
+fn write_out<'a>(args: &'a Args, command: &str) -> Result<(Vec<&'a str>, bool), String> {
+    let mut words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    let format = match args.option("-w").or(args.option("--write-out")) {
+        None => "simple",
+        Some("") => words
+            .pop()
+            .ok_or_else(|| format!("{command} -w: which format?"))?,
+        Some(format) => format,
+    };
+    match format {
+        "simple" => Ok((words, false)),
+        "table" => Ok((words, true)),
+        other => Err(format!("{command} -w {other}: here simple or table")),
     }
 }
 
@@ -504,12 +503,10 @@ fn print_health(cluster: &Cluster, asked: &[(u64, u64)], down: &[u64]) -> Result
         .iter()
         .map(|&(node, id)| {
             let request = &cluster.requests()[&id];
-            let took = match request.outcome {
-                Outcome::Done { at, .. } => Some(at - request.invoked_at),
-                _ => None,
-            };
-            let at = took.map_or(u64::MAX, |t| request.invoked_at + t);
-            (at, node, took)
+            match request.outcome {
+                Outcome::Done { at, .. } => (at, node, Some(at - request.invoked_at)),
+                _ => (u64::MAX, node, None),
+            }
         })
         .collect();
     answers.sort_by_key(|&(at, node, _)| (at, node));

@@ -20,17 +20,11 @@ impl Cluster {
     /// Asks the current leader to hand over leadership to `to`.
     pub fn transfer_leader(&mut self, to: u64) -> Result<(), String> {
         let leader = self.leader().ok_or("no leader")?;
-        let now = self.now();
-        let outputs = self.running_server(leader)?.transfer_leader(now, to);
-        self.carry_out(leader, outputs);
-        Ok(())
+        self.input_to(leader, |member, now| member.transfer_leader(now, to))
     }
 
     pub fn take_snapshot(&mut self, node: u64) -> Result<(), String> {
-        let now = self.now();
-        let outputs = self.running_server(node)?.take_snapshot(now);
-        self.carry_out(node, outputs);
-        Ok(())
+        self.input_to(node, |member, now| member.take_snapshot(now))
     }
 
     /// Starts a new, empty node and asks the leader to add it (as voter or learner).

@@ -125,32 +125,21 @@ impl Cluster {
         let what = describe_request(&request);
         let id = self.new_request(node, what, Some(request.clone()), None);
         noted(&mut self.clients, id);
-        let now = self.now();
-        let outputs = self.running_server(node)?.request(now, id, request);
-        self.carry_out(node, outputs);
+        self.input_to(node, |member, now| member.request(now, id, request))?;
         Ok(id)
     }
 
     /// Starts a watch on member `node`; its responses come as [`ClientEvent::Watch`].
     pub fn watch(&mut self, node: u64, request: WatchCreateRequest) -> Result<(), String> {
-        let now = self.now();
-        let outputs = self.running_server(node)?.watch(now, request);
-        self.carry_out(node, outputs);
-        Ok(())
+        self.input_to(node, |member, now| member.watch(now, request))
     }
 
     pub fn cancel_watch(&mut self, node: u64, watch_id: i64) -> Result<(), String> {
-        let now = self.now();
-        let outputs = self.running_server(node)?.cancel_watch(now, watch_id);
-        self.carry_out(node, outputs);
-        Ok(())
+        self.input_to(node, |member, now| member.cancel_watch(now, watch_id))
     }
 
     pub fn request_watch_progress(&mut self, node: u64) -> Result<(), String> {
-        let now = self.now();
-        let outputs = self.running_server(node)?.request_progress(now);
-        self.carry_out(node, outputs);
-        Ok(())
+        self.input_to(node, |member, now| member.request_progress(now))
     }
 
     /// Keeps lease `lease` alive through member `node`, as etcdctl's `lease keep-alive` does
@@ -170,11 +159,6 @@ impl Cluster {
             Some(_) => Ok(()),
             None => Err(format!("lease {lease:016x} is not being kept alive")),
         }
-    }
-
-    /// The leases kept alive now.
-    pub fn kept_alive(&self) -> impl Iterator<Item = i64> + '_ {
-        self.clients.keep_alives.keys().copied()
     }
 
     /// Sends the next renewal of a kept-alive lease (scheduled by [`Scheduled::Renew`]).

@@ -604,6 +604,19 @@ impl Cluster {
         Ok(self.running_machine(id)?.server.as_mut().expect("running"))
     }
 
+    /// Gives running member `id` one input now (`input` gets the member and the time) and
+    /// carries out what follows.
+    pub(super) fn input_to(
+        &mut self,
+        id: u64,
+        input: impl FnOnce(&mut EtcdServer, u64) -> Vec<ServerOutput>,
+    ) -> Result<(), String> {
+        let now = self.now;
+        let outputs = input(self.running_server(id)?, now);
+        self.carry_out(id, outputs);
+        Ok(())
+    }
+
     pub fn status(&self, id: u64) -> Option<NodeStatus> {
         let machine = self.machines.get(&id)?;
         Some(match (&machine.server, machine.paused) {
