@@ -173,6 +173,13 @@ pub enum NodeError {
     ProposalDropped,
     #[error("a membership change is already in progress")]
     ConfChangeInProgress,
+    /// Only the leader knows how far a learner has caught up, so only it may promote one.
+    #[error("not leader")]
+    NotLeader,
+    /// etcd promotes a learner only once it holds 90% of the leader's log: a voter that far
+    /// behind would count towards the majority while it cannot yet help commit anything.
+    #[error("the learner has not caught up with the leader")]
+    LearnerNotReady,
     #[error("raft: {0}")]
     Raft(String),
 }
@@ -293,6 +300,11 @@ impl<S: StateMachine> Node<S> {
         if self.raw.raft.has_pending_conf() {
             return Err(NodeError::ConfChangeInProgress);
         }
+        if let MembershipChange::AddVoter(id) = change {
+            if self.raw.raft.prs().conf().learners().contains(&id) {
+                self.ready_to_promote(id)?;
+            }
+        }
         let mut cc = ConfChange::default();
         let (change_type, node) = match change {
             MembershipChange::AddVoter(id) => (ConfChangeType::AddNode, id),
@@ -306,6 +318,20 @@ impl<S: StateMachine> Node<S> {
             .propose_conf_change(context, cc)
             .map_err(Self::proposal_error)?;
         Ok(self.finish())
+    }
+
+    /// etcd's rule (`isLearnerReady`): the learner's log matches at least 90% of the
+    /// leader's.
+    fn ready_to_promote(&self, learner: u64) -> Result<(), NodeError> {
+        let raft = &self.raw.raft;
+        if raft.state != StateRole::Leader {
+            return Err(NodeError::NotLeader);
+        }
+        let matched = |id: u64| raft.prs().get(id).map_or(0, |pr| pr.matched);
+        if (matched(learner) as f64) < matched(self.config.id) as f64 * 0.9 {
+            return Err(NodeError::LearnerNotReady);
+        }
+        Ok(())
     }
 
     fn proposal_error(error: raft::Error) -> NodeError {

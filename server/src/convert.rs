@@ -14,8 +14,8 @@ pub fn status(error: &api::EtcdError) -> Status {
         EmptyKey | KeyNotFound | ValueProvided | LeaseProvided | TooManyOps | DuplicateKey
         | RequestTooLarge => Code::InvalidArgument,
         LeaseNotFound => Code::NotFound,
-        LeaseExists => Code::FailedPrecondition,
-        NoLeader | Timeout => Code::Unavailable,
+        LeaseExists | LearnerNotReady => Code::FailedPrecondition,
+        NoLeader | NotLeader | Timeout => Code::Unavailable,
         Malformed => Code::Internal,
     };
     Status::new(code, error.to_string())

@@ -1,7 +1,9 @@
 //! etcd's gRPC services, on the client port: each call becomes a core request to the member
 //! loop, and its answer (or etcd error) goes back as etcd's message (or status).
 
+use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
 use raftbook_core::etcd::api::{self as api, Call, EtcdError};
 use raftbook_core::node::MembershipChange;
@@ -24,6 +26,10 @@ pub const VERSION: &str = "3.4.23-raftbook";
 #[derive(Clone)]
 pub struct Services {
     pub member: MemberHandle,
+    /// The name and client URL each member told us, kept once heard. etcd publishes them
+    /// through the log when a member starts, so `member list` still names a member that is
+    /// down; raftbook asks each member and remembers the answer.
+    pub introduced: Arc<Mutex<HashMap<u64, (String, String)>>>,
 }
 
 /// Sends a typed request to the member loop; its typed answer, or etcd's error as a status.
@@ -248,12 +254,19 @@ impl Services {
             let (name, client_url) = if id == config.id {
                 (config.name.clone(), config.client_url.clone())
             } else {
-                match &peer_url {
+                let heard = match &peer_url {
                     Some(url) => crate::peer::info_of(url)
                         .await
-                        .map(|i| (i.name, i.client_url))
-                        .unwrap_or_default(),
-                    None => Default::default(),
+                        .map(|i| (i.name, i.client_url)),
+                    None => None,
+                };
+                let mut introduced = self.introduced.lock().expect("not poisoned");
+                match heard {
+                    Some(info) => {
+                        introduced.insert(id, info.clone());
+                        info
+                    }
+                    None => introduced.get(&id).cloned().unwrap_or_default(),
                 }
             };
             members.push(pb::Member {
@@ -272,6 +285,24 @@ impl Services {
         // etcd's cluster service fills in cluster id, member id and term, not a revision.
         header.revision = 0;
         Ok((header, members))
+    }
+
+    /// Sends a promotion to the leader's client port and passes on its answer.
+    async fn promote_on_leader(&self, id: u64) -> Answer<pb::MemberPromoteResponse> {
+        let status = self.member_status().await?;
+        let leader_url = match self.member.config.peers.get(&status.leader) {
+            Some(peer) => Some(peer.peer_url.clone()),
+            None => status.added_members.get(&status.leader).cloned(),
+        };
+        let leader = match leader_url {
+            Some(url) => crate::peer::info_of(&url).await,
+            None => None,
+        }
+        .ok_or_else(|| convert::status(&EtcdError::NoLeader))?;
+        let mut client = pb::cluster_client::ClusterClient::connect(leader.client_url)
+            .await
+            .map_err(|_| convert::status(&EtcdError::NoLeader))?;
+        client.member_promote(pb::MemberPromoteRequest { id }).await
     }
 
     async fn change(&self, change: MembershipChange, info: Vec<u8>) -> Result<(), Status> {
@@ -356,8 +387,17 @@ impl pb::cluster_server::Cluster for Services {
         &self,
         request: GrpcRequest<pb::MemberPromoteRequest>,
     ) -> Answer<pb::MemberPromoteResponse> {
-        let change = MembershipChange::AddVoter(request.into_inner().id);
-        self.change(change, Vec::new()).await?;
+        let id = request.into_inner().id;
+        match self
+            .change(MembershipChange::AddVoter(id), Vec::new())
+            .await
+        {
+            // Only the leader knows whether the learner has caught up: ask it, as etcd does.
+            Err(status) if status.message() == EtcdError::NotLeader.to_string() => {
+                return self.promote_on_leader(id).await;
+            }
+            answer => answer?,
+        }
         let (header, members) = self.members().await?;
         Ok(GrpcResponse::new(pb::MemberPromoteResponse {
             header: Some(header),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use raftbook_core::etcd::api::{Call, EtcdError, Request, Response, WatchResponse};
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
-use raftbook_core::node::{EntryKind, NodeConfig, NodeEvent, Role};
+use raftbook_core::node::{EntryKind, NodeConfig, NodeError, NodeEvent, Role};
 use raftbook_core::storage::RaftStorage;
 use raftbook_core::view::NodeView;
 use tokio::sync::{mpsc, oneshot};
@@ -243,7 +243,12 @@ impl Member {
                     }
                     Err(error) => {
                         tracing::warn!(%error, "membership change refused");
-                        let _ = reply.send(Err(EtcdError::NoLeader));
+                        let answer = match error {
+                            NodeError::LearnerNotReady => EtcdError::LearnerNotReady,
+                            NodeError::NotLeader => EtcdError::NotLeader,
+                            _ => EtcdError::NoLeader,
+                        };
+                        let _ = reply.send(Err(answer));
                         Vec::new()
                     }
                 }

@@ -51,6 +51,7 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
 
     let services = Services {
         member: member.clone(),
+        introduced: Default::default(),
     };
     let grpc = Routes::new(pb::kv_server::KvServer::new(services.clone()))
         .add_service(pb::watch_server::WatchServer::new(services.clone()))

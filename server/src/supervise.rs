@@ -94,9 +94,14 @@ pub async fn run(args: ClusterArgs) -> Result<(), String> {
     println!("raftbook cluster: {} members; try: ETCDCTL_API=3 etcdctl --endpoints={} member list -w table", args.size, endpoints.join(","));
     println!("raftbook cluster: commands: kill <name> | start <name> | list | quit");
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+    // Stopped by Ctrl-C or by `kill` (SIGTERM), the supervisor stops its members first: left
+    // running, they would hold the ports the next `raftbook cluster` needs.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
             line = stdin.next_line() => {
                 let Ok(Some(line)) = line else { break };
                 let words: Vec<&str> = line.split_whitespace().collect();

@@ -42,6 +42,14 @@ try {
   await page.$eval("#notebook .block img", (img) => img.scrollIntoView());
   await shot(page, "figure");
 
+  console.log("the lesson ends with the same moves on a real cluster, as a terminal shows them");
+  const session = await page.$eval("#notebook .real-cluster", (div) => ({
+    heading: div.querySelector("p").textContent, transcript: div.querySelector("pre").textContent }));
+  assert.match(session.heading, /raftbook cluster/);
+  assert.match(session.transcript, /^cluster> kill infra1\n\$ sleep 3\n\$ etcdctl --endpoints=127\.0\.0\.1:22379 put split brain\nOK\n/);
+  await page.$eval("#notebook .real-cluster", (b) => b.scrollIntoView());
+  await shot(page, "real-cluster");
+
   console.log("an exercise is solved by clicking in the cluster view");
   await page.click('[data-exercise="two-leaders"] .start-exercise');
   await until("the exercise's cluster", async () => (await nodes(page)).some((n) => n.role === "leader" && n.id === 4));

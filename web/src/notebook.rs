@@ -414,6 +414,12 @@ pub fn view(
                     </div>
                 }
             }
+            Block::RealCluster(session) => html! {
+                <div class="real-cluster">
+                    <p><b>{tr!(lang, "real-cluster")}</b>{tr!(lang, "real-cluster-how")}</p>
+                    <pre>{ session.transcript() }</pre>
+                </div>
+            },
             Block::Exercise(exercise) => {
                 let is_solved = notebook.solved.contains(&exercise.id);
                 let active = notebook.active == Some(index);

@@ -479,6 +479,10 @@ pub enum EtcdError {
     LeaseTtlTooLarge,
     #[error("etcdserver: no leader")]
     NoLeader,
+    #[error("etcdserver: not leader")]
+    NotLeader,
+    #[error("etcdserver: can only promote a learner member which is in sync with leader")]
+    LearnerNotReady,
     #[error("etcdserver: request timed out")]
     Timeout,
     /// Not one of etcd's: a log entry that is not a command (no raftbook member writes one).

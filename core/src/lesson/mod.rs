@@ -1,7 +1,7 @@
 //! Lessons: Markdown notebooks whose cells run on the simulated cluster.
 //!
 //! A lesson is a Markdown file a teacher can read, diff and write. Besides prose it has
-//! three kinds of fenced blocks:
+//! four kinds of fenced blocks:
 //!
 //! ````text
 //! ```scenario
@@ -33,6 +33,15 @@
 //! isolate 1
 //! run 3s
 //! ```
+//!
+//! ```real-cluster
+//! $ etcdctl put greeting hello
+//! OK
+//! cluster> kill infra1
+//! $ etcdctl --endpoints=127.0.0.1:22379 get greeting
+//! greeting
+//! hello
+//! ```
 //! ````
 //!
 //! - A **cell** holds scenario commands and, under `---`, the output they give: the lesson's
@@ -45,6 +54,10 @@
 //!   any of its `not:` moves (cheap moves that skip what the goal asks, commands separated by
 //!   `;`; at least two): each is run, then 30 s of virtual time pass, with the conditions
 //!   checked after every event, as the playground checks them while a learner plays.
+//! - A **real-cluster** block is the same idea tried outside the simulator: `cluster>` lines
+//!   are typed into `raftbook cluster`'s terminal, `$` lines into a shell, each followed by
+//!   what it prints. The server's `real_cluster` test runs every such block against a real
+//!   `raftbook cluster` with real etcdctl and compares.
 
 pub mod check;
 pub mod runner;
@@ -68,6 +81,65 @@ pub enum Block {
     Cell(Cell),
     Predict(Predict),
     Exercise(Exercise),
+    RealCluster(RealCluster),
+}
+
+/// A session on a real cluster: what to type where, and what it prints.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RealCluster {
+    /// The line of the opening fence.
+    pub line: usize,
+    pub steps: Vec<RealStep>,
+}
+
+impl RealCluster {
+    /// The session as a learner sees it in a terminal.
+    pub fn transcript(&self) -> String {
+        let mut lines = Vec::new();
+        for step in &self.steps {
+            match step {
+                RealStep::Shell {
+                    command, expected, ..
+                } => {
+                    lines.push(format!("$ {command}"));
+                    lines.extend(expected.iter().cloned());
+                }
+                RealStep::Cluster { input, .. } => lines.push(format!("cluster> {input}")),
+            }
+        }
+        lines.join("\n")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RealStep {
+    /// A `$ ` line: a shell command (etcdctl, usually) and the lines it prints.
+    Shell {
+        line: usize,
+        command: String,
+        expected: Vec<String>,
+    },
+    /// A `cluster> ` line: typed into `raftbook cluster`'s terminal (`kill infra2`).
+    Cluster { line: usize, input: String },
+}
+
+impl RealStep {
+    /// The step without its line number, to compare two editions.
+    fn unplaced(&self) -> RealStep {
+        match self {
+            RealStep::Shell {
+                command, expected, ..
+            } => RealStep::Shell {
+                line: 0,
+                command: command.clone(),
+                expected: expected.clone(),
+            },
+            RealStep::Cluster { input, .. } => RealStep::Cluster {
+                line: 0,
+                input: input.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -105,8 +177,8 @@ pub struct Exercise {
 }
 
 /// Where a translated lesson differs from the original in more than its prose: a different
-/// cell, expected output, prediction (its number of options or its right answer) or exercise
-/// (its id, set-up, checks, `not:` moves or solution). Empty when the two editions teach the
+/// cell, expected output, prediction (its number of options or its right answer), exercise
+/// (its id, set-up, checks, `not:` moves or solution) or real-cluster session. Empty when the two editions teach the
 /// same run, so a learner of either meets the same cluster, questions and checks.
 pub fn edition_differences(original: &Lesson, translated: &Lesson) -> Vec<String> {
     let runnable = |lesson: &Lesson| -> Vec<Block> {
@@ -153,9 +225,15 @@ pub fn edition_differences(original: &Lesson, translated: &Lesson) -> Vec<String
                     && a.solution == b.solution;
                 (same, b.line)
             }
+            (Block::RealCluster(a), Block::RealCluster(b)) => {
+                let steps =
+                    |r: &RealCluster| r.steps.iter().map(RealStep::unplaced).collect::<Vec<_>>();
+                (steps(a) == steps(b), b.line)
+            }
             (_, Block::Cell(Cell { line, .. }))
             | (_, Block::Predict(Predict { line, .. }))
-            | (_, Block::Exercise(Exercise { line, .. })) => (false, *line),
+            | (_, Block::Exercise(Exercise { line, .. }))
+            | (_, Block::RealCluster(RealCluster { line, .. })) => (false, *line),
             (_, Block::Prose(_)) => (false, 0),
         };
         if !same {
@@ -227,6 +305,9 @@ impl Lesson {
                 "exercise" => Block::Exercise(
                     parse_exercise(number, argument.trim(), &body).map_err(|(l, m)| error(l, m))?,
                 ),
+                "real-cluster" => Block::RealCluster(
+                    parse_real_cluster(number, &body).map_err(|(l, m)| error(l, m))?,
+                ),
                 // Other code blocks (```text, ```sh) are prose.
                 _ => {
                     prose.push_str(line);
@@ -260,6 +341,13 @@ impl Lesson {
     pub fn exercises(&self) -> impl Iterator<Item = &Exercise> {
         self.blocks.iter().filter_map(|b| match b {
             Block::Exercise(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    pub fn real_clusters(&self) -> impl Iterator<Item = &RealCluster> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::RealCluster(r) => Some(r),
             _ => None,
         })
     }
@@ -413,6 +501,41 @@ fn parse_exercise(
         ));
     }
     Ok(exercise)
+}
+
+fn parse_real_cluster(
+    line: usize,
+    body: &[(usize, String)],
+) -> Result<RealCluster, (usize, String)> {
+    let mut steps = Vec::new();
+    for (number, text) in body {
+        if let Some(command) = text.strip_prefix("$ ") {
+            steps.push(RealStep::Shell {
+                line: *number,
+                command: command.trim().to_string(),
+                expected: Vec::new(),
+            });
+        } else if let Some(input) = text.strip_prefix("cluster> ") {
+            steps.push(RealStep::Cluster {
+                line: *number,
+                input: input.trim().to_string(),
+            });
+        } else if let Some(RealStep::Shell { expected, .. }) = steps.last_mut() {
+            expected.push(text.clone());
+        } else {
+            return Err((
+                *number,
+                format!("output must follow a `$ ` command, got {text:?}"),
+            ));
+        }
+    }
+    if steps.is_empty() {
+        return Err((
+            line,
+            "a real-cluster block needs `$ ` or `cluster> ` lines".into(),
+        ));
+    }
+    Ok(RealCluster { line, steps })
 }
 
 /// Runs commands on a scenario, returning everything they printed.
@@ -581,7 +704,8 @@ pub fn verify(lesson: &Lesson) -> (Vec<LessonError>, Vec<Vec<String>>) {
                     ));
                 }
             }
-            Block::Prose(_) => {}
+            // Real-cluster sessions run in the server's `real_cluster` test, on real processes.
+            Block::Prose(_) | Block::RealCluster(_) => {}
         }
     }
     (errors, outputs)
@@ -709,7 +833,7 @@ mod tests {
 
     #[test]
     fn editions_may_differ_in_prose_only() {
-        let english = "# 1. Quorum\n\nProse.\n\n```predict\nWhat happens?\n- fails\n  why: no\n* works\n  why: yes\n```\n\n```scenario\ncluster nodes=3 seed=1\n---\nout\n```\n\n```exercise e1\ngoal: a leader\ncheck: leaders >= 1\nnot: run 1s\nnot: crash 1\nsolution:\nwait-leader\n```\n";
+        let english = "# 1. Quorum\n\nProse.\n\n```predict\nWhat happens?\n- fails\n  why: no\n* works\n  why: yes\n```\n\n```scenario\ncluster nodes=3 seed=1\n---\nout\n```\n\n```exercise e1\ngoal: a leader\ncheck: leaders >= 1\nnot: run 1s\nnot: crash 1\nsolution:\nwait-leader\n```\n\n```real-cluster\n$ etcdctl put a 1\nOK\ncluster> kill infra1\n```\n";
         let translate = |text: &str| {
             text.replace("Quorum", "法定人数")
                 .replace("Prose.", "正文。")
@@ -742,11 +866,47 @@ mod tests {
                 english.replace("\nwait-leader\n", "\nrun 3s\n"),
             ),
             ("a whole block", english.replace("```scenario", "```text")),
+            (
+                "a real-cluster output",
+                english.replace("put a 1\nOK", "put a 1\nERROR"),
+            ),
+            (
+                "a real-cluster step",
+                english.replace("kill infra1", "kill infra2"),
+            ),
         ] {
             assert!(
                 !edition_differences(&original, &parse(&translate(&changed))).is_empty(),
                 "a translation with {what} changed passed"
             );
         }
+    }
+
+    #[test]
+    fn a_real_cluster_session_is_steps_with_their_output() {
+        let text = "# T\n\n```real-cluster\ncluster> kill infra1\n$ etcdctl get a\na\n1\n```\n";
+        let lesson = Lesson::parse("t", text).expect("parses");
+        let session = lesson.real_clusters().next().expect("a session");
+        assert_eq!(
+            session.steps,
+            vec![
+                RealStep::Cluster {
+                    line: 4,
+                    input: "kill infra1".into()
+                },
+                RealStep::Shell {
+                    line: 5,
+                    command: "etcdctl get a".into(),
+                    expected: vec!["a".into(), "1".into()]
+                },
+            ]
+        );
+        assert_eq!(
+            session.transcript(),
+            "cluster> kill infra1\n$ etcdctl get a\na\n1"
+        );
+        // Output with no command before it is a mistake, named with its line.
+        let error = Lesson::parse("t", "# T\n\n```real-cluster\nOK\n```\n").unwrap_err();
+        assert_eq!((error.line, error.file.as_str()), (4, "t.md"));
     }
 }

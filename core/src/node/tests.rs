@@ -338,3 +338,45 @@ fn a_follower_behind_the_log_start_is_sent_a_snapshot() {
     assert_eq!(commands(3), commands(1));
     assert_eq!(commands(3).len(), 3);
 }
+
+#[test]
+fn a_learner_is_promoted_only_by_the_leader_once_it_has_caught_up() {
+    let mut bench = Bench::with_leader(&[1, 2, 3], config);
+    let outputs = bench
+        .node(1)
+        .propose_membership(11, MembershipChange::AddLearner(4), Vec::new())
+        .expect("the leader accepts it");
+    bench.take(outputs);
+    bench.deliver_all();
+    // n4 was never started: it holds nothing of the leader's log.
+    assert_eq!(
+        bench
+            .node(1)
+            .propose_membership(12, MembershipChange::AddVoter(4), Vec::new()),
+        Err(NodeError::LearnerNotReady)
+    );
+    // A follower cannot tell how far n4 got: it refuses rather than forward blindly.
+    assert_eq!(
+        bench
+            .node(2)
+            .propose_membership(13, MembershipChange::AddVoter(4), Vec::new()),
+        Err(NodeError::NotLeader)
+    );
+    // Started and caught up (a heartbeat's round trip later), n4 is promoted.
+    let (n4, outputs) =
+        Node::new(config(4), RaftStorage::empty(), Recorder::default(), 4).expect("starts");
+    bench.nodes.insert(4, n4);
+    bench.take(outputs);
+    for _ in 0..config(1).heartbeat_tick {
+        let outputs = bench.node(1).tick();
+        bench.take(outputs);
+    }
+    bench.deliver_all();
+    let outputs = bench
+        .node(1)
+        .propose_membership(14, MembershipChange::AddVoter(4), Vec::new())
+        .expect("n4 has caught up");
+    bench.take(outputs);
+    bench.deliver_all();
+    assert_eq!(bench.nodes[&1].members(), (vec![1, 2, 3, 4], vec![]));
+}
