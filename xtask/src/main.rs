@@ -187,6 +187,13 @@ fn setup() -> Result<(), String> {
     // Real etcd and etcdctl 3.4: the reference the native server is compared with.
     apt_install_if_missing("/usr/bin/etcd", "etcd-server")?;
     apt_install_if_missing("/usr/bin/etcdctl", "etcd-client")?;
+    // Go and etcd's Go client (clientv3 3.4.23, built in GOPATH mode): the tutorials' Go
+    // programs run against `raftbook cluster` in lesson 17's real-cluster session.
+    apt_install_if_missing("/usr/bin/go", "golang-go")?;
+    apt_install_if_missing(
+        "/usr/share/gocode/src/go.etcd.io/etcd/clientv3",
+        "golang-etcd-server-dev",
+    )?;
     web::setup()
 }
 

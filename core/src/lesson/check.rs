@@ -29,6 +29,7 @@
 //! | `lease ttl of svc/web = 5` | the key (on the leader) is attached to a lease granted with that many seconds |
 //! | `key svc/web kept for 20s` | the key exists (on the leader) and was created that long ago |
 //! | `lock lock taken then refused` | a txn took the key if it did not exist (`create("lock") = "0"`), and a later one asking the same was refused |
+//! | `lock lock taken over after expiry` | two such txns took the key, and no client released it in between (no delete of it, no lease revoke): the first holder's lease ran out |
 //! | `watch events under job/ >= 3` | events about keys under the prefix delivered to watches |
 //! | `network partitioned` | the network is partitioned or has a cut link now |
 //! | `voters added as learners first` | a voter was added, and every voter added was a learner first |
@@ -41,7 +42,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::etcd::api::{EtcdError, Request, Response};
+use crate::etcd::api::{EtcdError, KeyRange, Request, RequestOp, Response};
 use crate::node::{MembershipChange, NodeEvent, Role};
 use crate::scenario::parse::{duration_ms, number};
 use crate::sim::trace::TraceKind;
@@ -131,6 +132,7 @@ enum Kind {
         ms: u64,
     },
     LockTakenThenRefused(Vec<u8>),
+    LockTakenOverAfterExpiry(Vec<u8>),
     WatchEventsUnder(Vec<u8>, Compare, u64),
     NetworkPartitioned,
     VotersAddedAsLearnersFirst,
@@ -181,6 +183,9 @@ impl Condition {
             },
             ["lock", key, "taken", "then", "refused"] => {
                 Kind::LockTakenThenRefused(key.as_bytes().to_vec())
+            }
+            ["lock", key, "taken", "over", "after", "expiry"] => {
+                Kind::LockTakenOverAfterExpiry(key.as_bytes().to_vec())
             }
             ["watch", "events", "under", prefix, op, n] => {
                 Kind::WatchEventsUnder(prefix.as_bytes().to_vec(), compare(op)?, number(n)?)
@@ -287,6 +292,7 @@ impl Condition {
             Kind::VotersAddedAsLearnersFirst => voters_added_as_learners_first(cluster),
             Kind::KeyKeptFor { key, ms } => key_kept_for(cluster, key, *ms),
             Kind::LockTakenThenRefused(key) => lock_taken_then_refused(cluster, key),
+            Kind::LockTakenOverAfterExpiry(key) => lock_taken_over_after_expiry(cluster, key),
             Kind::WatchEventsUnder(prefix, compare, bound) => {
                 let events = cluster
                     .watch_deliveries()
@@ -563,7 +569,9 @@ fn key_kept_for(cluster: &Cluster, key: &[u8], ms: u64) -> bool {
 
 /// A transaction that puts `key` if it does not exist yet (`create(key) = 0`) succeeded,
 /// and a later one asking the same was refused.
-fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
+/// Each answered attempt to take lock `key` with a txn (`create(key) = "0"` then put it):
+/// when it was asked, when answered, and whether it took the lock.
+fn lock_attempts(cluster: &Cluster, key: &[u8]) -> Vec<(u64, u64, bool)> {
     let takes_lock = |txn: &crate::etcd::api::TxnRequest| {
         let if_absent = txn.compare.iter().any(|c| {
             c.key == key
@@ -574,10 +582,10 @@ fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
         let puts_it = txn
             .success
             .iter()
-            .any(|op| matches!(op, crate::etcd::api::RequestOp::Put(put) if put.key == key));
+            .any(|op| matches!(op, RequestOp::Put(put) if put.key == key));
         if_absent && puts_it
     };
-    let attempts: Vec<(u64, u64, bool)> = cluster
+    cluster
         .requests()
         .values()
         .filter_map(|r| match (&r.request, &r.outcome) {
@@ -591,11 +599,48 @@ fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
             ) if takes_lock(txn) => Some((r.invoked_at, *at, answer.succeeded)),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
+    let attempts = lock_attempts(cluster, key);
     attempts.iter().any(|&(_, taken_at, took)| {
         took && attempts
             .iter()
             .any(|&(asked_at, _, other)| !other && asked_at >= taken_at)
+    })
+}
+
+/// The lock was taken twice, and between the two no client deleted the key or revoked a
+/// lease: the first holder's lease expired (the way a crashed holder loses a lock).
+fn lock_taken_over_after_expiry(cluster: &Cluster, key: &[u8]) -> bool {
+    let deletes_key = |op: &RequestOp| match op {
+        RequestOp::DeleteRange(d) => KeyRange::new(&d.key, &d.range_end).contains(key),
+        _ => false,
+    };
+    let released_by_hand: Vec<u64> = cluster
+        .requests()
+        .values()
+        .filter(|r| match &r.request {
+            Some(Request::DeleteRange(d)) => KeyRange::new(&d.key, &d.range_end).contains(key),
+            Some(Request::LeaseRevoke(_)) => true,
+            Some(Request::Txn(txn)) => txn.success.iter().chain(&txn.failure).any(deletes_key),
+            _ => false,
+        })
+        .map(|r| r.invoked_at)
+        .collect();
+    let taken: Vec<(u64, u64)> = lock_attempts(cluster, key)
+        .into_iter()
+        .filter(|&(_, _, took)| took)
+        .map(|(asked, answered, _)| (asked, answered))
+        .collect();
+    taken.iter().any(|&(_, first_taken)| {
+        taken.iter().any(|&(asked, _)| {
+            asked > first_taken
+                && !released_by_hand
+                    .iter()
+                    .any(|&at| at >= first_taken && at <= asked)
+        })
     })
 }
 
