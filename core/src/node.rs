@@ -19,7 +19,9 @@
 //! (see `Node::reseed_election_timeout`). Same seed, same inputs, same outputs.
 
 use protobuf::Message as _;
-use raft::eraftpb::{ConfChange, ConfChangeType, Entry, EntryType, Message};
+use raft::eraftpb::{
+    ConfChange, ConfChangeSingle, ConfChangeType, ConfChangeV2, Entry, EntryType, Message,
+};
 use raft::{ProgressState, RawNode, StateRole};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -306,14 +308,38 @@ impl<S: StateMachine> Node<S> {
             }
         }
         let mut cc = ConfChange::default();
-        let (change_type, node) = match change {
-            MembershipChange::AddVoter(id) => (ConfChangeType::AddNode, id),
-            MembershipChange::AddLearner(id) => (ConfChangeType::AddLearnerNode, id),
-            MembershipChange::Remove(id) => (ConfChangeType::RemoveNode, id),
-        };
+        let (change_type, node) = conf_change_of(change);
         cc.set_change_type(change_type);
         cc.node_id = node;
         let context = [encode_origin(self.config.id, request_id), info].concat();
+        self.raw
+            .propose_conf_change(context, cc)
+            .map_err(Self::proposal_error)?;
+        Ok(self.finish())
+    }
+
+    /// Proposes several membership changes as one, by **joint consensus** (raft-rs's
+    /// `ConfChangeV2`): once applied, the cluster runs on the old and the new voters together
+    /// (every decision needs a majority of each), and the leader then proposes leaving the
+    /// joint configuration for the new one alone. etcd 3.4 never does this (it changes one
+    /// member at a time); raft-rs can.
+    pub fn propose_joint_membership(
+        &mut self,
+        request_id: u64,
+        changes: &[MembershipChange],
+    ) -> Result<Vec<Output<S::Response>>, NodeError> {
+        if self.raw.raft.has_pending_conf() {
+            return Err(NodeError::ConfChangeInProgress);
+        }
+        let mut cc = ConfChangeV2::default();
+        for &change in changes {
+            let (change_type, node_id) = conf_change_of(change);
+            let mut single = ConfChangeSingle::default();
+            single.set_change_type(change_type);
+            single.node_id = node_id;
+            cc.mut_changes().push(single);
+        }
+        let context = encode_origin(self.config.id, request_id);
         self.raw
             .propose_conf_change(context, cc)
             .map_err(Self::proposal_error)?;
@@ -530,15 +556,25 @@ impl<S: StateMachine> Node<S> {
     }
 
     fn apply_conf_change(&mut self, entry: &Entry) -> String {
-        let change = ConfChange::parse_from_bytes(&entry.data).expect("conf change we encoded");
+        // One change (etcd's way), or several at once by joint consensus: raft-rs applies
+        // both kinds as a `ConfChangeV2`; an empty one leaves a joint configuration.
+        let change = match entry.get_entry_type() {
+            EntryType::EntryConfChange => as_joint_form(
+                &ConfChange::parse_from_bytes(&entry.data).expect("conf change we encoded"),
+            ),
+            _ => ConfChangeV2::parse_from_bytes(&entry.data).expect("conf change we encoded"),
+        };
         let summary = describe_conf_change(&change);
         match self.raw.apply_conf_change(&change) {
             Ok(conf_state) => {
                 self.raw.mut_store().set_conf_state(conf_state);
-                let removed = change.get_change_type() == ConfChangeType::RemoveNode;
+                // How to reach a new member travels with a single change only.
                 let info = entry.context.get(16..).unwrap_or_default();
-                self.state_machine
-                    .apply_membership(change.node_id, removed, info);
+                for single in change.get_changes() {
+                    let removed = single.get_change_type() == ConfChangeType::RemoveNode;
+                    self.state_machine
+                        .apply_membership(single.node_id, removed, info);
+                }
             }
             // raft-rs refuses impossible changes (e.g. removing the last voter); every node
             // refuses the same ones, so they stay consistent.
@@ -547,7 +583,10 @@ impl<S: StateMachine> Node<S> {
         // A new member must be caught up by snapshot if the log start is gone, and raft-rs
         // rightly refuses a snapshot whose membership does not include the receiver. So
         // take one now, with the new member in it.
-        let adds = change.get_change_type() != ConfChangeType::RemoveNode;
+        let adds = change
+            .get_changes()
+            .iter()
+            .any(|c| c.get_change_type() != ConfChangeType::RemoveNode);
         if adds && self.raw.store().first_index() > 1 {
             self.snapshot_applied_state_at(entry.index);
         }
@@ -718,6 +757,13 @@ impl<S: StateMachine> Node<S> {
     }
 
     /// Voters and learners, as of the last applied membership change.
+    /// The voters of the configuration being left, while in a joint one (empty otherwise).
+    pub fn outgoing_voters(&self) -> Vec<u64> {
+        let mut outgoing = self.raw.store().conf_state().voters_outgoing.clone();
+        outgoing.sort_unstable();
+        outgoing
+    }
+
     pub fn members(&self) -> (Vec<u64>, Vec<u64>) {
         let conf = self.raw.store().conf_state();
         let mut voters = conf.voters.clone();
@@ -762,13 +808,44 @@ pub struct ProgressView {
     pub recent_active: bool,
 }
 
-pub fn describe_conf_change(change: &ConfChange) -> String {
-    let what = match change.get_change_type() {
-        ConfChangeType::AddNode => "add voter",
-        ConfChangeType::AddLearnerNode => "add learner",
-        ConfChangeType::RemoveNode => "remove",
-    };
-    format!("{what} {}", change.node_id)
+/// A membership change entry in words: `add voter 4`, `joint: add voter 4, add voter 5`,
+/// `leave joint`.
+pub fn describe_conf_change(change: &ConfChangeV2) -> String {
+    let changes: Vec<String> = change
+        .get_changes()
+        .iter()
+        .map(|c| {
+            let what = match c.get_change_type() {
+                ConfChangeType::AddNode => "add voter",
+                ConfChangeType::AddLearnerNode => "add learner",
+                ConfChangeType::RemoveNode => "remove",
+            };
+            format!("{what} {}", c.node_id)
+        })
+        .collect();
+    match changes.len() {
+        0 => "leave joint".to_string(),
+        1 if change.enter_joint().is_none() => changes[0].clone(),
+        _ => format!("joint: {}", changes.join(", ")),
+    }
+}
+
+/// A single change in the form joint changes take (raft-rs applies both as this).
+pub fn as_joint_form(change: &ConfChange) -> ConfChangeV2 {
+    let mut single = ConfChangeSingle::default();
+    single.set_change_type(change.get_change_type());
+    single.node_id = change.node_id;
+    let mut v2 = ConfChangeV2::default();
+    v2.mut_changes().push(single);
+    v2
+}
+
+fn conf_change_of(change: MembershipChange) -> (ConfChangeType, u64) {
+    match change {
+        MembershipChange::AddVoter(id) => (ConfChangeType::AddNode, id),
+        MembershipChange::AddLearner(id) => (ConfChangeType::AddLearnerNode, id),
+        MembershipChange::Remove(id) => (ConfChangeType::RemoveNode, id),
+    }
 }
 
 #[cfg(test)]

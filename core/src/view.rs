@@ -7,7 +7,7 @@
 use raft::eraftpb::{Entry, EntryType, Message, MessageType};
 use serde::Serialize;
 
-use crate::node::{describe_conf_change, EntryKind, Node};
+use crate::node::{as_joint_form, describe_conf_change, EntryKind, Node};
 pub use crate::node::{ProgressView, RaftView};
 use crate::state_machine::StateMachine;
 use crate::storage::RaftStorage;
@@ -48,10 +48,19 @@ impl EntryView {
                 };
                 (EntryKind::Command, summary)
             }
-            EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
-                let summary = protobuf::Message::parse_from_bytes(&entry.data)
-                    .map(|change| describe_conf_change(&change))
-                    .unwrap_or_else(|_| "conf change".to_string());
+            EntryType::EntryConfChange => {
+                let summary =
+                    <raft::eraftpb::ConfChange as protobuf::Message>::parse_from_bytes(&entry.data)
+                        .map(|change| describe_conf_change(&as_joint_form(&change)))
+                        .unwrap_or_else(|_| "conf change".to_string());
+                (EntryKind::ConfChange, summary)
+            }
+            EntryType::EntryConfChangeV2 => {
+                let summary = <raft::eraftpb::ConfChangeV2 as protobuf::Message>::parse_from_bytes(
+                    &entry.data,
+                )
+                .map(|change| describe_conf_change(&change))
+                .unwrap_or_else(|_| "conf change".to_string());
                 (EntryKind::ConfChange, summary)
             }
         };

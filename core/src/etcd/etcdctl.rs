@@ -120,6 +120,22 @@ enum Sub {
         #[arg(long)]
         physical: bool,
     },
+    /// Acquires a named lock.
+    Lock {
+        /// The lock's name, then the command etcdctl would run while holding it.
+        args: Vec<String>,
+        /// Timeout for session, in seconds.
+        #[arg(long, default_value_t = 10)]
+        ttl: i64,
+    },
+    /// Observes and participates in leader election.
+    Elect {
+        /// The election's name, then the proposal.
+        args: Vec<String>,
+        /// Observation mode.
+        #[arg(short = 'l', long)]
+        listen: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -153,6 +169,20 @@ pub enum Action {
     ReadWatchesFromInput,
     /// `lease keep-alive` (without `--once`): renew this lease until stopped.
     KeepAlive(i64),
+    /// `lock NAME`: acquire the lock in a session of `ttl` seconds, hold it until stopped.
+    Lock {
+        name: String,
+        ttl: i64,
+    },
+    /// `elect NAME PROPOSAL`: campaign, then lead until stopped.
+    Elect {
+        name: String,
+        proposal: String,
+    },
+    /// `elect -l NAME`: print each leader of the election until stopped.
+    Observe {
+        name: String,
+    },
 }
 
 /// How the answer is to be printed.
@@ -350,6 +380,40 @@ pub fn parse(words: &[String]) -> Result<Invocation, String> {
         Sub::Compaction { revision, physical } => {
             Action::Request(Request::Compact(CompactionRequest { revision, physical }))
         }
+        // etcdctl's own argument errors, word for word.
+        Sub::Lock { args, ttl } => match args.as_slice() {
+            [] => {
+                return Err(
+                    "lock takes a lock name argument and an optional command to execute".into(),
+                )
+            }
+            [name] => Action::Lock {
+                name: name.clone(),
+                ttl,
+            },
+            [_, ..] => {
+                return Err(
+                    "the console cannot run a command under a lock: run `lock NAME`, \
+                            then type the commands, then `stop-lock NAME`"
+                        .into(),
+                )
+            }
+        },
+        Sub::Elect { args, listen } => match (args.as_slice(), listen) {
+            ([name, proposal], false) => Action::Elect {
+                name: name.clone(),
+                proposal: proposal.clone(),
+            },
+            ([_], false) => return Err("no proposal argument but -l not set".into()),
+            ([_, _], true) => return Err("proposal given but -l is set".into()),
+            ([name], true) => Action::Observe { name: name.clone() },
+            _ => {
+                return Err(
+                    "elect takes one election name argument and an optional proposal argument"
+                        .into(),
+                )
+            }
+        },
     };
     Ok(Invocation { action, style })
 }

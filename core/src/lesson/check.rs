@@ -29,6 +29,7 @@
 //! | `lease ttl of svc/web = 5` | the key (on the leader) is attached to a lease granted with that many seconds |
 //! | `key svc/web kept for 20s` | the key exists (on the leader) and was created that long ago |
 //! | `lock lock taken then refused` | a txn took the key if it did not exist (`create("lock") = "0"`), and a later one asking the same was refused |
+//! | `etcdctl lock job passed on by expiry` | an `etcdctl lock job` client held the lock, and a later one got it while nobody stopped the first, deleted its key or revoked its lease: the first one's lease ran out |
 //! | `lock lock taken over after expiry` | two such txns took the key, and no client released it in between (no delete of it, no lease revoke): the first holder's lease ran out |
 //! | `watch events under job/ >= 3` | events about keys under the prefix delivered to watches |
 //! | `network partitioned` | the network is partitioned or has a cut link now |
@@ -133,6 +134,7 @@ enum Kind {
     },
     LockTakenThenRefused(Vec<u8>),
     LockTakenOverAfterExpiry(Vec<u8>),
+    EtcdctlLockPassedOnByExpiry(String),
     WatchEventsUnder(Vec<u8>, Compare, u64),
     NetworkPartitioned,
     VotersAddedAsLearnersFirst,
@@ -183,6 +185,9 @@ impl Condition {
             },
             ["lock", key, "taken", "then", "refused"] => {
                 Kind::LockTakenThenRefused(key.as_bytes().to_vec())
+            }
+            ["etcdctl", "lock", name, "passed", "on", "by", "expiry"] => {
+                Kind::EtcdctlLockPassedOnByExpiry(name.to_string())
             }
             ["lock", key, "taken", "over", "after", "expiry"] => {
                 Kind::LockTakenOverAfterExpiry(key.as_bytes().to_vec())
@@ -293,6 +298,9 @@ impl Condition {
             Kind::KeyKeptFor { key, ms } => key_kept_for(cluster, key, *ms),
             Kind::LockTakenThenRefused(key) => lock_taken_then_refused(cluster, key),
             Kind::LockTakenOverAfterExpiry(key) => lock_taken_over_after_expiry(cluster, key),
+            Kind::EtcdctlLockPassedOnByExpiry(name) => {
+                etcdctl_lock_passed_on_by_expiry(cluster, name)
+            }
             Kind::WatchEventsUnder(prefix, compare, bound) => {
                 let events = cluster
                     .watch_deliveries()
@@ -611,14 +619,14 @@ fn lock_taken_then_refused(cluster: &Cluster, key: &[u8]) -> bool {
     })
 }
 
-/// The lock was taken twice, and between the two no client deleted the key or revoked a
-/// lease: the first holder's lease expired (the way a crashed holder loses a lock).
-fn lock_taken_over_after_expiry(cluster: &Cluster, key: &[u8]) -> bool {
+/// When clients asked to release `key` by hand: a delete of it (alone or in a txn), or a
+/// lease revoke.
+fn released_by_hand(cluster: &Cluster, key: &[u8]) -> Vec<u64> {
     let deletes_key = |op: &RequestOp| match op {
         RequestOp::DeleteRange(d) => KeyRange::new(&d.key, &d.range_end).contains(key),
         _ => false,
     };
-    let released_by_hand: Vec<u64> = cluster
+    cluster
         .requests()
         .values()
         .filter(|r| match &r.request {
@@ -628,7 +636,13 @@ fn lock_taken_over_after_expiry(cluster: &Cluster, key: &[u8]) -> bool {
             _ => false,
         })
         .map(|r| r.invoked_at)
-        .collect();
+        .collect()
+}
+
+/// The lock was taken twice, and between the two no client deleted the key or revoked a
+/// lease: the first holder's lease expired (the way a crashed holder loses a lock).
+fn lock_taken_over_after_expiry(cluster: &Cluster, key: &[u8]) -> bool {
+    let released = released_by_hand(cluster, key);
     let taken: Vec<(u64, u64)> = lock_attempts(cluster, key)
         .into_iter()
         .filter(|&(_, _, took)| took)
@@ -636,10 +650,27 @@ fn lock_taken_over_after_expiry(cluster: &Cluster, key: &[u8]) -> bool {
         .collect();
     taken.iter().any(|&(_, first_taken)| {
         taken.iter().any(|&(asked, _)| {
-            asked > first_taken
-                && !released_by_hand
-                    .iter()
-                    .any(|&at| at >= first_taken && at <= asked)
+            asked > first_taken && !released.iter().any(|&at| at >= first_taken && at <= asked)
+        })
+    })
+}
+
+/// An `etcdctl lock NAME` client held the lock, and a later one got it with the first never
+/// stopped and its key never deleted nor its lease revoked by a client: its lease ran out.
+fn etcdctl_lock_passed_on_by_expiry(cluster: &Cluster, name: &str) -> bool {
+    let holders: Vec<crate::sim::SessionRecord> = cluster
+        .session_history()
+        .into_iter()
+        .filter(|s| s.name == name && s.recipe == crate::sim::Recipe::Lock && s.held_at.is_some())
+        .collect();
+    holders.iter().any(|first| {
+        let held = first.held_at.unwrap_or(0);
+        let released = released_by_hand(cluster, &first.key);
+        holders.iter().any(|next| {
+            let taken = next.held_at.unwrap_or(0);
+            taken > held
+                && first.stopped_at.is_none_or(|stopped| stopped > taken)
+                && !released.iter().any(|&at| at >= held && at <= taken)
         })
     })
 }

@@ -18,7 +18,8 @@
 //! | `snapshot 3` | node 3 snapshots its state and compacts its log |
 //! | `read [node=3] [wait=5s]` | a linearizable read of all keys (ReadIndex): waits until the node may answer |
 //! | `put`, `get`, `del`, `txn`, `watch`, `lease …`, `compaction` `[node=3]` | etcdctl's commands, printed as etcdctl prints them (see [`crate::etcd::etcdctl`]); sent to the leader unless `node=` says otherwise |
-//! | | in those, `$LEASE` stands for the id of the lease granted last |
+//! | | in those, `$LEASE` stands for the id of the lease granted last (by `lease grant`, or by a `lock`'s or `elect`'s session) |
+//! | `lock NAME [--ttl=10]`, `elect NAME PROPOSAL`, `elect -l NAME` (`[node=3]`); `stop-lock NAME`, `stop-elect [-l] NAME` | etcdctl's lock, election and election observer (see [`crate::sim::sessions`]): a lock or candidate prints its key once held, an observer each leader; `stop-…` is etcdctl's Ctrl-C |
 //! | `member list`, `endpoint status [node=3]`, `endpoint health [node=3]`, `version` | etcdctl's cluster views and version |
 //! | `unwatch 0 [node=3]`, `watch-progress [node=3]` | cancel a watch; ask for a progress notification |
 //! | `lease keep-alive $LEASE` (renews every TTL/3 until stopped), `stop-keep-alive $LEASE` | a running keep-alive, and its Ctrl-C |
@@ -38,7 +39,8 @@ use crate::scenario::parse::{duration_ms, node_id, node_list, number, on_off, Ar
 use crate::scenario::wait::Wait;
 use crate::scenario::Scenario;
 use crate::sim::network::LinkConfig;
-use crate::sim::{Cluster, ClusterConfig, Outcome};
+use crate::sim::sessions::ELECTION_TTL;
+use crate::sim::{Cluster, ClusterConfig, Outcome, Recipe};
 
 pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, String> {
     let bind = |known: &[&str]| command.bind(known);
@@ -269,6 +271,22 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
             scenario.cluster()?.stop_keep_alive(lease)?;
             Ok(String::new())
         }
+        // etcdctl's Ctrl-C for a running `lock`, `elect` or `elect -l` (the oldest on that name).
+        "stop-lock" | "stop-elect" => {
+            let args = bind(&[])?;
+            let usage = || format!("usage: {} NAME", command.name);
+            let like = match (command.name.as_str(), args.words.as_slice()) {
+                ("stop-lock", [_]) => Recipe::Lock,
+                ("stop-elect", [_]) => Recipe::Elect {
+                    proposal: Vec::new(),
+                },
+                ("stop-elect", [flag, _]) if flag == "-l" => Recipe::Observe,
+                _ => return Err(usage()),
+            };
+            let name = args.words.last().ok_or_else(usage)?;
+            scenario.cluster()?.stop_session(name, &like)?;
+            Ok(String::new())
+        }
         "unwatch" => {
             let args = bind(&["node"])?;
             let watch_id = args.one("a watch id", number)? as i64;
@@ -297,7 +315,7 @@ pub fn is_request(name: &str) -> bool {
 }
 
 /// etcdctl's commands, printed as etcdctl prints them.
-pub const ETCDCTL: [&str; 8] = [
+pub const ETCDCTL: [&str; 10] = [
     "put",
     "get",
     "del",
@@ -306,6 +324,8 @@ pub const ETCDCTL: [&str; 8] = [
     "lease",
     "compaction",
     "compact",
+    "lock",
+    "elect",
 ];
 /// Cluster requests that go through the log (or ReadIndex) and are answered later.
 pub const CLUSTER_REQUESTS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
@@ -562,6 +582,23 @@ fn start_etcdctl(scenario: &mut Scenario, command: &CommandLine) -> Result<Start
         Action::ReadWatchesFromInput => Ok(Started::Answered(Ok(String::new()))),
         Action::KeepAlive(lease) => {
             cluster.keep_alive(node, lease)?;
+            Ok(Started::Answered(Ok(String::new())))
+        }
+        // etcdctl prints nothing until the lock (or leadership) is held; then the session
+        // reports, as a running etcdctl would.
+        Action::Lock { name, ttl } => {
+            cluster.start_session(node, &name, Recipe::Lock, ttl)?;
+            Ok(Started::Answered(Ok(String::new())))
+        }
+        Action::Elect { name, proposal } => {
+            let recipe = Recipe::Elect {
+                proposal: proposal.into_bytes(),
+            };
+            cluster.start_session(node, &name, recipe, ELECTION_TTL)?;
+            Ok(Started::Answered(Ok(String::new())))
+        }
+        Action::Observe { name } => {
+            cluster.start_session(node, &name, Recipe::Observe, ELECTION_TTL)?;
             Ok(Started::Answered(Ok(String::new())))
         }
         Action::Watch(watch) => {

@@ -18,7 +18,7 @@ pub mod wait;
 use std::collections::BTreeMap;
 
 use crate::node::Role;
-use crate::sim::{ClientEvent, Cluster};
+use crate::sim::{ClientEvent, Cluster, SessionEvent};
 
 pub use parse::{Args, CommandLine, ParseError};
 
@@ -162,6 +162,26 @@ impl Scenario {
                 }
                 ClientEvent::Renewed { lease, .. } => {
                     out.push_str(&format!("lease {lease:016x} expired or revoked.\n"));
+                    continue;
+                }
+                ClientEvent::Session(SessionEvent::Granted { lease }) => {
+                    self.last_lease = Some(lease);
+                    continue;
+                }
+                // What a running `etcdctl lock`/`elect` prints: its key once held (as `get`
+                // prints it), or the error it exits with.
+                ClientEvent::Session(
+                    SessionEvent::Holding { key: shown, .. }
+                    | SessionEvent::Observed { leader: shown },
+                ) => {
+                    out.push_str(&crate::etcd::etcdctl::print_response(
+                        &style,
+                        &crate::etcd::api::Response::Range(shown),
+                    ));
+                    continue;
+                }
+                ClientEvent::Session(SessionEvent::Failed { error, .. }) => {
+                    out.push_str(&format!("Error: {error}\n"));
                     continue;
                 }
                 ClientEvent::Watch(delivery) => delivery,

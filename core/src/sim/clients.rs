@@ -89,6 +89,8 @@ pub enum ClientEvent {
     /// A kept-alive lease was renewed for `ttl` seconds, or (`ttl` 0) is gone: expired or
     /// revoked, which ends the keep-alive.
     Renewed { lease: i64, ttl: i64 },
+    /// A lock or election client has something to print (see [`super::sessions`]).
+    Session(super::sessions::SessionEvent),
 }
 
 /// Every client request and watch response so far, and the events not yet taken.
@@ -205,9 +207,15 @@ impl Cluster {
                 return;
             }
         };
-        self.clients
-            .events
-            .push(ClientEvent::Renewed { lease, ttl });
+        // A lock's or election's session renews quietly, as etcdctl's does; its lease gone,
+        // the session hears of it.
+        if !self.sessions.owns_lease(lease) {
+            self.clients
+                .events
+                .push(ClientEvent::Renewed { lease, ttl });
+        } else if ttl <= 0 {
+            self.session_lease_gone(lease);
+        }
         if ttl > 0 {
             let at = self.now() + (ttl as u64 * 1000 / 3).max(1);
             self.schedule(at, Scheduled::Renew { lease });
@@ -294,7 +302,15 @@ impl Cluster {
         self.complete(request_id, outcome);
     }
 
+    pub(super) fn push_client_event(&mut self, event: ClientEvent) {
+        self.clients.events.push(event);
+    }
+
     pub(super) fn deliver_watch(&mut self, node: u64, response: WatchResponse) {
+        // A lock's or election's own watch is that client's business, not the console's.
+        if self.sessions.claims_watch(node, &response) {
+            return self.session_watch(node, &response);
+        }
         let delivery = WatchDelivery {
             time: self.now(),
             node,
@@ -339,6 +355,7 @@ impl Cluster {
             };
             self.deliver_watch(id, response);
         }
+        self.sessions_lose_member(id);
     }
 
     pub(super) fn complete(&mut self, request_id: u64, outcome: Outcome) {
@@ -368,6 +385,7 @@ impl Cluster {
             .events
             .push(ClientEvent::Answered { id: request_id });
         self.renewal_answered(request_id);
+        self.session_answered(request_id);
     }
 }
 

@@ -25,6 +25,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use super::clients::Clients;
+use super::sessions::{SessionWake, Sessions};
 use crate::etcd::api::Request as EtcdRequest;
 use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use crate::etcd::store::EtcdStore;
@@ -106,6 +107,8 @@ pub(super) enum Scheduled {
     Renew {
         lease: i64,
     },
+    /// A lock or election client acts on what it heard (see [`super::sessions`]).
+    Session(SessionWake),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -130,6 +133,7 @@ pub struct Cluster {
     pub(super) checker: Checker,
     violation: Option<Violation>,
     pub(super) clients: Clients,
+    pub(super) sessions: Sessions,
     cluster_id: u64,
 }
 
@@ -156,6 +160,7 @@ impl Cluster {
             checker: Checker::default(),
             violation: None,
             clients: Clients::default(),
+            sessions: Sessions::default(),
             cluster_id,
             config,
         };
@@ -243,6 +248,7 @@ impl Cluster {
             Scheduled::Tick { node, incarnation } => self.tick(node, incarnation),
             Scheduled::Arrive { message } => self.arrive(message),
             Scheduled::Renew { lease } => self.renew(lease),
+            Scheduled::Session(wake) => self.wake_session(wake),
         }
         self.violation.is_none()
     }

@@ -10,10 +10,12 @@ pub mod faults;
 pub mod history;
 pub mod linearizability;
 pub mod network;
+pub mod sessions;
 pub mod trace;
 pub mod views;
 
 pub use checker::Violation;
 pub use clients::{ClientEvent, ClientRequest, Failure, Outcome, WatchDelivery};
 pub use cluster::{Cluster, ClusterConfig, NodeStatus};
+pub use sessions::{Recipe, SessionEvent, SessionRecord};
 pub use views::{ClusterView, MachineView, MessageInFlightView};
