@@ -19,7 +19,7 @@ use super::api::*;
     disable_version_flag = true
 )]
 struct Cli {
-    /// Output format: simple or json.
+    /// Output format: simple, json, fields, table or protobuf.
     #[arg(
         short = 'w',
         long = "write-out",
@@ -39,6 +39,11 @@ pub enum Format {
     #[default]
     Simple,
     Json,
+    Fields,
+    /// etcdctl has tables only for cluster views (`member list`, `endpoint …`).
+    Table,
+    /// Binary: etcdctl prints the answer's protobuf bytes; the console cannot show them.
+    Protobuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -206,14 +211,28 @@ pub struct Invocation {
 /// Parses the words after `etcdctl` (e.g. `["get", "--prefix", "foo"]`).
 pub fn parse(words: &[String]) -> Result<Invocation, String> {
     if words.first().is_some_and(|w| w == "txn") {
-        let text = words[1..]
-            .iter()
-            .map(|w| quote(w))
-            .collect::<Vec<_>>()
-            .join(" ");
+        // `txn -w json …`: the output format may come first; the rest is the transaction.
+        let mut style = Style::default();
+        let mut rest = &words[1..];
+        while let Some(first) = rest.first() {
+            let (format, taken) = match first.as_str() {
+                "-w" | "--write-out" => (rest.get(1).cloned().unwrap_or_default(), 2),
+                flag => match flag
+                    .strip_prefix("--write-out=")
+                    .or_else(|| flag.strip_prefix("-w="))
+                {
+                    Some(format) => (format.to_string(), 1),
+                    None => break,
+                },
+            };
+            style.format = Format::from_str(&format, true)
+                .map_err(|_| format!("invalid value '{format}' for '--write-out'"))?;
+            rest = &rest[taken.min(rest.len())..];
+        }
+        let text = rest.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
         return Ok(Invocation {
             action: Action::Request(Request::Txn(parse_txn(&text)?)),
-            style: Style::default(),
+            style,
         });
     }
     let cli = Cli::try_parse_from(words).map_err(|e| {
@@ -619,9 +638,27 @@ fn print_kv(style: &Style, kv: &KeyValue, out: &mut String) {
 
 /// An answer, as etcdctl prints it.
 pub fn print_response(style: &Style, response: &Response) -> String {
+    // etcd's client turns a keep-alive answered with TTL 0 into "lease not found", whatever
+    // the format.
+    if let Response::LeaseKeepAlive(k) = response {
+        if k.ttl <= 0 && style.keep_alive_once {
+            return format!("Error: {}\n", EtcdError::LeaseNotFound);
+        }
+    }
+    let formatted = match style.format {
+        Format::Json => super::write_out::json(response),
+        Format::Fields => super::write_out::fields(response),
+        Format::Table => Some("Error: table not supported as output format\n".into()),
+        Format::Protobuf => {
+            Some("Error: the console cannot show protobuf (binary) output\n".into())
+        }
+        Format::Simple => None,
+    };
+    if let Some(text) = formatted {
+        return text;
+    }
     let mut out = String::new();
     match response {
-        Response::Range(range) if style.format == Format::Json => out = range_json(range) + "\n",
         Response::Range(range) => range
             .kvs
             .iter()
@@ -662,10 +699,6 @@ pub fn print_response(style: &Style, response: &Response) -> String {
             out = format!("lease {:016x} granted with TTL({}s)\n", grant.id, grant.ttl)
         }
         Response::LeaseRevoke(_) => unreachable!("printed by print_result, which knows the id"),
-        // etcd's client turns a keep-alive answered with TTL 0 into "lease not found".
-        Response::LeaseKeepAlive(k) if k.ttl <= 0 && style.keep_alive_once => {
-            out = format!("Error: {}\n", EtcdError::LeaseNotFound)
-        }
         Response::LeaseKeepAlive(k) if k.ttl <= 0 => {
             out = format!("lease {:016x} expired or revoked.\n", k.id)
         }
@@ -705,7 +738,9 @@ pub fn print_response(style: &Style, response: &Response) -> String {
 pub fn print_result(invocation: &Invocation, result: &Result<Response, EtcdError>) -> String {
     match (result, &invocation.action) {
         (Err(error), _) => print_failure(invocation, &error.to_string()),
-        (Ok(Response::LeaseRevoke(_)), Action::Request(Request::LeaseRevoke(revoke))) => {
+        (Ok(Response::LeaseRevoke(_)), Action::Request(Request::LeaseRevoke(revoke)))
+            if invocation.style.format == Format::Simple =>
+        {
             format!("lease {:016x} revoked\n", revoke.id)
         }
         (Ok(Response::Compact(_)), Action::Request(Request::Compact(compact))) => {
@@ -791,48 +826,4 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>]) -> String {
         })
         .collect();
     format!("{rule}{header}{rule}{body}{rule}")
-}
-
-/// `get -w json`: Go's JSON of the protobuf message (bytes in base64, zero fields left out).
-fn range_json(range: &RangeResponse) -> String {
-    use base64::Engine;
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    let h = &range.header;
-    let mut json = format!(
-        r#"{{"header":{{"cluster_id":{},"member_id":{},"revision":{},"raft_term":{}}}"#,
-        h.cluster_id, h.member_id, h.revision, h.raft_term
-    );
-    if !range.kvs.is_empty() {
-        let kvs: Vec<String> = range
-            .kvs
-            .iter()
-            .map(|kv| {
-                let mut fields = vec![format!(r#""key":"{}""#, b64(&kv.key))];
-                for (name, value) in [
-                    ("create_revision", kv.create_revision),
-                    ("mod_revision", kv.mod_revision),
-                    ("version", kv.version),
-                ] {
-                    if value != 0 {
-                        fields.push(format!(r#""{name}":{value}"#));
-                    }
-                }
-                if !kv.value.is_empty() {
-                    fields.push(format!(r#""value":"{}""#, b64(&kv.value)));
-                }
-                if kv.lease != 0 {
-                    fields.push(format!(r#""lease":{}"#, kv.lease));
-                }
-                format!("{{{}}}", fields.join(","))
-            })
-            .collect();
-        json.push_str(&format!(r#","kvs":[{}]"#, kvs.join(",")));
-    }
-    if range.more {
-        json.push_str(r#","more":true"#);
-    }
-    if range.count != 0 {
-        json.push_str(&format!(r#","count":{}"#, range.count));
-    }
-    json + "}"
 }

@@ -22,3 +22,5 @@ pub mod server;
 pub mod store;
 pub mod view;
 pub mod watch;
+#[cfg(feature = "playground")]
+pub mod write_out;
