@@ -744,6 +744,7 @@ impl<S: StateMachine> Node<S> {
             persisted: raft.raft_log.persisted,
             voters,
             learners,
+            voters_outgoing: self.outgoing_voters(),
             progress,
         }
     }
@@ -792,6 +793,9 @@ pub struct RaftView {
     pub persisted: u64,
     pub voters: Vec<u64>,
     pub learners: Vec<u64>,
+    /// While in a joint configuration: the voters being left (decisions need a majority of
+    /// `voters` and of these). Empty otherwise.
+    pub voters_outgoing: Vec<u64>,
     /// The leader's view of every member's replication progress (empty on non-leaders).
     pub progress: Vec<ProgressView>,
 }

@@ -282,6 +282,21 @@ impl EtcdServer {
         Ok(server_outputs(self))
     }
 
+    /// Asks for several membership changes at once, by joint consensus (raft-rs can; etcd
+    /// 3.4 never does): answered once the joint configuration is applied.
+    pub fn change_membership_jointly(
+        &mut self,
+        now: u64,
+        request_id: u64,
+        changes: &[MembershipChange],
+    ) -> Result<Vec<ServerOutput>, NodeError> {
+        self.now = now;
+        let outputs = self.node.propose_joint_membership(request_id, changes)?;
+        let deadline = now + self.config.request_timeout_ms();
+        self.await_apply(request_id, deadline, outputs);
+        Ok(server_outputs(self))
+    }
+
     fn propose(&mut self, request_id: u64, command: Command, deadline: u64) {
         match self.node.propose(request_id, command.encode()) {
             Ok(outputs) => self.await_apply(request_id, deadline, outputs),

@@ -17,11 +17,14 @@
 //! | `majority entry overwritten` | an entry a majority of the members held was overwritten all the same (the paper's Figure 8) |
 //! | `snapshot installed` | some node caught up from a snapshot |
 //! | `voters >= 6`, `learners >= 1` | the membership, as the leader knows it |
+//! | `voters are 2,4,5` | exactly those voters, as the leader knows them, and no joint configuration in progress |
+//! | `joint configuration entered` | a member applied a membership change made by joint consensus (several changes in one entry) |
 //! | `key foo = bar on all` (`on some`, `on n3`) | running members' stores hold that value |
 //! | `key foo missing on some` (`on all`, `on n3`) | ... do not hold the key |
 //! | `version of foo >= 3` | the key's version on the leader |
 //! | `revision >= 8`, `compacted >= 5` | the leader's store revision, compaction point |
 //! | `write with nodes down >= 2` | a put was acknowledged while that many nodes were down |
+//! | `acknowledged write lost` | the current leader does not hold the entry of a put some client was told OK (see `durability`) |
 //! | `stale read` | a serializable get answered an older value than a write acknowledged before it |
 //! | `history reads >= 1` | gets at a past revision that were answered |
 //! | `history read of color 2 versions back` | after the key's last write, a get at a past revision answered its value from that many changes before the latest |
@@ -44,7 +47,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::etcd::api::{EtcdError, KeyRange, Request, RequestOp, Response};
-use crate::node::{MembershipChange, NodeEvent, Role};
+use crate::node::{EntryKind, MembershipChange, NodeEvent, Role};
 use crate::scenario::parse::{duration_ms, number};
 use crate::sim::trace::TraceKind;
 use crate::sim::{Cluster, Failure, Outcome};
@@ -133,6 +136,9 @@ enum Kind {
         ms: u64,
     },
     LockTakenThenRefused(Vec<u8>),
+    VotersAre(Vec<u64>),
+    AcknowledgedWriteLost,
+    JointConfigurationEntered,
     LockTakenOverAfterExpiry(Vec<u8>),
     EtcdctlLockPassedOnByExpiry(String),
     WatchEventsUnder(Vec<u8>, Compare, u64),
@@ -196,6 +202,13 @@ impl Condition {
                 Kind::WatchEventsUnder(prefix.as_bytes().to_vec(), compare(op)?, number(n)?)
             }
             ["network", "partitioned"] => Kind::NetworkPartitioned,
+            ["voters", "are", list] => {
+                let mut voters = crate::scenario::parse::node_list(list)?;
+                voters.sort_unstable();
+                Kind::VotersAre(voters)
+            }
+            ["joint", "configuration", "entered"] => Kind::JointConfigurationEntered,
+            ["acknowledged", "write", "lost"] => Kind::AcknowledgedWriteLost,
             ["voters", "added", "as", "learners", "first"] => Kind::VotersAddedAsLearnersFirst,
             ["key", key, "=", value, "on", on] => Kind::KeyValue {
                 key: key.as_bytes().to_vec(),
@@ -260,6 +273,30 @@ impl Condition {
             Kind::SafetyViolated => cluster.violation().is_some(),
             Kind::EntriesOverwritten => entries_overwritten(cluster),
             Kind::MajorityEntryOverwritten => !cluster.majority_entries_overwritten().is_empty(),
+            Kind::AcknowledgedWriteLost => cluster
+                .acknowledged_writes()
+                .iter()
+                .any(|w| w.lost(cluster)),
+            Kind::VotersAre(voters) => {
+                let leader = cluster.leader().and_then(|id| cluster.server(id));
+                leader.is_some_and(|s| {
+                    s.node().members().0 == *voters && s.node().outgoing_voters().is_empty()
+                })
+            }
+            // The entry's summary is the node's own description of a typed change.
+            Kind::JointConfigurationEntered => cluster.trace().events.iter().any(|e| {
+                matches!(
+                    &e.what,
+                    TraceKind::Node {
+                        event: NodeEvent::Applied {
+                            kind: EntryKind::ConfChange,
+                            summary,
+                            ..
+                        },
+                        ..
+                    } if summary.starts_with("joint:")
+                )
+            }),
             Kind::SnapshotInstalled => cluster.trace().events.iter().any(|e| {
                 matches!(
                     e.what,

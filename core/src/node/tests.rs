@@ -380,3 +380,46 @@ fn a_learner_is_promoted_only_by_the_leader_once_it_has_caught_up() {
     bench.deliver_all();
     assert_eq!(bench.nodes[&1].members(), (vec![1, 2, 3, 4], vec![]));
 }
+
+#[test]
+fn a_joint_change_enters_the_joint_configuration_then_leaves_it() {
+    let mut bench = Bench::with_leader(&[1, 2, 3], config);
+    for id in [4, 5] {
+        let (node, outputs) =
+            Node::new(config(id), RaftStorage::empty(), Recorder::default(), id).expect("starts");
+        bench.nodes.insert(id, node);
+        bench.take(outputs);
+    }
+    let outputs = bench
+        .node(1)
+        .propose_joint_membership(
+            21,
+            &[MembershipChange::AddVoter(4), MembershipChange::AddVoter(5)],
+        )
+        .expect("the leader accepts it");
+    bench.take(outputs);
+    // One change in flight at a time, joint or not.
+    assert_eq!(
+        bench
+            .node(1)
+            .propose_membership(22, MembershipChange::Remove(3), Vec::new()),
+        Err(NodeError::ConfChangeInProgress)
+    );
+    let seen = bench.deliver_all();
+    let applied: Vec<String> = seen
+        .iter()
+        .filter_map(|(id, o)| match o {
+            Output::Event(NodeEvent::Applied {
+                kind: EntryKind::ConfChange,
+                summary,
+                ..
+            }) if *id == 1 => Some(summary.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(applied, ["joint: add voter 4, add voter 5", "leave joint"]);
+    for node in bench.nodes.values() {
+        assert_eq!(node.members(), (vec![1, 2, 3, 4, 5], vec![]));
+        assert!(node.outgoing_voters().is_empty());
+    }
+}

@@ -14,7 +14,8 @@
 //! | `wipe 2` | empty a crashed node's disk, breaking Raft's assumptions (the checker shows what follows) |
 //! | `propose x=1 [node=3] [wait=5s]` | propose `put x 1` (to the leader by default), wait, show the log index |
 //! | `campaign 3`, `transfer-leader 2` | start an election; hand over leadership |
-//! | `add-node [learner]`, `remove-node 4`, `promote 4` | membership changes |
+//! | `add-node [learner]`, `remove-node 4`, `promote 4` | membership changes, one at a time (etcd's way) |
+//! | `joint-change add=4,5 remove=1` | several at once, by joint consensus (raft-rs's `ConfChangeV2`; etcd 3.4 never does this) |
 //! | `snapshot 3` | node 3 snapshots its state and compacts its log |
 //! | `read [node=3] [wait=5s]` | a linearizable read of all keys (ReadIndex): waits until the node may answer |
 //! | `put`, `get`, `del`, `txn`, `watch`, `lease …`, `compaction` `[node=3]` | etcdctl's commands, printed as etcdctl prints them (see [`crate::etcd::etcdctl`]); sent to the leader unless `node=` says otherwise |
@@ -25,6 +26,7 @@
 //! | `lease keep-alive $LEASE` (renews every TTL/3 until stopped), `stop-keep-alive $LEASE` | a running keep-alive, and its Ctrl-C |
 //! | `drop 17`, `delay 17 200ms` | drop message 17 while in flight, or hold it back longer |
 //! | `status`, `log [3]`, `logs`, `messages`, `requests`, `trace [last=20]` | look |
+//! | `durability [KEY]` | each acknowledged put (the last 10): which members hold its entry, which leaders came after, whether it is lost |
 //!
 //! Time-passing commands report leadership changes as they happen; every command is
 //! followed by what watches received meanwhile.
@@ -202,6 +204,15 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
                 .delay_message(number(id)?, duration_ms(by)?)?;
             Ok(format!("message #{id} now arrives at {arrives}ms\n"))
         }
+        "durability" => {
+            let args = bind(&[])?;
+            let key = match args.words.as_slice() {
+                [] => None,
+                [key] => Some(key.as_str()),
+                _ => return Err("usage: durability [KEY]".into()),
+            };
+            Ok(format::durability(scenario.cluster()?, key, 10))
+        }
         "status" => {
             bind(&[])?;
             Ok(format::status(scenario.cluster()?))
@@ -328,7 +339,14 @@ pub const ETCDCTL: [&str; 10] = [
     "elect",
 ];
 /// Cluster requests that go through the log (or ReadIndex) and are answered later.
-pub const CLUSTER_REQUESTS: [&str; 5] = ["propose", "read", "add-node", "remove-node", "promote"];
+pub const CLUSTER_REQUESTS: [&str; 6] = [
+    "propose",
+    "read",
+    "add-node",
+    "remove-node",
+    "promote",
+    "joint-change",
+];
 /// Commands sent to one member with `node=N` (without it: the leader; `endpoint`: every member).
 pub const TARGETED: [&str; 5] = ["propose", "read", "unwatch", "watch-progress", "endpoint"];
 
@@ -438,6 +456,19 @@ pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<S
             };
             let (node, id) = scenario.cluster()?.add_node(learner)?;
             started(id, format!("n{node} started\n"))
+        }
+        "joint-change" => {
+            let args = bind(&["add", "remove", "wait"])?;
+            if !args.words.is_empty() {
+                return Err("usage: joint-change add=4,5 [remove=1,2]".into());
+            }
+            let list = |name: &str| args.option(name).map_or(Ok(Vec::new()), node_list);
+            let (add, remove) = (list("add")?, list("remove")?);
+            if add.is_empty() && remove.is_empty() {
+                return Err("usage: joint-change add=4,5 [remove=1,2]".into());
+            }
+            let id = scenario.cluster()?.change_members_jointly(&add, &remove)?;
+            started(id, String::new())
         }
         "remove-node" | "promote" => {
             let args = bind(&["wait"])?;

@@ -5,6 +5,15 @@ use crate::sim::{ClientRequest, NodeStatus};
 use crate::sim::{Cluster, Outcome};
 use crate::view::NodeView;
 
+/// ` joint=1,2,3,4,5+1,2,3` while a node is in a joint configuration (new voters, then old).
+fn joint(voters: &[u64], outgoing: &[u64]) -> String {
+    if outgoing.is_empty() {
+        return String::new();
+    }
+    let list = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+    format!(" joint={}+{}", list(voters), list(outgoing))
+}
+
 /// One line per node, e.g.
 /// `n1 follower term=2 vote=3 leader=3 last=5 commit=5 applied=5`.
 pub fn status(cluster: &Cluster) -> String {
@@ -23,7 +32,7 @@ pub fn status(cluster: &Cluster) -> String {
         };
         let line = match (&node.raft, view.status) {
             (Some(raft), status) => format!(
-                "n{id} {}{}{} term={} vote={} leader={} last={} commit={} applied={}{snapshot}",
+                "n{id} {}{}{} term={} vote={} leader={} last={} commit={} applied={}{snapshot}{}",
                 raft.role.name(),
                 if status == NodeStatus::Paused {
                     " (paused)"
@@ -41,6 +50,7 @@ pub fn status(cluster: &Cluster) -> String {
                 node.last_index,
                 raft.commit,
                 raft.applied,
+                joint(&raft.voters, &raft.voters_outgoing),
             ),
             (None, _) => {
                 let disk = cluster.durable_storage(id).expect("listed node");
@@ -254,4 +264,63 @@ pub fn endpoint_status(cluster: &Cluster, ids: &[u64], table: bool) -> String {
         rows.iter().map(|row| row.join(", ") + "\n").collect()
     };
     printed + &errors
+}
+
+/// Where each acknowledged put's entry is, and why it stays (see [`crate::sim::durability`]):
+/// the most recent `limit` ones, of `key` if given.
+pub fn durability(cluster: &Cluster, key: Option<&str>, limit: usize) -> String {
+    let writes: Vec<_> = cluster
+        .acknowledged_writes()
+        .into_iter()
+        .filter(|w| key.is_none_or(|k| w.key == k.as_bytes()))
+        .collect();
+    if writes.is_empty() {
+        return "no put acknowledged yet\n".into();
+    }
+    let list = |ids: &[u64]| {
+        ids.iter()
+            .map(|id| format!("n{id}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::new();
+    if writes.len() > limit {
+        out.push_str(&format!("({} earlier not shown)\n", writes.len() - limit));
+    }
+    for write in &writes[writes.len().saturating_sub(limit)..] {
+        out.push_str(&format!(
+            "put {} {} (OK at {}ms): entry {} of term {}\n",
+            String::from_utf8_lossy(&write.key),
+            String::from_utf8_lossy(&write.value),
+            write.at,
+            write.index,
+            write.term
+        ));
+        let majority = write.voters / 2 + 1;
+        out.push_str(&format!(
+            "  held by {} ({} of {} voters; a majority is {})\n",
+            if write.holders.is_empty() {
+                "no member".to_string()
+            } else {
+                list(&write.holders)
+            },
+            write.holders.len(),
+            write.voters,
+            majority
+        ));
+        for (node, term, held) in &write.later_leaders {
+            out.push_str(&format!(
+                "  later leader n{node} (term {term}) {}\n",
+                if *held {
+                    "holds it"
+                } else {
+                    "does NOT hold it"
+                }
+            ));
+        }
+        if write.lost(cluster) {
+            out.push_str("  LOST: the current leader does not hold it\n");
+        }
+    }
+    out
 }

@@ -48,6 +48,58 @@ impl Cluster {
         }
     }
 
+    /// Adds voters `add` (new, empty nodes) and removes `remove` in one change, by joint
+    /// consensus. Returns the request's id.
+    pub fn change_members_jointly(&mut self, add: &[u64], remove: &[u64]) -> Result<u64, String> {
+        let leader = self.leader().ok_or("no leader to change the membership")?;
+        if let Some(id) = add.iter().find(|id| self.machines.contains_key(id)) {
+            return Err(format!("n{id} already exists: add new node ids"));
+        }
+        let changes: Vec<MembershipChange> = add
+            .iter()
+            .map(|&id| MembershipChange::AddVoter(id))
+            .chain(remove.iter().map(|&id| MembershipChange::Remove(id)))
+            .collect();
+        let what = changes
+            .iter()
+            .map(|c| match c {
+                MembershipChange::AddVoter(id) => format!("add voter {id}"),
+                MembershipChange::AddLearner(id) => format!("add learner {id}"),
+                MembershipChange::Remove(id) => format!("remove {id}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.running_server(leader)?;
+        // Start the new nodes first, so the leader's first messages find them.
+        for &id in add {
+            self.start_machine(id, RaftStorage::empty());
+        }
+        let request = self.new_request(leader, format!("joint: {what}"), None, None);
+        let now = self.now();
+        match self
+            .running_server(leader)?
+            .change_membership_jointly(now, request, &changes)
+        {
+            Ok(outputs) => {
+                self.carry_out(leader, outputs);
+                Ok(request)
+            }
+            Err(error) => {
+                for id in add {
+                    self.machines.remove(id);
+                }
+                self.complete(
+                    request,
+                    Outcome::Failed {
+                        at: self.now(),
+                        failure: Failure::MembershipRefused(error.clone()),
+                    },
+                );
+                Err(error.to_string())
+            }
+        }
+    }
+
     /// Asks the leader to remove `id` from the membership (the node keeps running, alone).
     pub fn remove_node(&mut self, id: u64) -> Result<u64, String> {
         let leader = self.leader().ok_or("no leader to remove a node")?;

@@ -6,6 +6,7 @@ pub mod checker;
 pub mod clients;
 pub mod cluster;
 pub mod disk;
+pub mod durability;
 pub mod faults;
 pub mod history;
 pub mod linearizability;
