@@ -106,6 +106,48 @@ try {
     (await compaction.getAttribute('[data-exercise="make-rev-fail"]', "data-solved")) === "true");
   await shot(compaction, "typed-error-text-does-not-solve");
 
+  console.log("the free-play challenge: fair moves keep an acknowledged write, and `durability` says why; only wipe loses it");
+  const challenge = await open(browser, `${base}#lesson=lose-a-write&exercise=lose-a-write`);
+  await challenge.waitForSelector('[data-exercise="lose-a-write"]');
+  await challenge.selectOption("#speed", "6"); // 10x
+  await challenge.click("#play");
+  const tell = async (line) => {
+    await challenge.fill("#console-input", line);
+    await challenge.press("#console-input", "Enter");
+  };
+  const shown = (pattern) => until(`the console to show ${pattern}`, async () =>
+    pattern.test(await challenge.textContent("#console-output")));
+  const solved = async () => (await challenge.getAttribute('[data-exercise="lose-a-write"]', "data-solved")) === "true";
+  await tell("isolate 3");
+  await tell("put x 1");
+  await shown(/> put x 1\nOK/);
+  for (const line of ["crash 2", "crash 1", "restart 1", "restart 2", "heal"]) await tell(line);
+  await until("a leader again", async () => (await nodes(challenge)).some((n) => n.role === "leader"));
+  await challenge.waitForTimeout(1000);
+  await tell("durability x");
+  await shown(/put x 1 \(OK at \d+ms\): entry \d+ of term \d+\n  held by n\d/);
+  assert.doesNotMatch(await challenge.textContent("#console-output"), /LOST/);
+  assert.equal(await solved(), false, "crashes and partitions do not lose an acknowledged write");
+  await shot(challenge, "challenge-durability");
+  // The unfair way: a wiped disk forgets its vote and its log. Typed while paused, so each
+  // group of moves happens at one moment of virtual time.
+  const leaderNow = (await nodes(challenge)).find((n) => n.role === "leader").id;
+  const [away, holder] = (await nodes(challenge)).map((n) => n.id).filter((id) => id !== leaderNow);
+  await challenge.click("#play"); // pause
+  await tell(`isolate ${away}`);
+  await tell("put y 1");
+  await challenge.click("#play");
+  await shown(/> put y 1\nOK/);
+  await challenge.click("#play"); // pause
+  for (const line of [`crash ${leaderNow}`, `wipe ${leaderNow}`, `restart ${leaderNow}`, `partition ${away},${leaderNow} | ${holder}`]) {
+    await tell(line);
+  }
+  await challenge.click("#play");
+  await until("the challenge marked solved", solved);
+  await tell("durability y");
+  await shown(/LOST: the current leader does not hold it/);
+  await shot(challenge, "challenge-lost-by-wipe");
+
   console.log("lessons end-to-end: ok");
 } catch (error) {
   console.error(`lessons end-to-end FAILED: ${error.stack || error}`);

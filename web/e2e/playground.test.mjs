@@ -131,6 +131,24 @@ try {
   assert.doesNotMatch(await consoleText(picked), /expected a node id|pending/);
   await shot(picked, "console-picked-member");
 
+  console.log("etcdctl's interactive txn -i, lock and elect typed into the console (a member picked)");
+  // The picked member stays picked: input lines must go as typed, not with node= added.
+  await type(picked, "put key1 v");
+  await until("key1 written", async () => (await consoleText(picked)).includes("> put key1 v"));
+  for (const line of ["txn -i", 'mod("key1") > "0"', "", 'put key1 "overwrote-key1"', "", "put key2 extra", ""]) {
+    await type(picked, line);
+  }
+  await until("the transaction's answer", async () =>
+    /compares:\nmod\("key1"\) > "0"\n\nsuccess requests \(get, put, del\):\nput key1 "overwrote-key1"\n\nfailure requests \(get, put, del\):\nput key2 extra\n\nSUCCESS\n\nOK/.test(await consoleText(picked)));
+  await type(picked, "lock job");
+  await type(picked, "lock job");
+  await until("the first lock held", async () => /\njob\/[0-9a-f]+\n/.test(await consoleText(picked)));
+  const heldOnce = (await consoleText(picked)).match(/\njob\/[0-9a-f]+\n/g).length;
+  assert.equal(heldOnce, 1, "the second client waits, printing nothing");
+  await type(picked, "stop-lock job");
+  await until("the second lock held", async () => (await consoleText(picked)).match(/\njob\/[0-9a-f]+\n/g).length === 2);
+  await shot(picked, "console-txn-i-and-lock");
+
   console.log("a chaos-test reproduction link shows the same safety violation");
   // Pinned by core/tests/chaos.rs, which checks this link fails natively as its script does.
   const link = readFileSync(path.resolve(import.meta.dirname, "../../core/tests/links/wiped_disk.link"), "utf8").trim();

@@ -197,13 +197,18 @@ pub fn console(
     let lines = playground.console.lines();
     let shown = &lines[lines.len().saturating_sub(120)..];
     let target = playground.target;
+    // While `txn -i` reads its input, every line goes as typed (an empty one ends a list).
+    let reading_input = playground.console.reading_input();
     let onkeydown = {
         let act = act.clone();
         Callback::from(move |event: KeyboardEvent| {
             if event.key() == "Enter" {
                 let input: HtmlInputElement = event.target_unchecked_into();
                 let line = input.value();
-                if !line.trim().is_empty() {
+                if reading_input {
+                    act.emit(line);
+                    input.set_value("");
+                } else if !line.trim().is_empty() {
                     let routed = raftbook_core::scenario::console::route(&line, target);
                     act.emit(routed);
                     input.set_value("");

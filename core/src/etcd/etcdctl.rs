@@ -229,6 +229,14 @@ pub fn parse(words: &[String]) -> Result<Invocation, String> {
                 .map_err(|_| format!("invalid value '{format}' for '--write-out'"))?;
             rest = &rest[taken.min(rest.len())..];
         }
+        if rest.iter().any(|w| w == "-i" || w == "--interactive") {
+            return Err(
+                "txn -i reads its compares and requests from the lines typed after it, \
+                        in the playground's console; in a script, write the transaction on one \
+                        line"
+                    .into(),
+            );
+        }
         let text = rest.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
         return Ok(Invocation {
             action: Action::Request(Request::Txn(parse_txn(&text)?)),
@@ -504,6 +512,26 @@ pub fn parse_txn(text: &str) -> Result<TxnRequest, String> {
         compare,
         success: ops(&success)?,
         failure: ops(&failure)?,
+    })
+}
+
+/// `txn -i`'s input, as etcdctl reads it: one compare a line, then one request a line for
+/// success, then for failure.
+pub fn txn_from_lines(
+    compares: &[String],
+    success: &[String],
+    failure: &[String],
+) -> Result<TxnRequest, String> {
+    let ops = |lines: &[String]| -> Result<Vec<RequestOp>, String> {
+        lines.iter().map(|line| parse_op(line)).collect()
+    };
+    Ok(TxnRequest {
+        compare: compares
+            .iter()
+            .map(|c| parse_compare(c))
+            .collect::<Result<_, _>>()?,
+        success: ops(success)?,
+        failure: ops(failure)?,
     })
 }
 

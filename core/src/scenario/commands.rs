@@ -602,6 +602,15 @@ fn start_etcdctl(scenario: &mut Scenario, command: &CommandLine) -> Result<Start
         Ok(invocation) => invocation,
         Err(error) => return Ok(Started::Answered(Err(format!("Error: {error}\n")))),
     };
+    send(scenario, invocation, node)
+}
+
+/// Sends a parsed etcdctl invocation to member `node` (by default the leader).
+pub fn send(
+    scenario: &mut Scenario,
+    invocation: etcdctl::Invocation,
+    node: Option<u64>,
+) -> Result<Started, String> {
     let cluster = scenario.cluster()?;
     let node = match node {
         Some(node) => node,

@@ -39,6 +39,45 @@ pub fn route(line: &str, target: u64) -> String {
     }
 }
 
+/// `txn -i [-w json] [node=3]`: the start of an interactive transaction.
+fn txn_input(command: &CommandLine) -> Option<Result<TxnInput, String>> {
+    if command.name != "txn" {
+        return None;
+    }
+    let words: Vec<&str> = command.words.iter().map(|(w, _)| w.as_str()).collect();
+    if !words.iter().any(|w| *w == "-i" || *w == "--interactive") {
+        return None;
+    }
+    let mut style = crate::etcd::etcdctl::Style::default();
+    let mut node = None;
+    let mut rest = words.iter();
+    while let Some(word) = rest.next() {
+        let format = match *word {
+            "-w" | "--write-out" => rest.next().copied(),
+            w => w
+                .strip_prefix("-w=")
+                .or_else(|| w.strip_prefix("--write-out=")),
+        };
+        if let Some(format) = format {
+            match clap::ValueEnum::from_str(format, true) {
+                Ok(format) => style.format = format,
+                Err(_) => return Some(Err(format!("invalid value '{format}' for '--write-out'"))),
+            }
+        }
+        if let Some(id) = word.strip_prefix("node=") {
+            match super::parse::node_id(id) {
+                Ok(id) => node = Some(id),
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
+    Some(Ok(TxnInput {
+        lists: vec![Vec::new()],
+        node,
+        style,
+    }))
+}
+
 /// One user action: a scenario command line taken at a moment of virtual time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TimedAction {
@@ -78,7 +117,26 @@ pub struct Console {
     /// Background client load: puts per virtual second, and when the next one goes.
     load: Option<(u64, u64)>,
     load_count: u64,
+    /// A `txn -i` reading the lines typed after it.
+    txn_input: Option<TxnInput>,
 }
+
+/// `txn -i`, as etcdctl reads it: compares, then success requests, then failure requests,
+/// one a line, each list ended by an empty line, each announced by etcdctl's prompt.
+struct TxnInput {
+    /// The lists read so far; the last is being read.
+    lists: Vec<Vec<String>>,
+    /// The member the transaction goes to (`node=`), or the leader.
+    node: Option<u64>,
+    style: crate::etcd::etcdctl::Style,
+}
+
+/// etcdctl's prompts for each list of `txn -i`.
+const TXN_PROMPTS: [&str; 3] = [
+    "compares:",
+    "success requests (get, put, del):",
+    "failure requests (get, put, del):",
+];
 
 impl Console {
     /// A console on a new cluster made by `setup`, a `cluster nodes=5 seed=7 …` line.
@@ -108,6 +166,7 @@ impl Console {
             waiting: Vec::new(),
             load: None,
             load_count: 0,
+            txn_input: None,
         })
     }
 
@@ -276,8 +335,54 @@ impl Console {
         }
     }
 
+    /// Whether the next line typed is input to a command (`txn -i`), not a command: an
+    /// empty line counts, and it goes to no member in particular.
+    pub fn reading_input(&self) -> bool {
+        self.txn_input.is_some()
+    }
+
+    /// A line of `txn -i`'s input; once the failure requests end, the transaction goes.
+    fn take_txn_input(&mut self, line: &str) -> Option<u64> {
+        // Shown as typed, an empty line too (it ends a list).
+        self.lines.push(ConsoleLine {
+            at: self.now(),
+            kind: LineKind::CommandLine,
+            text: line.to_string(),
+        });
+        let input = self.txn_input.as_mut().expect("reading a txn");
+        if !line.trim().is_empty() {
+            input
+                .lists
+                .last_mut()
+                .expect("a list")
+                .push(line.trim().to_string());
+            return None;
+        }
+        if input.lists.len() < TXN_PROMPTS.len() {
+            let prompt = TXN_PROMPTS[input.lists.len()];
+            input.lists.push(Vec::new());
+            self.print(LineKind::Output, prompt);
+            return None;
+        }
+        let input = self.txn_input.take().expect("reading a txn");
+        let invocation =
+            crate::etcd::etcdctl::txn_from_lines(&input.lists[0], &input.lists[1], &input.lists[2])
+                .map(|txn| crate::etcd::etcdctl::Invocation {
+                    action: crate::etcd::etcdctl::Action::Request(Request::Txn(txn)),
+                    style: input.style,
+                });
+        let started = match invocation {
+            Ok(invocation) => commands::send(&mut self.scenario, invocation, input.node),
+            Err(error) => Ok(Started::Answered(Err(format!("Error: {error}\n")))),
+        };
+        self.show_started(started)
+    }
+
     /// Carries out one action; returns the request it started, if one still waits.
     fn take(&mut self, line: &str) -> Option<u64> {
+        if self.txn_input.is_some() {
+            return self.take_txn_input(line);
+        }
         self.print(LineKind::CommandLine, &format!("> {line}"));
         let command = match CommandLine::parse(line, 0) {
             Ok(command) => command,
@@ -286,10 +391,19 @@ impl Console {
                 return None;
             }
         };
-        let mut started = None;
+        match txn_input(&command) {
+            Some(Ok(input)) => {
+                self.txn_input = Some(input);
+                self.print(LineKind::Output, TXN_PROMPTS[0]);
+                return None;
+            }
+            Some(Err(error)) => {
+                self.show(Err(Ok(format!("Error: {error}\n"))));
+                return None;
+            }
+            None => {}
+        }
         let name = command.name.as_str();
-        // `Ok`: output; `Err(Ok)`: an etcdctl error as etcdctl prints it; `Err(Err)`: a
-        // command that could not run.
         let result: Result<String, Result<String, String>> =
             if commands::TIME_PASSING.contains(&name) || name == "cluster" {
                 // In the playground, time is played, not commanded.
@@ -299,27 +413,42 @@ impl Console {
             } else if name == "load" {
                 self.set_load(&command).map_err(Err)
             } else if commands::is_request(name) {
-                match commands::start_request(&mut self.scenario, &command) {
-                    Ok(Started::Answered(printed)) => printed.map_err(Ok),
-                    Ok(Started::Request { id, reply, preface }) => {
-                        self.waiting.push((id, reply));
-                        started = Some(id);
-                        Ok(preface)
-                    }
-                    Err(error) => Err(Err(error)),
-                }
+                let request = commands::start_request(&mut self.scenario, &command);
+                return self.show_started(request);
             } else {
                 commands::run(&mut self.scenario, &command)
                     .map(|output| output + &self.scenario.report_violation())
                     .map_err(Err)
             };
+        self.show(result);
+        None
+    }
+
+    /// Shows a started request's first words (or its error) and waits for its answer.
+    fn show_started(&mut self, started: Result<Started, String>) -> Option<u64> {
+        let mut waiting = None;
+        let result = match started {
+            Ok(Started::Answered(printed)) => printed.map_err(Ok),
+            Ok(Started::Request { id, reply, preface }) => {
+                self.waiting.push((id, reply));
+                waiting = Some(id);
+                Ok(preface)
+            }
+            Err(error) => Err(Err(error)),
+        };
+        self.show(result);
+        waiting.filter(|id| self.waiting.iter().any(|(w, _)| w == id))
+    }
+
+    /// `Ok`: output; `Err(Ok)`: an etcdctl error as etcdctl prints it; `Err(Err)`: a command
+    /// that could not run.
+    fn show(&mut self, result: Result<String, Result<String, String>>) {
         match result {
             Ok(text) => self.print(LineKind::Output, &text),
             Err(Ok(printed)) => self.print(LineKind::Error, &printed),
             Err(Err(error)) => self.print(LineKind::Error, &format!("error: {error}")),
         }
         self.collect();
-        started.filter(|id| self.waiting.iter().any(|(waiting, _)| waiting == id))
     }
 
     /// `load 20`: 20 puts per virtual second to the leader, to keep the cluster busy
@@ -388,6 +517,45 @@ mod tests {
 
     fn texts(console: &Console) -> Vec<String> {
         console.lines().iter().map(|l| l.text.clone()).collect()
+    }
+
+    #[test]
+    fn txn_i_reads_its_lists_as_etcdctl_prompts_for_them() {
+        let mut console = Console::new("cluster nodes=3 seed=1").unwrap();
+        console.advance_to(3000);
+        console.act("put key1 v");
+        console.advance_to(3500);
+        for line in [
+            "txn -i",
+            r#"mod("key1") > "0""#,
+            "",
+            r#"put key1 "overwrote-key1""#,
+            "",
+            r#"put key1 "created-key1""#,
+            "put key2 extra",
+            "",
+        ] {
+            assert!(console.act(line).is_none() || line.is_empty());
+        }
+        assert!(
+            !console.reading_input(),
+            "the last empty line ends the input"
+        );
+        console.advance_to(4000);
+        let text = texts(&console).join("\n");
+        let expected = "> txn -i\ncompares:\nmod(\"key1\") > \"0\"\n\nsuccess requests (get, put, del):\nput key1 \"overwrote-key1\"\n\nfailure requests (get, put, del):\nput key1 \"created-key1\"\nput key2 extra\n\nSUCCESS\n\nOK";
+        assert!(text.contains(expected), "{text}");
+        // While reading, a line is input, not a command; a bad compare is etcdctl's error.
+        for line in ["txn -i", "nonsense", "", "", ""] {
+            console.act(line);
+        }
+        let text = texts(&console).join("\n");
+        assert!(text.contains("Error: malformed comparison"), "{text}");
+        console.act("txn -i -w yaml");
+        assert!(texts(&console)
+            .join("\n")
+            .ends_with("Error: invalid value 'yaml' for '--write-out'"));
+        assert!(!console.reading_input());
     }
 
     #[test]
