@@ -53,6 +53,12 @@ pub enum Input {
     Status {
         reply: oneshot::Sender<Status>,
     },
+    /// Maintenance.HashKV: the store's hash up to a revision (0: now), with the header and
+    /// the compaction point.
+    HashKv {
+        revision: i64,
+        reply: oneshot::Sender<Result<(ResponseHeader, u32, i64), EtcdError>>,
+    },
     /// The status plus everything `/status` shows (the log and the whole store: costly).
     Observe {
         reply: oneshot::Sender<Observation>,

@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raftbook_core::etcd::api::{Call, EtcdError, Request, Response, WatchResponse};
+use raftbook_core::etcd::api::{Call, EtcdError, Request, Response, ResponseHeader, WatchResponse};
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
 use raftbook_core::node::{EntryKind, NodeConfig, NodeError, NodeEvent, Role};
@@ -61,6 +61,15 @@ impl MemberHandle {
     pub async fn status(&self) -> Option<Status> {
         let (reply, answer) = oneshot::channel();
         self.send(Input::Status { reply });
+        answer.await.ok()
+    }
+
+    pub async fn hash_kv(
+        &self,
+        revision: i64,
+    ) -> Option<Result<(ResponseHeader, u32, i64), EtcdError>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Input::HashKv { revision, reply });
         answer.await.ok()
     }
 
@@ -255,6 +264,14 @@ impl Member {
             }
             Input::Status { reply } => {
                 let _ = reply.send(self.status());
+                Vec::new()
+            }
+            Input::HashKv { revision, reply } => {
+                let mvcc = &self.server.store().mvcc;
+                let answer = mvcc
+                    .hash_kv(revision)
+                    .map(|hash| (self.server.header(), hash, mvcc.compact_revision()));
+                let _ = reply.send(answer);
                 Vec::new()
             }
             Input::Observe { reply } => {

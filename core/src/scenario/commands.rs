@@ -34,12 +34,12 @@
 use std::collections::BTreeSet;
 
 use crate::etcd::api::{RangeRequest, Request as EtcdRequest};
-use crate::etcd::etcdctl::{self, Action};
+use crate::etcd::etcdctl::{self, Action, Format};
 use crate::node::NodeConfig;
-use crate::scenario::format;
 use crate::scenario::parse::{duration_ms, node_id, node_list, number, on_off, Args, CommandLine};
 use crate::scenario::wait::Wait;
 use crate::scenario::Scenario;
+use crate::scenario::{cluster_views, format};
 use crate::sim::network::LinkConfig;
 use crate::sim::sessions::ELECTION_TTL;
 use crate::sim::{Cluster, ClusterConfig, Outcome, Recipe};
@@ -262,11 +262,11 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
         }
         "member" => {
             let args = bind(&["-w", "--write-out"])?;
-            let (words, table) = write_out(&args, "member list")?;
+            let (words, format) = write_out(&args, "member list")?;
             if words != ["list"] {
-                return Err("usage: member list [-w simple|table]".into());
+                return Err("usage: member list [-w simple|table|json|fields]".into());
             }
-            Ok(format::member_list(scenario.cluster()?, table))
+            Ok(cluster_views::member_list(scenario.cluster()?, format))
         }
         "stop-keep-alive" => {
             let args = bind(&[])?;
@@ -374,6 +374,7 @@ pub enum Reply {
     Health {
         asked: Vec<(u64, u64)>,
         down: Vec<u64>,
+        format: Format,
     },
 }
 
@@ -482,21 +483,27 @@ pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<S
             started(id, String::new())
         }
         "endpoint" => {
-            let args = bind(&["node", "-w", "--write-out"])?;
+            let args = bind(&["node", "-w", "--write-out", "--rev"])?;
             let cluster = scenario.cluster()?;
             let nodes = match args.option("node") {
                 Some(id) => vec![node_id(id)?],
                 None => cluster.node_ids(),
             };
-            let (words, table) = write_out(&args, "endpoint")?;
+            let (words, format) = write_out(&args, "endpoint")?;
+            let revision = match args.option("--rev") {
+                Some(rev) => rev
+                    .parse::<i64>()
+                    .map_err(|_| format!("--rev: not a revision: {rev:?}"))?,
+                None => 0,
+            };
+            let answered = |text: String| Ok(Started::Answered(Ok(text)));
             match words.as_slice() {
-                ["status"] => Ok(Started::Answered(Ok(format::endpoint_status(
-                    cluster, &nodes, table,
-                )))),
-                ["health"] if !table => start_health_check(cluster, nodes),
-                _ => Err(
-                    "usage: endpoint status [-w table] [node=3], endpoint health [node=3]".into(),
-                ),
+                ["status"] => answered(cluster_views::endpoint_status(cluster, &nodes, format)),
+                ["hashkv"] => answered(cluster_views::endpoint_hashkv(
+                    cluster, &nodes, revision, format,
+                )),
+                ["health"] => start_health_check(cluster, nodes, format),
+                _ => Err("usage: endpoint status|health|hashkv [--rev=N] [-w simple|table|json|fields] [node=3]".into()),
             }
         }
         _ => start_etcdctl(scenario, command),
@@ -504,9 +511,9 @@ pub fn start_request(scenario: &mut Scenario, command: &CommandLine) -> Result<S
 }
 
 /// etcdctl's `-w`/`--write-out`, given as `-w=table` or `-w table`: the command's own words,
-/// and whether to print a table (`simple`, the default, otherwise). Written as two words, the
-/// format is the last word: the parser moves flags after the command's words.
-fn write_out<'a>(args: &'a Args, command: &str) -> Result<(Vec<&'a str>, bool), String> {
+/// and the format (`simple` by default). Written as two words, the format is the last word:
+/// the parser moves flags after the command's words.
+fn write_out<'a>(args: &'a Args, command: &str) -> Result<(Vec<&'a str>, Format), String> {
     let mut words: Vec<&str> = args.words.iter().map(String::as_str).collect();
     let format = match args.option("-w").or(args.option("--write-out")) {
         None => "simple",
@@ -515,16 +522,21 @@ fn write_out<'a>(args: &'a Args, command: &str) -> Result<(Vec<&'a str>, bool), 
             .ok_or_else(|| format!("{command} -w: which format?"))?,
         Some(format) => format,
     };
-    match format {
-        "simple" => Ok((words, false)),
-        "table" => Ok((words, true)),
-        other => Err(format!("{command} -w {other}: here simple or table")),
+    match clap::ValueEnum::from_str(format, true) {
+        Ok(Format::Protobuf) | Err(_) => Err(format!(
+            "{command} -w {format}: here simple, table, json or fields"
+        )),
+        Ok(format) => Ok((words, format)),
     }
 }
 
 /// `etcdctl endpoint health`: as etcdctl checks a member, a linearizable read of the key
 /// `health` through it; the member is healthy if the read commits in time.
-fn start_health_check(cluster: &mut Cluster, nodes: Vec<u64>) -> Result<Started, String> {
+fn start_health_check(
+    cluster: &mut Cluster,
+    nodes: Vec<u64>,
+    format: Format,
+) -> Result<Started, String> {
     let health = RangeRequest {
         key: b"health".to_vec(),
         ..Default::default()
@@ -538,18 +550,27 @@ fn start_health_check(cluster: &mut Cluster, nodes: Vec<u64>) -> Result<Started,
     }
     let Some(&(_, id)) = asked.first() else {
         // Nobody to ask: every endpoint fails at once.
-        return Ok(Started::Answered(print_health(cluster, &[], &down)));
+        return Ok(Started::Answered(print_health(cluster, &[], &down, format)));
     };
     Ok(Started::Request {
         id,
-        reply: Reply::Health { asked, down },
+        reply: Reply::Health {
+            asked,
+            down,
+            format,
+        },
         preface: String::new(),
     })
 }
 
 /// The health check's lines, in the order the answers came (those that never came last): `Ok`
 /// if every member is healthy, else `Err` ending in etcdctl's verdict.
-fn print_health(cluster: &Cluster, asked: &[(u64, u64)], down: &[u64]) -> Result<String, String> {
+fn print_health(
+    cluster: &Cluster,
+    asked: &[(u64, u64)],
+    down: &[u64],
+    format: Format,
+) -> Result<String, String> {
     let mut answers: Vec<(u64, u64, Option<u64>)> = asked
         .iter()
         .map(|&(node, id)| {
@@ -562,18 +583,12 @@ fn print_health(cluster: &Cluster, asked: &[(u64, u64)], down: &[u64]) -> Result
         .collect();
     answers.sort_by_key(|&(at, node, _)| (at, node));
     answers.extend(down.iter().map(|&node| (u64::MAX, node, None)));
-    let mut out = String::new();
-    for &(_, node, took) in &answers {
-        out += &match took {
-            Some(ms) => {
-                format!("n{node}:2379 is healthy: successfully committed proposal: took = {ms}ms\n")
-            }
-            None => format!(
-                "n{node}:2379 is unhealthy: failed to commit proposal: context deadline exceeded\n"
-            ),
-        };
-    }
-    if answers.iter().any(|&(_, _, took)| took.is_none()) {
+    let answers: Vec<(u64, Option<u64>)> = answers
+        .into_iter()
+        .map(|(_, node, took)| (node, took))
+        .collect();
+    let out = cluster_views::endpoint_health(&answers, format);
+    if answers.iter().any(|&(_, took)| took.is_none()) {
         Err(out + "Error: unhealthy cluster\n")
     } else {
         Ok(out)
@@ -661,7 +676,11 @@ pub fn finish(scenario: &mut Scenario, id: u64, reply: &Reply) -> Result<String,
     };
     let request = &cluster.requests()[&id];
     match reply {
-        Reply::Health { asked, down } => print_health(cluster, asked, down),
+        Reply::Health {
+            asked,
+            down,
+            format,
+        } => print_health(cluster, asked, down, *format),
         Reply::Summary => match request.outcome {
             Outcome::Failed { .. } => Err(format::request(request) + "\n"),
             _ => Ok(format::request(request) + "\n"),

@@ -7,6 +7,7 @@
 //!
 //! The commands are listed in [`commands`].
 
+pub mod cluster_views;
 pub mod commands;
 pub mod console;
 pub mod format;
