@@ -798,6 +798,10 @@ pub fn print_watch(style: &Style, response: &WatchResponse) -> String {
             "watch was canceled ({})\nError: watch is canceled by the server\n",
             response.cancel_reason
         ));
+    } else if style.format == Format::Json {
+        return super::write_out::watch_json(response);
+    } else if style.format == Format::Fields {
+        return super::write_out::watch_fields(response);
     } else if !response.created && !response.canceled && response.events.is_empty() {
         out.push_str(&format!("progress notify: {}\n", response.header.revision));
     }

@@ -313,6 +313,56 @@ fn fields_into(response: &Response, out: &mut String) -> bool {
     true
 }
 
+/// A watch response as `watch -w json` prints it: the Go client's `WatchResponse`, whose
+/// fields keep their Go names (`Header`, `Events`, …); an event's type is left out for a put
+/// (0) and is 1 for a delete.
+pub fn watch_json(response: &WatchResponse) -> String {
+    let events: Vec<String> = response
+        .events
+        .iter()
+        .map(|e| {
+            let mut fields = Vec::new();
+            if e.kind == EventType::Delete {
+                fields.push(r#""type":1"#.to_string());
+            }
+            fields.push(format!(r#""kv":{}"#, kv_json(&e.kv)));
+            if let Some(prev) = &e.prev_kv {
+                fields.push(format!(r#""prev_kv":{}"#, kv_json(prev)));
+            }
+            object(fields)
+        })
+        .collect();
+    let events = if events.is_empty() {
+        "null".to_string()
+    } else {
+        format!("[{}]", events.join(","))
+    };
+    format!(
+        r#"{{"Header":{{{}}},"Events":{events},"CompactRevision":{},"Canceled":{},"Created":{}}}"#,
+        header_fields(&response.header).join(","),
+        response.compact_revision,
+        response.canceled,
+        response.created
+    ) + "\n"
+}
+
+/// A watch response as `watch -w fields` prints it.
+pub fn watch_fields(response: &WatchResponse) -> String {
+    let mut out = String::new();
+    header_lines(&response.header, &mut out);
+    for event in &response.events {
+        out.push_str(match event.kind {
+            EventType::Put => "\"Type\" : PUT\n",
+            EventType::Delete => "\"Type\" : DELETE\n",
+        });
+        if let Some(prev) = &event.prev_kv {
+            kv_lines("Prev", prev, &mut out);
+        }
+        kv_lines("", &event.kv, &mut out);
+    }
+    out
+}
+
 /// An answer as `-w fields` prints it (`None`: etcdctl prints this one as usual).
 pub fn fields(response: &Response) -> Option<String> {
     let mut out = String::new();

@@ -657,7 +657,19 @@ pub fn send(
             Ok(Started::Answered(Ok(String::new())))
         }
         Action::Watch(watch) => {
+            let before = cluster.watch_deliveries().len();
             cluster.watch(node, watch)?;
+            // The member answers at once; its `created` names the watch, whose events print
+            // in this watch's `-w`.
+            let created = cluster.watch_deliveries()[before..]
+                .iter()
+                .find(|d| d.node == node && d.response.created)
+                .map(|d| d.response.watch_id);
+            if let Some(watch_id) = created {
+                scenario
+                    .watch_styles
+                    .insert((node, watch_id), invocation.style);
+            }
             Ok(Started::Answered(Ok(String::new())))
         }
         Action::Request(request) => Ok(Started::Request {

@@ -33,6 +33,8 @@ pub struct Scenario {
     roles: BTreeMap<u64, Role>,
     /// The lease granted last, for `$LEASE` in commands.
     last_lease: Option<i64>,
+    /// How each running `watch` prints (its `-w`), by member and watch id.
+    watch_styles: BTreeMap<(u64, i64), crate::etcd::etcdctl::Style>,
 }
 
 impl Scenario {
@@ -149,7 +151,7 @@ impl Scenario {
         };
         let mut out = String::new();
         let mut answered = Vec::new();
-        let style = crate::etcd::etcdctl::Style::default();
+        let simple = crate::etcd::etcdctl::Style::default();
         for event in cluster.take_client_events() {
             let delivery = match event {
                 ClientEvent::Answered { id } => {
@@ -176,7 +178,7 @@ impl Scenario {
                     | SessionEvent::Observed { leader: shown },
                 ) => {
                     out.push_str(&crate::etcd::etcdctl::print_response(
-                        &style,
+                        &simple,
                         &crate::etcd::api::Response::Range(shown),
                     ));
                     continue;
@@ -194,9 +196,13 @@ impl Scenario {
             } else if response.canceled && response.cancel_reason.is_empty() {
                 out.push_str(&format!("{heading} canceled\n"));
             } else {
+                let style = self
+                    .watch_styles
+                    .get(&(delivery.node, response.watch_id))
+                    .unwrap_or(&simple);
                 out.push_str(&format!(
                     "{heading}\n{}",
-                    crate::etcd::etcdctl::print_watch(&style, response)
+                    crate::etcd::etcdctl::print_watch(style, response)
                 ));
             }
         }
