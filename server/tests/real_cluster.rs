@@ -237,7 +237,9 @@ fn rewrite_block(text: &str, nth: usize, body: &str) -> String {
         out.push(line.to_string());
         if line.trim_end() == "```real-cluster" {
             if seen == nth {
-                out.extend(body.lines().map(str::to_string));
+                // `split`, not `lines`: an output's last line may be empty (a deleted key's
+                // value), and it must stay.
+                out.extend(body.split('\n').map(str::to_string));
                 for skipped in lines.by_ref() {
                     if skipped.trim_end() == "```" {
                         out.push(skipped.to_string());

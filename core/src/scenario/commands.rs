@@ -637,6 +637,7 @@ pub fn send(
         Action::ReadWatchesFromInput => Ok(Started::Answered(Ok(String::new()))),
         Action::KeepAlive(lease) => {
             cluster.keep_alive(node, lease)?;
+            scenario.keep_alive_styles.insert(lease, invocation.style);
             Ok(Started::Answered(Ok(String::new())))
         }
         // etcdctl prints nothing until the lock (or leadership) is held; then the session

@@ -35,6 +35,8 @@ pub struct Scenario {
     last_lease: Option<i64>,
     /// How each running `watch` prints (its `-w`), by member and watch id.
     watch_styles: BTreeMap<(u64, i64), crate::etcd::etcdctl::Style>,
+    /// How each running `lease keep-alive` prints, by lease.
+    keep_alive_styles: BTreeMap<i64, crate::etcd::etcdctl::Style>,
 }
 
 impl Scenario {
@@ -158,13 +160,16 @@ impl Scenario {
                     answered.push(id);
                     continue;
                 }
-                // What a running `etcdctl lease keep-alive` prints at each renewal.
-                ClientEvent::Renewed { lease, ttl } if ttl > 0 => {
-                    out.push_str(&format!("lease {lease:016x} keepalived with TTL({ttl})\n"));
-                    continue;
-                }
-                ClientEvent::Renewed { lease, .. } => {
-                    out.push_str(&format!("lease {lease:016x} expired or revoked.\n"));
+                // What a running `etcdctl lease keep-alive` prints at each renewal, in its
+                // `-w`; at the end only the simple format says the lease is gone.
+                ClientEvent::Renewed(answer) => {
+                    let style = self.keep_alive_styles.get(&answer.id).unwrap_or(&simple);
+                    if answer.ttl > 0 || style.format == crate::etcd::etcdctl::Format::Simple {
+                        out.push_str(&crate::etcd::etcdctl::print_response(
+                            style,
+                            &crate::etcd::api::Response::LeaseKeepAlive(answer),
+                        ));
+                    }
                     continue;
                 }
                 ClientEvent::Session(SessionEvent::Granted { lease }) => {

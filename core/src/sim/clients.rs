@@ -17,7 +17,8 @@ use serde::Serialize;
 use super::cluster::{Cluster, Scheduled};
 use super::trace::TraceKind;
 use crate::etcd::api::{
-    EtcdError, Request as EtcdRequest, Response, WatchCreateRequest, WatchResponse,
+    EtcdError, LeaseKeepAliveResponse, Request as EtcdRequest, Response, WatchCreateRequest,
+    WatchResponse,
 };
 use crate::node::{MembershipChange, NodeError};
 
@@ -86,9 +87,9 @@ pub enum ClientEvent {
     Answered { id: u64 },
     /// A watch stream sent a response.
     Watch(WatchDelivery),
-    /// A kept-alive lease was renewed for `ttl` seconds, or (`ttl` 0) is gone: expired or
-    /// revoked, which ends the keep-alive.
-    Renewed { lease: i64, ttl: i64 },
+    /// A kept-alive lease was renewed for the answer's `ttl` seconds, or (`ttl` 0) is gone:
+    /// expired or revoked, which ends the keep-alive.
+    Renewed(LeaseKeepAliveResponse),
     /// A lock or election client has something to print (see [`super::sessions`]).
     Session(super::sessions::SessionEvent),
 }
@@ -196,11 +197,14 @@ impl Cluster {
         if !self.clients.keep_alives.contains_key(&lease) {
             return;
         }
-        let ttl = match &self.clients.requests[&request_id].outcome {
+        let answer = match &self.clients.requests[&request_id].outcome {
             Outcome::Done {
                 response: Response::LeaseKeepAlive(answer),
                 ..
-            } => answer.ttl,
+            } => LeaseKeepAliveResponse {
+                id: lease,
+                ..answer.clone()
+            },
             _ => {
                 let at = self.now() + RENEW_RETRY_MS;
                 self.schedule(at, Scheduled::Renew { lease });
@@ -209,10 +213,9 @@ impl Cluster {
         };
         // A lock's or election's session renews quietly, as etcdctl's does; its lease gone,
         // the session hears of it.
+        let ttl = answer.ttl;
         if !self.sessions.owns_lease(lease) {
-            self.clients
-                .events
-                .push(ClientEvent::Renewed { lease, ttl });
+            self.clients.events.push(ClientEvent::Renewed(answer));
         } else if ttl <= 0 {
             self.session_lease_gone(lease);
         }
