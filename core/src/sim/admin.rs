@@ -3,7 +3,7 @@
 
 use super::clients::{Failure, Outcome};
 use super::cluster::Cluster;
-use crate::node::MembershipChange;
+use crate::node::{MembershipChange, NodeError};
 use crate::storage::RaftStorage;
 
 impl Cluster {
@@ -88,14 +88,7 @@ impl Cluster {
                 for id in add {
                     self.machines.remove(id);
                 }
-                self.complete(
-                    request,
-                    Outcome::Failed {
-                        at: self.now(),
-                        failure: Failure::MembershipRefused(error.clone()),
-                    },
-                );
-                Err(error.to_string())
+                Err(self.membership_refused(request, error))
             }
         }
     }
@@ -129,16 +122,20 @@ impl Cluster {
                 self.carry_out(leader, outputs);
                 Ok(id)
             }
-            Err(error) => {
-                self.complete(
-                    id,
-                    Outcome::Failed {
-                        at: self.now(),
-                        failure: Failure::MembershipRefused(error.clone()),
-                    },
-                );
-                Err(error.to_string())
-            }
+            Err(error) => Err(self.membership_refused(id, error)),
         }
+    }
+
+    /// The leader would not start membership request `id`: it fails, and says why.
+    fn membership_refused(&mut self, id: u64, error: NodeError) -> String {
+        let reason = error.to_string();
+        self.complete(
+            id,
+            Outcome::Failed {
+                at: self.now(),
+                failure: Failure::MembershipRefused(error),
+            },
+        );
+        reason
     }
 }

@@ -64,11 +64,11 @@ pub enum SessionEvent {
     /// The session's lease was granted (the console calls it `$LEASE`).
     Granted { lease: i64 },
     /// The lock or the leadership is held: etcdctl prints this read of the session's key.
-    Holding { recipe: Recipe, key: RangeResponse },
+    Holding { key: RangeResponse },
     /// An observer saw the election's leader (or its new value): etcdctl prints it.
     Observed { leader: RangeResponse },
     /// The session ended with etcdctl's error (`session expired`, `context canceled`, …).
-    Failed { recipe: Recipe, error: String },
+    Failed { error: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -321,7 +321,6 @@ impl Cluster {
         }
         if !held {
             self.session_event(SessionEvent::Failed {
-                recipe: session.recipe,
                 error: "context canceled".into(),
             });
         }
@@ -358,9 +357,9 @@ impl Cluster {
             return;
         }
         session.step = Step::Over;
-        let (lease, recipe) = (session.lease, session.recipe.clone());
+        let lease = session.lease;
         let _ = self.stop_keep_alive(lease);
-        self.session_event(SessionEvent::Failed { recipe, error });
+        self.session_event(SessionEvent::Failed { error });
     }
 
     fn session_event(&mut self, event: SessionEvent) {
@@ -486,18 +485,7 @@ impl Cluster {
 
     /// An observer reads the oldest key under the prefix: the leader, if any.
     fn look_for_leader(&mut self, index: usize) {
-        let session = &mut self.sessions.sessions[index];
-        session.step = Step::Observing;
-        let prefix = session.prefix();
-        let look = Request::Range(RangeRequest {
-            range_end: prefix_end(&prefix),
-            key: prefix,
-            sort_order: SortOrder::Ascend,
-            sort_target: SortTarget::Create,
-            limit: 1,
-            ..Default::default()
-        });
-        self.session_request(index, look);
+        self.read_queue(index, Step::Observing, SortOrder::Ascend, 0);
     }
 
     fn watch_leader(&mut self, index: usize, key: Vec<u8>, from: i64) {
@@ -601,8 +589,7 @@ impl Cluster {
                 let session = &mut self.sessions.sessions[index];
                 session.step = Step::Holding;
                 session.held_at = Some(now);
-                let recipe = session.recipe.clone();
-                self.session_event(SessionEvent::Holding { recipe, key: mine });
+                self.session_event(SessionEvent::Holding { key: mine });
             }
             (_, _) => {}
         }
@@ -639,19 +626,26 @@ impl Cluster {
 
     /// Reads the key created last before ours (clientv3's `waitDeletes`).
     fn look_for_predecessor(&mut self, index: usize) {
+        let before = self.sessions.sessions[index].revision - 1;
+        self.read_queue(index, Step::Looking, SortOrder::Descend, before);
+    }
+
+    /// Reads one key of the queue under the session's prefix, in create-revision `order`
+    /// (created at `before` or earlier, unless 0), as step `step`.
+    fn read_queue(&mut self, index: usize, step: Step, order: SortOrder, before: i64) {
         let session = &mut self.sessions.sessions[index];
-        session.step = Step::Looking;
+        session.step = step;
         let prefix = session.prefix();
-        let look = Request::Range(RangeRequest {
+        let read = Request::Range(RangeRequest {
             range_end: prefix_end(&prefix),
             key: prefix,
-            sort_order: SortOrder::Descend,
+            sort_order: order,
             sort_target: SortTarget::Create,
             limit: 1,
-            max_create_revision: session.revision - 1,
+            max_create_revision: before,
             ..Default::default()
         });
-        self.session_request(index, look);
+        self.session_request(index, read);
     }
 
     fn watch_for_session(&mut self, index: usize, watch: WatchCreateRequest) {
