@@ -72,6 +72,14 @@ impl Bench {
         bench
     }
 
+    /// Starts node `id` with an empty disk (a member being added).
+    fn start_empty(&mut self, id: u64) {
+        let (node, outputs) =
+            Node::new(config(id), RaftStorage::empty(), Recorder::default(), id).expect("starts");
+        self.nodes.insert(id, node);
+        self.take(outputs);
+    }
+
     fn node(&mut self, id: u64) -> &mut Node<Recorder> {
         self.nodes.get_mut(&id).expect("a node of the bench")
     }
@@ -363,10 +371,7 @@ fn a_learner_is_promoted_only_by_the_leader_once_it_has_caught_up() {
         Err(NodeError::NotLeader)
     );
     // Started and caught up (a heartbeat's round trip later), n4 is promoted.
-    let (n4, outputs) =
-        Node::new(config(4), RaftStorage::empty(), Recorder::default(), 4).expect("starts");
-    bench.nodes.insert(4, n4);
-    bench.take(outputs);
+    bench.start_empty(4);
     for _ in 0..config(1).heartbeat_tick {
         let outputs = bench.node(1).tick();
         bench.take(outputs);
@@ -384,12 +389,8 @@ fn a_learner_is_promoted_only_by_the_leader_once_it_has_caught_up() {
 #[test]
 fn a_joint_change_enters_the_joint_configuration_then_leaves_it() {
     let mut bench = Bench::with_leader(&[1, 2, 3], config);
-    for id in [4, 5] {
-        let (node, outputs) =
-            Node::new(config(id), RaftStorage::empty(), Recorder::default(), id).expect("starts");
-        bench.nodes.insert(id, node);
-        bench.take(outputs);
-    }
+    bench.start_empty(4);
+    bench.start_empty(5);
     let outputs = bench
         .node(1)
         .propose_joint_membership(
