@@ -130,11 +130,28 @@ fn etcds_go_client_runs_the_same_on_raftbook_and_on_etcd() {
                 "{who} printed\n{printed}\nwithout {expected:?}"
             );
         }
-        // The second worker, started while the first held the lock, was refused.
-        let second = &printed[printed.find("## cronlock, second worker").unwrap_or(0)..];
-        let second = &second[..second.find("## recipes").unwrap_or(second.len())];
+        // The first worker took the lock and worked; the second, started while the first held
+        // it, was refused. (Each worker's keep-alive lines come in between, in any order.)
+        let first = section(
+            printed,
+            "## cronlock, first worker",
+            "## cronlock, second worker",
+        );
+        assert!(
+            first.contains("处理任务\n"),
+            "{who}'s first worker printed {first:?}"
+        );
+        assert!(
+            !first.contains("锁被占用"),
+            "{who}'s first worker printed {first:?}"
+        );
+        let second = section(printed, "## cronlock, second worker", "## recipes");
         assert!(
             second.contains("锁被占用: xxx\n"),
+            "{who}'s second worker printed {second:?}"
+        );
+        assert!(
+            !second.contains("处理任务"),
             "{who}'s second worker printed {second:?}"
         );
     }
