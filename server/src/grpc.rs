@@ -418,6 +418,21 @@ impl pb::maintenance_server::Maintenance for Services {
         }))
     }
 
+    /// etcd's `Hash` (of its whole backend, "for testing"): here the hash of the store's
+    /// history now, as `HashKV` at the current revision.
+    async fn hash(&self, _: GrpcRequest<pb::HashRequest>) -> Answer<pb::HashResponse> {
+        let (header, hash, _) = self
+            .member
+            .hash_kv(0)
+            .await
+            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?
+            .map_err(|e| convert::status(&e))?;
+        Ok(GrpcResponse::new(pb::HashResponse {
+            header: convert::header(header),
+            hash,
+        }))
+    }
+
     /// The hash of this member's store up to a revision: members that agree give the same
     /// (see `MvccStore::hash_kv`; etcd hashes its own encoding, so the numbers are not etcd's).
     async fn hash_kv(&self, request: GrpcRequest<pb::HashKvRequest>) -> Answer<pb::HashKvResponse> {
