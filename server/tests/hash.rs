@@ -53,7 +53,10 @@ async fn members_agree_on_the_hash_of_the_same_history() {
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(hash.hash, now.hash, "Hash is HashKV at the current revision");
+        assert_eq!(
+            hash.hash, now.hash,
+            "Hash is HashKV at the current revision"
+        );
         hashes.push(now.hash);
         at_3.push(
             maintenance
