@@ -37,7 +37,16 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Commands::Play(args)) => play::serve(args).await,
-        Some(Commands::Cluster(args)) => supervise::run(args).await,
+        Some(Commands::Cluster(args)) => {
+            let result = supervise::run(args).await;
+            // Its members are stopped; exit now. The runtime would otherwise wait for the
+            // read of the terminal, which cannot be cancelled (tokio's stdin), until a key is
+            // pressed.
+            if let Err(error) = &result {
+                eprintln!("raftbook: {error}");
+            }
+            std::process::exit(i32::from(result.is_err()));
+        }
         None => serve::run_member(cli.member).await,
     };
     match result {
