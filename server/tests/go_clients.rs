@@ -87,6 +87,10 @@ fn comparable(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = text
         .lines()
         .filter(|l| !l.starts_with("{\"level\""))
+        // The tutorial's watch() registers its watch in a goroutine and writes at once:
+        // whether the watch is there in time for the put is a race, on etcd as on raftbook
+        // (the delete comes late enough to be seen).
+        .filter(|l| !l.starts_with("&{PUT key:\"sample_key\""))
         .map(|l| number.replace_all(l.trim_end(), "N").into_owned())
         .collect();
     lines.sort();
@@ -95,9 +99,8 @@ fn comparable(text: &str) -> Vec<String> {
 }
 
 /// What each program is for, in the order it happens (checked on both clusters).
-const EXPECTED: [&str; 11] = [
+const EXPECTED: [&str; 10] = [
     "sample_value\nnot found\n",
-    "&{PUT key:\"sample_key\"",
     "&{DELETE key:\"sample_key\"",
     "ttl 10",
     "写入成功",
