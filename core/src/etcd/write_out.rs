@@ -42,7 +42,8 @@ fn header_fields(h: &ResponseHeader) -> Vec<String> {
     fields
 }
 
-fn header_json(h: &ResponseHeader) -> String {
+/// `"header":{…}`, as Go's JSON of a response header (also for etcdctl's cluster views).
+pub(crate) fn header_json(h: &ResponseHeader) -> String {
     format!(r#""header":{{{}}}"#, header_fields(h).join(","))
 }
 
@@ -196,7 +197,8 @@ pub fn json(response: &Response) -> Option<String> {
     Some(text + "\n")
 }
 
-fn header_lines(h: &ResponseHeader, out: &mut String) {
+/// The header's four `-w fields` lines (also for etcdctl's cluster views).
+pub(crate) fn header_lines(h: &ResponseHeader, out: &mut String) {
     out.push_str(&format!(
         "\"ClusterID\" : {}\n\"MemberID\" : {}\n\"Revision\" : {}\n\"RaftTerm\" : {}\n",
         h.cluster_id, h.member_id, h.revision, h.raft_term

@@ -5,6 +5,7 @@
 
 use crate::etcd::api::ResponseHeader;
 use crate::etcd::etcdctl::{print_table, Format};
+use crate::etcd::write_out::{header_json, header_lines};
 use crate::node::Role;
 use crate::sim::Cluster;
 
@@ -13,23 +14,10 @@ fn header_of(cluster: &Cluster, id: u64) -> ResponseHeader {
     cluster.server(id).map(|s| s.header()).unwrap_or_default()
 }
 
-fn header_json(h: &ResponseHeader, revision: bool) -> String {
-    let revision = if revision && h.revision != 0 {
-        format!(r#","revision":{}"#, h.revision)
-    } else {
-        String::new()
-    };
-    format!(
-        r#""header":{{"cluster_id":{},"member_id":{}{revision},"raft_term":{}}}"#,
-        h.cluster_id, h.member_id, h.raft_term
-    )
-}
-
 fn header_fields(h: &ResponseHeader) -> String {
-    format!(
-        "\"ClusterID\" : {}\n\"MemberID\" : {}\n\"Revision\" : {}\n\"RaftTerm\" : {}\n",
-        h.cluster_id, h.member_id, h.revision, h.raft_term
-    )
+    let mut out = String::new();
+    header_lines(h, &mut out);
+    out
 }
 
 /// `etcdctl member list`, as the leader answers it (etcd's cluster service sends no
@@ -67,7 +55,7 @@ pub fn member_list(cluster: &Cluster, format: Format) -> String {
                 .collect();
             format!(
                 "{{{},\"members\":[{}]}}\n",
-                header_json(&header, false),
+                header_json(&header),
                 members.join(",")
             )
         }
@@ -160,7 +148,7 @@ pub fn endpoint_status(cluster: &Cluster, ids: &[u64], format: Format) -> String
                     format!(
                         r#"{{"Endpoint":"{}","Status":{{{},"version":"3.4.23-raftbook","dbSize":{},"leader":{},"raftIndex":{},"raftTerm":{},"raftAppliedIndex":{},"dbSizeInUse":{}{learner}}}}}"#,
                         s.endpoint,
-                        header_json(&s.header, true),
+                        header_json(&s.header),
                         s.db_size,
                         s.leader,
                         s.raft_index,
@@ -268,7 +256,7 @@ pub fn endpoint_hashkv(cluster: &Cluster, ids: &[u64], revision: i64, format: Fo
                     };
                     format!(
                         r#"{{"Endpoint":"{endpoint}","HashKV":{{{}{hash}{compacted}}}}}"#,
-                        header_json(header, true)
+                        header_json(header)
                     )
                 })
                 .collect();
