@@ -172,6 +172,9 @@ pub enum Action {
     /// `watch -i`: etcdctl now reads `watch …` lines from its input. A console always does:
     /// each `watch …` typed next starts one.
     ReadWatchesFromInput,
+    /// `txn -i`: etcdctl now reads the transaction from its input, list by list, prompting
+    /// for each (see `scenario::console`).
+    ReadTxnFromInput,
     /// `lease keep-alive` (without `--once`): renew this lease until stopped.
     KeepAlive(i64),
     /// `lock NAME`: acquire the lock in a session of `ttl` seconds, hold it until stopped.
@@ -211,11 +214,17 @@ pub struct Invocation {
 /// Parses the words after `etcdctl` (e.g. `["get", "--prefix", "foo"]`).
 pub fn parse(words: &[String]) -> Result<Invocation, String> {
     if words.first().is_some_and(|w| w == "txn") {
-        // `txn -w json …`: the output format may come first; the rest is the transaction.
+        // `txn [-i] [-w json] …`: the flags come first; the rest is the transaction.
         let mut style = Style::default();
+        let mut interactive = false;
         let mut rest = &words[1..];
         while let Some(first) = rest.first() {
             let (format, taken) = match first.as_str() {
+                "-i" | "--interactive" => {
+                    interactive = true;
+                    rest = &rest[1..];
+                    continue;
+                }
                 "-w" | "--write-out" => (rest.get(1).cloned().unwrap_or_default(), 2),
                 flag => match flag
                     .strip_prefix("--write-out=")
@@ -229,19 +238,13 @@ pub fn parse(words: &[String]) -> Result<Invocation, String> {
                 .map_err(|_| format!("invalid value '{format}' for '--write-out'"))?;
             rest = &rest[taken.min(rest.len())..];
         }
-        if rest.iter().any(|w| w == "-i" || w == "--interactive") {
-            return Err(
-                "txn -i reads its compares and requests from the lines typed after it, \
-                        in the playground's console; in a script, write the transaction on one \
-                        line"
-                    .into(),
-            );
-        }
-        let text = rest.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
-        return Ok(Invocation {
-            action: Action::Request(Request::Txn(parse_txn(&text)?)),
-            style,
-        });
+        let action = if interactive {
+            Action::ReadTxnFromInput
+        } else {
+            let text = rest.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
+            Action::Request(Request::Txn(parse_txn(&text)?))
+        };
+        return Ok(Invocation { action, style });
     }
     let cli = Cli::try_parse_from(words).map_err(|e| {
         // clap's first line is the error; the rest is usage help meant for a terminal.

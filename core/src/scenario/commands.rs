@@ -361,6 +361,12 @@ pub enum Started {
         reply: Reply,
         preface: String,
     },
+    /// `txn -i`: the lines typed next are the transaction, for member `node` (by default the
+    /// leader) and printed in `style`.
+    ReadTxnInput {
+        node: Option<u64>,
+        style: etcdctl::Style,
+    },
 }
 
 /// How a request's answer is printed.
@@ -395,6 +401,14 @@ fn request_command(scenario: &mut Scenario, command: &CommandLine) -> Result<Str
     let (id, reply, preface) = match start_request(scenario, command)? {
         Started::Answered(printed) => return Ok(printed.unwrap_or_else(|error| error)),
         Started::Request { id, reply, preface } => (id, reply, preface),
+        Started::ReadTxnInput { .. } => {
+            return Err(
+                "txn -i reads its compares and requests from the lines typed after it, \
+                        in the playground's console; in a script, write the transaction on one \
+                        line"
+                    .into(),
+            )
+        }
     };
     let mut out = preface;
     let ids = reply.request_ids(id);
@@ -626,6 +640,7 @@ pub fn send(
     invocation: etcdctl::Invocation,
     node: Option<u64>,
 ) -> Result<Started, String> {
+    let asked_for = node;
     let cluster = scenario.cluster()?;
     let node = match node {
         Some(node) => node,
@@ -635,6 +650,11 @@ pub fn send(
     };
     match invocation.action.clone() {
         Action::ReadWatchesFromInput => Ok(Started::Answered(Ok(String::new()))),
+        // Which member gets it is settled once the input is read (the leader may change).
+        Action::ReadTxnFromInput => Ok(Started::ReadTxnInput {
+            node: asked_for,
+            style: invocation.style,
+        }),
         Action::KeepAlive(lease) => {
             cluster.keep_alive(node, lease)?;
             scenario.keep_alive_styles.insert(lease, invocation.style);

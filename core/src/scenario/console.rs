@@ -39,45 +39,6 @@ pub fn route(line: &str, target: u64) -> String {
     }
 }
 
-/// `txn -i [-w json] [node=3]`: the start of an interactive transaction.
-fn txn_input(command: &CommandLine) -> Option<Result<TxnInput, String>> {
-    if command.name != "txn" {
-        return None;
-    }
-    let words: Vec<&str> = command.words.iter().map(|(w, _)| w.as_str()).collect();
-    if !words.iter().any(|w| *w == "-i" || *w == "--interactive") {
-        return None;
-    }
-    let mut style = crate::etcd::etcdctl::Style::default();
-    let mut node = None;
-    let mut rest = words.iter();
-    while let Some(word) = rest.next() {
-        let format = match *word {
-            "-w" | "--write-out" => rest.next().copied(),
-            w => w
-                .strip_prefix("-w=")
-                .or_else(|| w.strip_prefix("--write-out=")),
-        };
-        if let Some(format) = format {
-            match clap::ValueEnum::from_str(format, true) {
-                Ok(format) => style.format = format,
-                Err(_) => return Some(Err(format!("invalid value '{format}' for '--write-out'"))),
-            }
-        }
-        if let Some(id) = word.strip_prefix("node=") {
-            match super::parse::node_id(id) {
-                Ok(id) => node = Some(id),
-                Err(error) => return Some(Err(error)),
-            }
-        }
-    }
-    Some(Ok(TxnInput {
-        lists: vec![Vec::new()],
-        node,
-        style,
-    }))
-}
-
 /// One user action: a scenario command line taken at a moment of virtual time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TimedAction {
@@ -391,18 +352,6 @@ impl Console {
                 return None;
             }
         };
-        match txn_input(&command) {
-            Some(Ok(input)) => {
-                self.txn_input = Some(input);
-                self.print(LineKind::Output, TXN_PROMPTS[0]);
-                return None;
-            }
-            Some(Err(error)) => {
-                self.show(Err(Ok(format!("Error: {error}\n"))));
-                return None;
-            }
-            None => {}
-        }
         let name = command.name.as_str();
         let result: Result<String, Result<String, String>> =
             if commands::TIME_PASSING.contains(&name) || name == "cluster" {
@@ -433,6 +382,14 @@ impl Console {
                 self.waiting.push((id, reply));
                 waiting = Some(id);
                 Ok(preface)
+            }
+            Ok(Started::ReadTxnInput { node, style }) => {
+                self.txn_input = Some(TxnInput {
+                    lists: vec![Vec::new()],
+                    node,
+                    style,
+                });
+                Ok(TXN_PROMPTS[0].to_string())
             }
             Err(error) => Err(Err(error)),
         };
