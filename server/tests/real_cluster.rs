@@ -47,9 +47,9 @@ struct RealCluster {
 
 impl RealCluster {
     fn start() -> RealCluster {
-        for port in [2379, 22379, 32379, 12380, 22380, 32380] {
+        for port in common::procfile_ports() {
             assert!(
-                std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+                common::port_free(port),
                 "port {port} is taken: is another cluster (raftbook or etcd) running?"
             );
         }

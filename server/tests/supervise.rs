@@ -2,16 +2,16 @@
 //! left running, they would hold the ports the next `raftbook cluster` needs (a learner
 //! restarting a lesson's session would meet "address in use").
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn port_free(port: u16) -> bool {
-    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
+use common::{port_free, procfile_ports};
 
 #[test]
 fn a_terminated_cluster_stops_its_members() {
-    let ports = [2379, 22379, 32379, 12380, 22380, 32380];
+    let ports = procfile_ports();
     assert!(
         ports.iter().all(|&p| port_free(p)),
         "another cluster (raftbook or etcd) is running"
@@ -26,7 +26,7 @@ fn a_terminated_cluster_stops_its_members() {
         .spawn()
         .expect("raftbook cluster starts");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while ports[..3].iter().any(|&p| port_free(p)) {
+    while ports.iter().any(|&p| port_free(p)) {
         assert!(Instant::now() < deadline, "the members never listened");
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -7,6 +7,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The client and peer ports of `raftbook cluster`'s three members (etcd's Procfile ports).
+pub fn procfile_ports() -> Vec<u16> {
+    (1..=3)
+        .flat_map(|n| {
+            let (client, peer) = raftbook_server::supervise::ports(n);
+            [client, peer]
+        })
+        .collect()
+}
+
+/// Whether nothing listens on loopback `port`.
+pub fn port_free(port: u16) -> bool {
+    std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
 /// Distinct free loopback ports.
 pub fn free_ports(count: usize) -> Vec<u16> {
     raftbook_server::config::free_loopback_ports(count).unwrap()
