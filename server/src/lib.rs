@@ -15,8 +15,12 @@
 //! - [`metrics`]: the counters behind `/metrics`;
 //! - [`supervise`]: `raftbook cluster`, a local cluster in one command;
 //! - [`serve`]: starting a member (its loop, peer port, client port);
+//! - [`client_port`]: serving gRPC and HTTP on one port with etcd's connection settings, and
+//!   [`authority`], which accepts etcd clients' URL-shaped HTTP/2 authority;
 //! - [`play`]: serving the browser playground.
 
+pub mod authority;
+pub mod client_port;
 pub mod config;
 pub mod convert;
 pub mod grpc;

@@ -74,12 +74,11 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         "member serving"
     );
     println!("raftbook member {name} ({id:x}) serving clients on http://{client_listen}, peers on http://{peer_listen}");
-    axum::serve(client_listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    crate::client_port::serve(client_listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 /// A member joining a running cluster takes the cluster's id from a member already in it.

@@ -20,6 +20,9 @@ enum Step {
     Watch(&'static str, f64, Vec<Step>),
     /// Compared after removing all numbers (terms, indexes, sizes differ by nature).
     Loose(&'static str),
+    /// Loose, with the endpoints written as URLs (`http://127.0.0.1:2379`), as etcd's docs
+    /// write them: etcd's client then sends the URL as the HTTP/2 authority.
+    Urls(&'static str),
 }
 
 use Step::*;
@@ -105,6 +108,14 @@ fn script() -> Vec<Step> {
         // Each member's hash of its store: raftbook hashes its own encoding, so the numbers
         // are not etcd's; the lines are the same.
         Loose("endpoint hashkv"),
+        Urls("put spelled-as-url yes"),
+        Urls("get spelled-as-url"),
+        Urls("endpoint status"),
+        Urls("endpoint status -w table"),
+        Urls("endpoint status --cluster"),
+        Urls("endpoint health --cluster"),
+        Urls("endpoint hashkv"),
+        Urls("member list"),
     ]
 }
 
@@ -176,12 +187,22 @@ fn run_script(
     into: &mut Vec<(String, String, bool)>,
 ) {
     let endpoints = cluster.endpoints();
+    let urls = endpoints
+        .split(',')
+        .map(|e| format!("http://{e}"))
+        .collect::<Vec<_>>()
+        .join(",");
     for step in steps {
         match step {
-            Run(line) | Loose(line) => {
+            Run(line) | Loose(line) | Urls(line) => {
                 let args = words(line, lease);
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                let output = etcdctl(&endpoints, &args, None);
+                let spelled = if matches!(step, Urls(_)) {
+                    &urls
+                } else {
+                    &endpoints
+                };
+                let output = etcdctl(spelled, &args, None);
                 if line.starts_with("lease grant") {
                     *lease = output
                         .split_whitespace()
@@ -189,7 +210,11 @@ fn run_script(
                         .unwrap_or_default()
                         .to_string();
                 }
-                into.push((line.to_string(), output, matches!(step, Loose(_))));
+                let label = match step {
+                    Urls(_) => format!("{line} (endpoints written as URLs)"),
+                    _ => line.to_string(),
+                };
+                into.push((label, output, matches!(step, Loose(_) | Urls(_))));
             }
             Input(line, stdin) => {
                 let args = words(line, lease);
