@@ -12,7 +12,7 @@ pub fn status(error: &api::EtcdError) -> Status {
     let code = match error {
         Compacted | FutureRevision | LeaseTtlTooLarge => Code::OutOfRange,
         EmptyKey | KeyNotFound | ValueProvided | LeaseProvided | TooManyOps | DuplicateKey
-        | RequestTooLarge => Code::InvalidArgument,
+        | RequestTooLarge | DuplicateWatchId => Code::InvalidArgument,
         LeaseNotFound => Code::NotFound,
         LeaseExists | LearnerNotReady => Code::FailedPrecondition,
         NoLeader | NotLeader | Timeout => Code::Unavailable,

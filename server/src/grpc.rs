@@ -87,7 +87,9 @@ impl pb::watch_server::Watch for Services {
     type WatchStream = BoxStream<pb::WatchResponse>;
 
     /// One gRPC stream carries many watches: creates and cancels come in, every watch's
-    /// responses go out. When the client goes away, its watches are cancelled.
+    /// responses go out. As in etcd, a stream numbers its own watches from 0, or takes the
+    /// id a client chose and refuses one already in use. When the client goes away, its
+    /// watches are cancelled.
     async fn watch(
         &self,
         request: GrpcRequest<Streaming<pb::WatchRequest>>,
@@ -96,29 +98,48 @@ impl pb::watch_server::Watch for Services {
         let (out, responses) = mpsc::unbounded_channel::<api::WatchResponse>();
         let member = self.member.clone();
         tokio::spawn(async move {
-            let mut mine = Vec::new();
+            // The stream's watch ids, and the member's id of each.
+            let mut mine: HashMap<i64, i64> = HashMap::new();
+            let mut next_id = 0;
             while let Some(Ok(request)) = incoming.next().await {
                 use pb::watch_request::RequestUnion;
                 match request.request_union {
                     Some(RequestUnion::CreateRequest(create)) => {
+                        let id_on_stream = if create.watch_id == 0 {
+                            while mine.contains_key(&next_id) {
+                                next_id += 1;
+                            }
+                            next_id
+                        } else if mine.contains_key(&create.watch_id) {
+                            member.send(Input::RefuseWatch {
+                                reason: EtcdError::DuplicateWatchId,
+                                stream: out.clone(),
+                            });
+                            continue;
+                        } else {
+                            create.watch_id
+                        };
                         let (created, id) = oneshot::channel();
                         member.send(Input::Watch {
                             request: convert::watch_create(create),
+                            id_on_stream,
                             stream: out.clone(),
                             created,
                         });
                         if let Ok(id) = id.await {
-                            mine.push(id);
+                            mine.insert(id_on_stream, id);
                         }
                     }
                     Some(RequestUnion::CancelRequest(cancel)) => {
-                        member.send(Input::CancelWatch(cancel.watch_id))
+                        if let Some(id) = mine.remove(&cancel.watch_id) {
+                            member.send(Input::CancelWatch(id));
+                        }
                     }
                     Some(RequestUnion::ProgressRequest(_)) => member.send(Input::WatchProgress),
                     None => {}
                 }
             }
-            for id in mine {
+            for id in mine.into_values() {
                 member.send(Input::CancelWatch(id));
             }
         });

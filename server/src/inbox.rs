@@ -22,10 +22,19 @@ pub enum Input {
         request: Request,
         reply: Reply,
     },
+    /// A watch for one gRPC stream: its responses go to `stream`, under the id the stream
+    /// knows it by (`id_on_stream`); `created` gets the member's own id, to cancel it with.
     Watch {
         request: WatchCreateRequest,
+        id_on_stream: i64,
         stream: mpsc::UnboundedSender<WatchResponse>,
         created: oneshot::Sender<i64>,
+    },
+    /// A create request the stream refused (etcd's duplicate watch id): answered, with the
+    /// member's header, as created and cancelled at once.
+    RefuseWatch {
+        reason: EtcdError,
+        stream: mpsc::UnboundedSender<WatchResponse>,
     },
     CancelWatch(i64),
     WatchProgress,

@@ -165,11 +165,18 @@ struct Member {
     metrics: Arc<Metrics>,
     /// Clients waiting for an answer, by request id.
     pending: HashMap<u64, Reply>,
-    /// Watch streams, by watch id.
-    watches: HashMap<i64, mpsc::UnboundedSender<WatchResponse>>,
+    /// Where each of the member's watches sends its responses, by the member's watch id.
+    watches: HashMap<i64, StreamWatch>,
     next_request: u64,
     started: Instant,
     leader: u64,
+}
+
+/// A watch's place on its gRPC stream. Watch ids are the member's own in the core; a client
+/// knows its watches by ids it chose or its stream gave, as etcd numbers them per stream.
+struct StreamWatch {
+    id_on_stream: i64,
+    stream: mpsc::UnboundedSender<WatchResponse>,
 }
 
 impl Member {
@@ -205,6 +212,7 @@ impl Member {
             }
             Input::Watch {
                 request,
+                id_on_stream,
                 stream,
                 created,
             } => {
@@ -214,10 +222,27 @@ impl Member {
                     .iter()
                     .find(|o| matches!(o, ServerOutput::Watch(r) if r.created))
                 {
-                    self.watches.insert(response.watch_id, stream);
+                    self.watches.insert(
+                        response.watch_id,
+                        StreamWatch {
+                            id_on_stream,
+                            stream,
+                        },
+                    );
                     let _ = created.send(response.watch_id);
                 }
                 outputs
+            }
+            Input::RefuseWatch { reason, stream } => {
+                let _ = stream.send(WatchResponse {
+                    header: self.server.header(),
+                    watch_id: -1,
+                    created: true,
+                    canceled: true,
+                    cancel_reason: reason.to_string(),
+                    ..Default::default()
+                });
+                Vec::new()
             }
             Input::CancelWatch(watch_id) => self.server.cancel_watch(now, watch_id),
             Input::WatchProgress => self.server.request_progress(now),
@@ -351,11 +376,12 @@ impl Member {
                         let _ = reply.send(result);
                     }
                 }
-                ServerOutput::Watch(response) => {
+                ServerOutput::Watch(mut response) => {
                     let canceled = response.canceled;
                     let watch_id = response.watch_id;
-                    if let Some(stream) = self.watches.get(&watch_id) {
-                        let _ = stream.send(response);
+                    if let Some(watch) = self.watches.get(&watch_id) {
+                        response.watch_id = watch.id_on_stream;
+                        let _ = watch.stream.send(response);
                     }
                     if canceled {
                         self.watches.remove(&watch_id);

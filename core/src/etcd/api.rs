@@ -469,6 +469,9 @@ pub enum EtcdError {
     TooManyOps,
     #[error("etcdserver: duplicate key given in txn request")]
     DuplicateKey,
+    /// A watch created with an id its stream already uses (a cancel reason, not a status).
+    #[error("mvcc: duplicate watch ID provided on the WatchStream")]
+    DuplicateWatchId,
     #[error("etcdserver: request is too large")]
     RequestTooLarge,
     #[error("etcdserver: requested lease not found")]
