@@ -429,6 +429,32 @@ impl pb::cluster_server::Cluster for Services {
 
 #[tonic::async_trait]
 impl pb::maintenance_server::Maintenance for Services {
+    type SnapshotStream = BoxStream<pb::SnapshotResponse>;
+
+    /// The member's store as a snapshot file ([`crate::snapshot`]), in etcd's 32 KiB pieces,
+    /// each saying how many bytes are still to come.
+    async fn snapshot(&self, _: GrpcRequest<pb::SnapshotRequest>) -> Answer<Self::SnapshotStream> {
+        let store = self
+            .member
+            .save_snapshot()
+            .await
+            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+        let file = crate::snapshot::file_bytes(&store);
+        let total = file.len();
+        let pieces: Vec<_> = file
+            .chunks(crate::snapshot::CHUNK)
+            .scan(0, |sent, piece| {
+                *sent += piece.len();
+                Some(Ok(pb::SnapshotResponse {
+                    header: None,
+                    remaining_bytes: (total - *sent) as u64,
+                    blob: piece.to_vec(),
+                }))
+            })
+            .collect();
+        Ok(GrpcResponse::new(Box::pin(tokio_stream::iter(pieces))))
+    }
+
     async fn alarm(&self, _: GrpcRequest<pb::AlarmRequest>) -> Answer<pb::AlarmResponse> {
         let status = self.member_status().await?;
         let header = convert::header(status.header.clone()).expect("a header");
@@ -436,6 +462,20 @@ impl pb::maintenance_server::Maintenance for Services {
         Ok(GrpcResponse::new(pb::AlarmResponse {
             header: Some(header),
             alarms: Vec::new(),
+        }))
+    }
+
+    /// etcd rewrites its database file to give back the pages compaction freed. raftbook's
+    /// store lives in memory, where compaction frees the space itself, and its files on disk
+    /// (WAL, snapshot) are rewritten at each snapshot: there is nothing to defragment, and
+    /// the member says so by answering at once, as etcd does when it is done.
+    async fn defragment(
+        &self,
+        _: GrpcRequest<pb::DefragmentRequest>,
+    ) -> Answer<pb::DefragmentResponse> {
+        let status = self.member_status().await?;
+        Ok(GrpcResponse::new(pb::DefragmentResponse {
+            header: convert::header(status.header),
         }))
     }
 

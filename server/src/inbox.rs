@@ -62,6 +62,10 @@ pub enum Input {
     Status {
         reply: oneshot::Sender<Status>,
     },
+    /// Maintenance.Snapshot: the store as it is now applied, encoded as Raft snapshots hold it.
+    SaveSnapshot {
+        reply: oneshot::Sender<Vec<u8>>,
+    },
     /// Maintenance.HashKV: the store's hash up to a revision (0: now), with the header and
     /// the compaction point.
     HashKv {

@@ -15,6 +15,7 @@
 //! - [`metrics`]: the counters behind `/metrics`;
 //! - [`supervise`]: `raftbook cluster`, a local cluster in one command;
 //! - [`serve`]: starting a member (its loop, peer port, client port);
+//! - [`snapshot`]: backups (`etcdctl snapshot save`) and `raftbook snapshot restore`;
 //! - [`client_port`]: serving gRPC and HTTP on one port with etcd's connection settings, and
 //!   [`authority`], which accepts etcd clients' URL-shaped HTTP/2 authority;
 //! - [`play`]: serving the browser playground.
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod peer;
 pub mod play;
 pub mod serve;
+pub mod snapshot;
 pub mod supervise;
 pub mod wal;
 

@@ -3,7 +3,7 @@
 //! browser playground's server.
 
 use clap::{Parser, Subcommand};
-use raftbook_server::{config, play, serve, supervise};
+use raftbook_server::{config, play, serve, snapshot, supervise};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +24,16 @@ enum Commands {
     Cluster(supervise::ClusterArgs),
     /// Serve the browser playground.
     Play(play::PlayArgs),
+    /// Backups: `etcdctl snapshot save` writes one; restore starts a new cluster from it.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommands),
+}
+
+#[derive(Subcommand)]
+enum SnapshotCommands {
+    /// Restore a saved snapshot into a new member's data directory (run it for each member
+    /// of the new cluster, with the flags that member will be started with).
+    Restore(Box<snapshot::RestoreArgs>),
 }
 
 #[tokio::main]
@@ -37,6 +47,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Commands::Play(args)) => play::serve(args).await,
+        Some(Commands::Snapshot(SnapshotCommands::Restore(args))) => snapshot::restore(*args),
         Some(Commands::Cluster(args)) => {
             let result = supervise::run(args).await;
             // Its members are stopped; exit now. The runtime would otherwise wait for the

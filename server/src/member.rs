@@ -17,6 +17,7 @@ use raftbook_core::etcd::api::{Call, EtcdError, Request, Response, ResponseHeade
 use raftbook_core::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use raftbook_core::etcd::view::StoreView;
 use raftbook_core::node::{EntryKind, NodeConfig, NodeError, NodeEvent, Role};
+use raftbook_core::state_machine::StateMachine;
 use raftbook_core::storage::RaftStorage;
 use raftbook_core::view::NodeView;
 use tokio::sync::{mpsc, oneshot};
@@ -70,6 +71,12 @@ impl MemberHandle {
     ) -> Option<Result<(ResponseHeader, u32, i64), EtcdError>> {
         let (reply, answer) = oneshot::channel();
         self.send(Input::HashKv { revision, reply });
+        answer.await.ok()
+    }
+
+    pub async fn save_snapshot(&self) -> Option<Vec<u8>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Input::SaveSnapshot { reply });
         answer.await.ok()
     }
 
@@ -297,6 +304,10 @@ impl Member {
                     .hash_kv(revision)
                     .map(|hash| (self.server.header(), hash, mvcc.compact_revision()));
                 let _ = reply.send(answer);
+                Vec::new()
+            }
+            Input::SaveSnapshot { reply } => {
+                let _ = reply.send(self.server.store().snapshot());
                 Vec::new()
             }
             Input::Observe { reply } => {

@@ -108,6 +108,7 @@ fn script() -> Vec<Step> {
         // Each member's hash of its store: raftbook hashes its own encoding, so the numbers
         // are not etcd's; the lines are the same.
         Loose("endpoint hashkv"),
+        Loose("defrag"),
         Urls("put spelled-as-url yes"),
         Urls("get spelled-as-url"),
         Urls("endpoint status"),

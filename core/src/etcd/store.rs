@@ -109,6 +109,12 @@ impl EtcdStore {
         &self.members
     }
 
+    /// Forgets what members told about themselves: a store restored from a backup seeds a
+    /// new cluster, whose members are given by its own configuration.
+    pub fn forget_member_info(&mut self) {
+        self.members.clear();
+    }
+
     pub fn stats(&self) -> MvccStats {
         self.mvcc.stats()
     }

@@ -60,6 +60,16 @@ impl LocalCluster {
 
     /// A cluster whose members all get `extra` flags too.
     pub fn start_with(kind: Kind, size: usize, extra: &[&str]) -> LocalCluster {
+        let mut cluster = Self::prepare(kind, size, extra);
+        for i in 0..size {
+            cluster.start_member(i);
+        }
+        cluster.wait_healthy();
+        cluster
+    }
+
+    /// A cluster's members, ports and flags, none of them started yet.
+    pub fn prepare(kind: Kind, size: usize, extra: &[&str]) -> LocalCluster {
         let dir = tempfile::tempdir().unwrap();
         let ports: Vec<(u16, u16)> = free_ports(2 * size)
             .chunks(2)
@@ -98,12 +108,7 @@ impl LocalCluster {
                 }
             })
             .collect();
-        let mut cluster = LocalCluster { kind, members, dir };
-        for i in 0..size {
-            cluster.start_member(i);
-        }
-        cluster.wait_healthy();
-        cluster
+        LocalCluster { kind, members, dir }
     }
 
     pub fn start_member(&mut self, i: usize) {
