@@ -701,7 +701,7 @@ pub fn validate(request: &Request) -> Result<(), EtcdError> {
         Request::Range(range) => check_key(&range.key),
         Request::Put(put) => check_put(put),
         Request::DeleteRange(delete) => check_key(&delete.key),
-        Request::Txn(txn) => check_txn(txn).map(|_| ()),
+        Request::Txn(txn) => check_txn(txn, MAX_TXN_OPS).map(|_| ()),
         Request::LeaseGrant(grant) if grant.ttl > MAX_LEASE_TTL => Err(EtcdError::LeaseTtlTooLarge),
         _ => Ok(()),
     }
@@ -735,11 +735,17 @@ struct Writes {
 
 /// Checks sizes and keys of a transaction, and that no branch writes a key twice (etcd
 /// refuses that: the order of two writes to one key in one revision would be unclear).
-fn check_txn(txn: &TxnRequest) -> Result<Writes, EtcdError> {
-    if txn.compare.len() > MAX_TXN_OPS
-        || txn.success.len() > MAX_TXN_OPS
-        || txn.failure.len() > MAX_TXN_OPS
-    {
+///
+/// `budget` is how many operations one list may hold. As in etcd, a nested transaction gets
+/// what its parent's longest list left over, so nesting is bounded too: one operation per
+/// level allows 128 levels.
+fn check_txn(txn: &TxnRequest, budget: usize) -> Result<Writes, EtcdError> {
+    let longest = txn
+        .compare
+        .len()
+        .max(txn.success.len())
+        .max(txn.failure.len());
+    if longest > budget {
         return Err(EtcdError::TooManyOps);
     }
     let mut all = Writes::default();
@@ -759,7 +765,7 @@ fn check_txn(txn: &TxnRequest) -> Result<Writes, EtcdError> {
                         .push((delete.key.clone(), delete.range_end.clone()));
                 }
                 RequestOp::Txn(inner) => {
-                    let mut inner = check_txn(inner)?;
+                    let mut inner = check_txn(inner, budget - longest)?;
                     // One of the inner branches runs: a key in both counts once.
                     inner.puts.sort();
                     inner.puts.dedup();
