@@ -13,12 +13,48 @@ pub fn status(error: &api::EtcdError) -> Status {
         Compacted | FutureRevision | LeaseTtlTooLarge => Code::OutOfRange,
         EmptyKey | KeyNotFound | ValueProvided | LeaseProvided | TooManyOps | DuplicateKey
         | RequestTooLarge | DuplicateWatchId => Code::InvalidArgument,
+        NoSpace => Code::ResourceExhausted,
         LeaseNotFound => Code::NotFound,
         LeaseExists | LearnerNotReady => Code::FailedPrecondition,
         NoLeader | NotLeader | Timeout => Code::Unavailable,
         Malformed => Code::Internal,
     };
     Status::new(code, error.to_string())
+}
+
+pub fn alarm_request(r: pb::AlarmRequest) -> api::AlarmRequest {
+    use pb::alarm_request::AlarmAction;
+    api::AlarmRequest {
+        action: match r.action() {
+            AlarmAction::Get => api::AlarmAction::Get,
+            AlarmAction::Activate => api::AlarmAction::Activate,
+            AlarmAction::Deactivate => api::AlarmAction::Deactivate,
+        },
+        member_id: r.member_id,
+        alarm: match r.alarm() {
+            pb::AlarmType::None => None,
+            pb::AlarmType::Nospace => Some(api::AlarmType::NoSpace),
+            pb::AlarmType::Corrupt => Some(api::AlarmType::Corrupt),
+        },
+    }
+}
+
+pub fn alarm_response(r: api::AlarmResponse) -> pb::AlarmResponse {
+    let alarms = r
+        .alarms
+        .into_iter()
+        .map(|a| pb::AlarmMember {
+            member_id: a.member_id,
+            alarm: match a.alarm {
+                api::AlarmType::NoSpace => pb::AlarmType::Nospace,
+                api::AlarmType::Corrupt => pb::AlarmType::Corrupt,
+            } as i32,
+        })
+        .collect();
+    pb::AlarmResponse {
+        header: header(r.header),
+        alarms,
+    }
 }
 
 pub fn header(h: api::ResponseHeader) -> Option<pb::ResponseHeader> {

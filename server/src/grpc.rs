@@ -455,14 +455,10 @@ impl pb::maintenance_server::Maintenance for Services {
         Ok(GrpcResponse::new(Box::pin(tokio_stream::iter(pieces))))
     }
 
-    async fn alarm(&self, _: GrpcRequest<pb::AlarmRequest>) -> Answer<pb::AlarmResponse> {
-        let status = self.member_status().await?;
-        let header = convert::header(status.header.clone()).expect("a header");
-        // raftbook raises no alarms (no space quota, no corruption check).
-        Ok(GrpcResponse::new(pb::AlarmResponse {
-            header: Some(header),
-            alarms: Vec::new(),
-        }))
+    async fn alarm(&self, request: GrpcRequest<pb::AlarmRequest>) -> Answer<pb::AlarmResponse> {
+        let request = convert::alarm_request(request.into_inner());
+        let answer = call(&self.member, request).await?;
+        Ok(GrpcResponse::new(convert::alarm_response(answer)))
     }
 
     /// etcd rewrites its database file to give back the pages compaction freed. raftbook's

@@ -295,6 +295,7 @@ pub enum Request {
     LeaseKeepAlive(LeaseKeepAliveRequest),
     LeaseTimeToLive(LeaseTimeToLiveRequest),
     LeaseLeases,
+    Alarm(AlarmRequest),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,6 +310,7 @@ pub enum Response {
     LeaseKeepAlive(LeaseKeepAliveResponse),
     LeaseTimeToLive(LeaseTimeToLiveResponse),
     LeaseLeases(LeaseLeasesResponse),
+    Alarm(AlarmResponse),
     /// A membership change was applied (the native server's MemberAdd etc. grow from here).
     MemberChange(MemberChangeResponse),
 }
@@ -359,6 +361,7 @@ calls! {
     LeaseRevokeRequest => LeaseRevoke(LeaseRevokeResponse),
     LeaseKeepAliveRequest => LeaseKeepAlive(LeaseKeepAliveResponse),
     LeaseTimeToLiveRequest => LeaseTimeToLive(LeaseTimeToLiveResponse),
+    AlarmRequest => Alarm(AlarmResponse),
 }
 
 impl From<LeaseLeasesRequest> for Request {
@@ -382,6 +385,45 @@ impl Call for LeaseLeasesRequest {
     type Answer = LeaseLeasesResponse;
 }
 
+/// etcd's alarms. A member (or an operator, with `etcdctl alarm`) raises one; it is
+/// replicated through the log, so every member holds the same alarms. While a `NoSpace` alarm
+/// is raised the cluster takes no more data: puts, transactions that put and lease grants are
+/// refused until it is disarmed (etcd raises it when its database passes its quota).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum AlarmType {
+    NoSpace,
+    Corrupt,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AlarmAction {
+    Get,
+    Activate,
+    Deactivate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmRequest {
+    pub action: AlarmAction,
+    /// The member the alarm is about (0: the cluster as a whole, as etcd allows).
+    pub member_id: u64,
+    /// `None` (etcd's `NONE`): every type, for `Get`.
+    pub alarm: Option<AlarmType>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AlarmMember {
+    pub member_id: u64,
+    pub alarm: AlarmType,
+}
+
+/// The alarms asked for (`Get`), or the one raised or disarmed (none if nothing changed).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmResponse {
+    pub header: ResponseHeader,
+    pub alarms: Vec<AlarmMember>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberChangeResponse {
     pub header: ResponseHeader,
@@ -400,6 +442,7 @@ impl Response {
             Response::LeaseKeepAlive(r) => &mut r.header,
             Response::LeaseTimeToLive(r) => &mut r.header,
             Response::LeaseLeases(r) => &mut r.header,
+            Response::Alarm(r) => &mut r.header,
             Response::MemberChange(r) => &mut r.header,
         }
     }
@@ -469,6 +512,9 @@ pub enum EtcdError {
     TooManyOps,
     #[error("etcdserver: duplicate key given in txn request")]
     DuplicateKey,
+    /// A `NoSpace` alarm is raised: the cluster takes no more data until it is disarmed.
+    #[error("etcdserver: mvcc: database space exceeded")]
+    NoSpace,
     /// A watch created with an id its stream already uses (a cancel reason, not a status).
     #[error("mvcc: duplicate watch ID provided on the WatchStream")]
     DuplicateWatchId,

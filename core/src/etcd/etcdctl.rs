@@ -760,6 +760,17 @@ pub fn print_response(style: &Style, response: &Response) -> String {
                 .iter()
                 .for_each(|id| out.push_str(&format!("{id:016x}\n")));
         }
+        Response::Alarm(alarms) => alarms.alarms.iter().for_each(|a| {
+            let alarm = match a.alarm {
+                AlarmType::NoSpace => "NOSPACE",
+                AlarmType::Corrupt => "CORRUPT",
+            };
+            // Go's text form of the message, which leaves out a zero member id.
+            if a.member_id != 0 {
+                out.push_str(&format!("memberID:{} ", a.member_id));
+            }
+            out.push_str(&format!("alarm:{alarm} \n"));
+        }),
         Response::MemberChange(_) => out = "OK\n".into(),
     }
     out

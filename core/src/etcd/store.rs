@@ -27,6 +27,8 @@ pub enum Command {
     /// `ttl` already raised to the cluster's minimum; `id` already chosen (never 0).
     LeaseGrant(LeaseGrantRequest),
     LeaseRevoke(LeaseRevokeRequest),
+    /// Every alarm action goes through the log, reads included, as in etcd.
+    Alarm(AlarmRequest),
 }
 
 impl Command {
@@ -40,6 +42,7 @@ impl Command {
             Request::Compact(compaction) => Command::Compact(compaction),
             Request::LeaseGrant(grant) => Command::LeaseGrant(grant),
             Request::LeaseRevoke(revoke) => Command::LeaseRevoke(revoke),
+            Request::Alarm(alarm) => Command::Alarm(alarm),
             read @ (Request::Range(_)
             | Request::LeaseKeepAlive(_)
             | Request::LeaseTimeToLive(_)
@@ -63,6 +66,10 @@ impl Command {
             Command::LeaseGrant(g) if g.id == 0 => format!("lease grant ttl={}", g.ttl),
             Command::LeaseGrant(g) => format!("lease grant {:016x} ttl={}", g.id, g.ttl),
             Command::LeaseRevoke(r) => format!("lease revoke {:016x}", r.id),
+            Command::Alarm(a) => format!(
+                "alarm {:?} {:?} member {:x}",
+                a.action, a.alarm, a.member_id
+            ),
         }
     }
 
@@ -93,6 +100,8 @@ pub struct EtcdStore {
     /// What each member added after bootstrap told about itself (its name and peer URL):
     /// replicated with the membership change, so every member can reach it.
     members: OrdMap<u64, Vec<u8>>,
+    /// Alarms raised and not yet disarmed.
+    alarms: OrdSet<AlarmMember>,
 }
 
 impl EtcdStore {
@@ -119,10 +128,54 @@ impl EtcdStore {
         self.mvcc.stats()
     }
 
+    /// etcd's capped store: with a `NoSpace` alarm raised, nothing that adds data applies.
+    fn check_space(&self) -> Result<(), EtcdError> {
+        match self.alarms.iter().any(|a| a.alarm == AlarmType::NoSpace) {
+            true => Err(EtcdError::NoSpace),
+            false => Ok(()),
+        }
+    }
+
+    fn apply_alarm(&mut self, request: &AlarmRequest) -> AlarmResponse {
+        let alarms = match (request.action, request.alarm) {
+            (AlarmAction::Get, wanted) => self
+                .alarms
+                .iter()
+                .filter(|a| wanted.is_none_or(|t| t == a.alarm))
+                .copied()
+                .collect(),
+            (AlarmAction::Activate, Some(alarm)) => {
+                let raised = AlarmMember {
+                    member_id: request.member_id,
+                    alarm,
+                };
+                self.alarms.insert(raised);
+                vec![raised]
+            }
+            (AlarmAction::Deactivate, Some(alarm)) => {
+                let disarmed = AlarmMember {
+                    member_id: request.member_id,
+                    alarm,
+                };
+                match self.alarms.remove(&disarmed) {
+                    Some(_) => vec![disarmed],
+                    None => Vec::new(),
+                }
+            }
+            // etcd answers raising or disarming "no type" with nothing.
+            (AlarmAction::Activate | AlarmAction::Deactivate, None) => Vec::new(),
+        };
+        AlarmResponse {
+            alarms,
+            ..Default::default()
+        }
+    }
+
     /// Applies one write and answers it.
     pub fn apply_command(&mut self, command: &Command) -> ApplyResult {
         let response = match command {
             Command::Put(put) => {
+                self.check_space()?;
                 let mut write = self.mvcc.write();
                 check_put(&write, &self.leases, put)?;
                 let response = apply_put(&mut write, &mut self.leases, put);
@@ -136,6 +189,9 @@ impl EtcdStore {
                 Response::DeleteRange(response)
             }
             Command::Txn(txn) => {
+                if puts_anything(txn) {
+                    self.check_space()?;
+                }
                 let mut write = self.mvcc.write();
                 let response = apply_txn(&mut write, &mut self.leases, txn);
                 write.finish();
@@ -145,7 +201,9 @@ impl EtcdStore {
                 self.mvcc.compact(compaction.revision)?;
                 Response::Compact(CompactionResponse::default())
             }
+            Command::Alarm(alarm) => Response::Alarm(self.apply_alarm(alarm)),
             Command::LeaseGrant(grant) => {
+                self.check_space()?;
                 if self.leases.contains_key(&grant.id) {
                     return Err(EtcdError::LeaseExists);
                 }
@@ -186,6 +244,14 @@ impl EtcdStore {
         response.header_mut().revision = revision;
         response
     }
+}
+
+/// Whether either branch of a transaction puts a key directly (etcd's quota counts only
+/// those).
+fn puts_anything(txn: &TxnRequest) -> bool {
+    [&txn.success, &txn.failure]
+        .iter()
+        .any(|branch| branch.iter().any(|op| matches!(op, RequestOp::Put(_))))
 }
 
 /// Every response inside a transaction carries the transaction's revision.

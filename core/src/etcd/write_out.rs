@@ -192,7 +192,7 @@ pub fn json(response: &Response) -> Option<String> {
             fields.push(format!(r#""leases":[{}]"#, leases.join(",")));
             object(fields)
         }
-        Response::Compact(_) | Response::MemberChange(_) => return None,
+        Response::Compact(_) | Response::Alarm(_) | Response::MemberChange(_) => return None,
     };
     Some(text + "\n")
 }
@@ -310,7 +310,7 @@ fn fields_into(response: &Response, out: &mut String) -> bool {
                 .iter()
                 .for_each(|id| out.push_str(&format!("\"ID\" : {id}\n")));
         }
-        Response::Compact(_) | Response::MemberChange(_) => return false,
+        Response::Compact(_) | Response::Alarm(_) | Response::MemberChange(_) => return false,
     }
     true
 }
