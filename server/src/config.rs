@@ -45,6 +45,9 @@ pub struct MemberArgs {
     /// Number of committed transactions to trigger a snapshot to disk.
     #[arg(long, default_value_t = 100_000)]
     pub snapshot_count: u64,
+    /// Serve the failpoints that tests use to inject faults (`failpoint.rs`).
+    #[arg(long, hide = true)]
+    pub failpoints: bool,
 }
 
 /// A member of the cluster, as the initial cluster lists it.

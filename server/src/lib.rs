@@ -9,6 +9,7 @@
 //! - [`member`]: the loop that feeds the core clock ticks, peer messages and client requests,
 //!   and carries out its outputs (fsync, send, answer);
 //! - [`peer`]: the HTTP transport between members;
+//! - [`failpoint`]: faults tests switch on in a running member (`--failpoints`);
 //! - [`grpc`]: etcd's gRPC services (KV, Watch, Lease, Cluster, Maintenance), translated by
 //!   [`convert`];
 //! - [`http`]: the client port's HTTP side (JSON gateway, `/metrics`, `/health`, `/status`);
@@ -24,6 +25,7 @@ pub mod authority;
 pub mod client_port;
 pub mod config;
 pub mod convert;
+pub mod failpoint;
 pub mod grpc;
 pub mod http;
 pub mod inbox;

@@ -23,6 +23,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::Router;
 use protobuf::Message as _;
@@ -30,6 +31,7 @@ use raft::eraftpb::{Message, MessageType};
 use raftbook_core::etcd::api::{EtcdError, Request, Response};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::failpoint::Failpoints;
 use crate::inbox::Input;
 use crate::metrics::Metrics;
 
@@ -41,6 +43,7 @@ const MAX_PEER_BODY: usize = 1 << 30;
 
 /// The sending side, owned by the member loop.
 pub struct Transport {
+    failpoints: Arc<Failpoints>,
     queues: HashMap<u64, mpsc::UnboundedSender<Message>>,
     urls: BTreeMap<u64, String>,
     inputs: Sender<Input>,
@@ -87,12 +90,14 @@ impl Transport {
         inputs: Sender<Input>,
         metrics: Arc<Metrics>,
         runtime: tokio::runtime::Handle,
+        failpoints: Arc<Failpoints>,
     ) -> Transport {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
             .expect("an HTTP client");
         let mut transport = Transport {
+            failpoints,
             queues: HashMap::new(),
             urls: BTreeMap::new(),
             inputs,
@@ -115,6 +120,7 @@ impl Transport {
         let (queue, receiver) = mpsc::unbounded_channel();
         self.queues.insert(id, queue);
         let sender = PeerSender {
+            failpoints: self.failpoints.clone(),
             to: id,
             url: format!("{url}/raft"),
             client: self.client.clone(),
@@ -138,6 +144,9 @@ impl Transport {
         let Some(url) = self.urls.get(&leader) else {
             return;
         };
+        if self.failpoints.isolated() {
+            return;
+        }
         let (url, client, inputs, cluster_id) = (
             format!("{url}/lease"),
             self.client.clone(),
@@ -166,6 +175,7 @@ impl Transport {
 }
 
 struct PeerSender {
+    failpoints: Arc<Failpoints>,
     to: u64,
     url: String,
     client: reqwest::Client,
@@ -186,6 +196,9 @@ fn streamed(message: &Message) -> reqwest::Body {
 
 impl PeerSender {
     async fn post(&self, url: &str, body: reqwest::Body) -> bool {
+        if self.failpoints.isolated() {
+            return false;
+        }
         let request = self
             .client
             .post(url)
@@ -248,7 +261,13 @@ impl PeerSender {
 }
 
 /// The receiving side: the peer port's HTTP routes.
-pub fn router(member_id: u64, cluster_id: u64, info: PeerInfo, inputs: Sender<Input>) -> Router {
+pub fn router(
+    member_id: u64,
+    cluster_id: u64,
+    info: PeerInfo,
+    inputs: Sender<Input>,
+    failpoints: Arc<Failpoints>,
+) -> Router {
     let state = Arc::new(PeerState {
         member_id,
         cluster_id,
@@ -259,6 +278,18 @@ pub fn router(member_id: u64, cluster_id: u64, info: PeerInfo, inputs: Sender<In
         .route("/snapshot", post(receive_snapshot))
         .route("/lease", post(receive_lease))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_PEER_BODY))
+        // A member cut off by its failpoint hears nothing from its peers.
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let isolated = failpoints.isolated();
+                async move {
+                    if isolated {
+                        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                    }
+                    next.run(request).await
+                }
+            },
+        ))
         // Members learn each other's names and client URLs here, and a joining member the
         // cluster's id.
         .route(

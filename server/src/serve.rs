@@ -5,17 +5,20 @@ use std::sync::Arc;
 use tonic::service::Routes;
 
 use crate::config::MemberArgs;
+use crate::failpoint::Failpoints;
 use crate::grpc::Services;
 use crate::metrics::Metrics;
 use crate::pb;
 use crate::peer::{self, Transport};
 
 pub async fn run_member(args: MemberArgs) -> Result<(), String> {
+    let serve_failpoints = args.failpoints;
     let mut config = args.resolve()?;
     if config.join_existing {
         config.cluster_id = existing_cluster_id(&config).await?;
     }
     let metrics = Arc::new(Metrics::default());
+    let failpoints = Arc::new(Failpoints::default());
     let (inputs, receiver) = std::sync::mpsc::channel();
     let others = config
         .peers
@@ -29,6 +32,7 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         inputs.clone(),
         metrics.clone(),
         tokio::runtime::Handle::current(),
+        failpoints.clone(),
     );
     let (peer_listen, client_listen, name, id) = (
         config.peer_listen.clone(),
@@ -46,7 +50,13 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         client_url: member.config.client_url.clone(),
         cluster_id: member.config.cluster_id,
     };
-    let peer_app = peer::router(id, member.config.cluster_id, info, inputs);
+    let peer_app = peer::router(
+        id,
+        member.config.cluster_id,
+        info,
+        inputs,
+        failpoints.clone(),
+    );
     tokio::spawn(async move { axum::serve(peer_listener, peer_app).await });
 
     let services = Services {
@@ -59,8 +69,11 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         .add_service(pb::cluster_server::ClusterServer::new(services.clone()))
         .add_service(pb::maintenance_server::MaintenanceServer::new(services))
         .into_axum_router();
-    let app = grpc
-        .merge(crate::http::router(member))
+    let mut app = grpc.merge(crate::http::router(member));
+    if serve_failpoints {
+        app = app.merge(crate::failpoint::router(failpoints));
+    }
+    let app = app
         .fallback(crate::http::not_found)
         .layer(axum::middleware::from_fn(crate::grpc::name_unknown_methods))
         .layer(axum::middleware::from_fn(crate::grpc::limit_txn_depth));

@@ -66,6 +66,7 @@ fn native_member(dir: &std::path::Path) -> MemberHandle {
         inputs.clone(),
         metrics.clone(),
         tokio::runtime::Handle::current(),
+        Default::default(),
     );
     member::start(config, metrics, inputs, receiver, transport).expect("the member starts")
 }
