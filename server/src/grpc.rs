@@ -106,10 +106,13 @@ impl pb::watch_server::Watch for Services {
                 match request.request_union {
                     Some(RequestUnion::CreateRequest(create)) => {
                         let id_on_stream = if create.watch_id == 0 {
+                            // etcd's numbering: the next id no watch of the stream holds,
+                            // never going back to one given before.
                             while mine.contains_key(&next_id) {
                                 next_id += 1;
                             }
-                            next_id
+                            next_id += 1;
+                            next_id - 1
                         } else if mine.contains_key(&create.watch_id) {
                             member.send(Input::RefuseWatch {
                                 reason: EtcdError::DuplicateWatchId,

@@ -5,17 +5,12 @@
 
 mod common;
 
-use common::{etcdctl, Kind, LocalCluster};
+use common::{etcdctl, Kind};
 use raftbook_server::pb;
 use raftbook_server::pb::maintenance_client::MaintenanceClient;
 
 async fn raise_no_space(client: &str) -> pb::AlarmResponse {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{client}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    MaintenanceClient::new(channel)
+    MaintenanceClient::new(common::grpc_channel(client).await)
         .alarm(pb::AlarmRequest {
             action: pb::alarm_request::AlarmAction::Activate as i32,
             member_id: 0,
@@ -28,9 +23,7 @@ async fn raise_no_space(client: &str) -> pb::AlarmResponse {
 
 /// What etcdctl prints through an alarm's life, on a cluster of `kind`.
 async fn an_alarm_s_life(kind: Kind) -> Vec<String> {
-    let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(kind, 3))
-        .await
-        .unwrap();
+    let cluster = common::start_cluster(kind, 3).await;
     let endpoints = cluster.endpoints();
     let last = cluster.members[2].client.clone();
     let run = |args: &[&str]| etcdctl(&endpoints, args, None);

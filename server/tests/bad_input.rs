@@ -17,15 +17,8 @@ struct Single {
 }
 
 async fn single() -> Single {
-    let cluster = tokio::task::spawn_blocking(|| LocalCluster::start(Kind::Raftbook, 1))
-        .await
-        .unwrap();
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", cluster.members[0].client))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    let cluster = common::start_cluster(Kind::Raftbook, 1).await;
+    let channel = common::grpc_channel(&cluster.members[0].client).await;
     let mut kv = KvClient::new(channel).max_encoding_message_size(8 << 20);
     kv.put(pb::PutRequest {
         key: b"keep".to_vec(),
@@ -165,12 +158,7 @@ async fn garbage_on_the_peer_port_is_refused() {
         .unwrap()
         .contains("cluster id mismatch"));
     // From this cluster (the id is public in every response header), but not Raft messages.
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", s.cluster.members[0].client))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    let channel = common::grpc_channel(&s.cluster.members[0].client).await;
     let status = pb::maintenance_client::MaintenanceClient::new(channel)
         .status(pb::StatusRequest {})
         .await

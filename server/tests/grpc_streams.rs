@@ -20,19 +20,8 @@ use tonic::transport::Channel;
 use tonic::Streaming;
 
 async fn single(kind: Kind) -> (LocalCluster, Channel) {
-    let cluster = tokio::task::spawn_blocking(move || {
-        let cluster = LocalCluster::start(kind, 1);
-        cluster.wait_healthy();
-        cluster
-    })
-    .await
-    .unwrap();
-    let channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", cluster.members[0].client))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    let cluster = common::start_cluster(kind, 1).await;
+    let channel = common::grpc_channel(&cluster.members[0].client).await;
     (cluster, channel)
 }
 
@@ -164,6 +153,10 @@ async fn watch_ids_belong_to_their_stream(kind: Kind) {
     assert_eq!(heard, [0, 1], "{kind:?}");
     put(&channel, "b", "seen").await;
     assert_eq!(first.next().await.watch_id, 7, "{kind:?}");
+
+    // A cancelled watch's id is not given again.
+    assert!(first.cancel(1).await.canceled, "{kind:?}");
+    assert_eq!(first.create("d", 0).await.watch_id, 2, "{kind:?}");
 }
 
 #[tokio::test]

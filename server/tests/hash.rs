@@ -4,30 +4,15 @@
 
 mod common;
 
-use common::{Kind, LocalCluster};
+use common::Kind;
 use raftbook_server::pb;
 use raftbook_server::pb::kv_client::KvClient;
 use raftbook_server::pb::maintenance_client::MaintenanceClient;
-use tonic::transport::Channel;
-
-async fn channel(client: &str) -> Channel {
-    tonic::transport::Endpoint::from_shared(format!("http://{client}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn members_agree_on_the_hash_of_the_same_history() {
-    let cluster = tokio::task::spawn_blocking(|| {
-        let cluster = LocalCluster::start(Kind::Raftbook, 3);
-        cluster.wait_healthy();
-        cluster
-    })
-    .await
-    .unwrap();
-    let mut kv = KvClient::new(channel(&cluster.members[0].client).await);
+    let cluster = common::start_cluster(Kind::Raftbook, 3).await;
+    let mut kv = KvClient::new(common::grpc_channel(&cluster.members[0].client).await);
     for (key, value) in [("a", "1"), ("b", "2"), ("a", "3")] {
         kv.put(pb::PutRequest {
             key: key.into(),
@@ -42,7 +27,7 @@ async fn members_agree_on_the_hash_of_the_same_history() {
     let mut hashes = Vec::new();
     let mut at_3 = Vec::new();
     for member in &cluster.members {
-        let mut maintenance = MaintenanceClient::new(channel(&member.client).await);
+        let mut maintenance = MaintenanceClient::new(common::grpc_channel(&member.client).await);
         let now = maintenance
             .hash_kv(pb::HashKvRequest { revision: 0 })
             .await
@@ -77,7 +62,8 @@ async fn members_agree_on_the_hash_of_the_same_history() {
     })
     .await
     .unwrap();
-    let mut maintenance = MaintenanceClient::new(channel(&cluster.members[0].client).await);
+    let mut maintenance =
+        MaintenanceClient::new(common::grpc_channel(&cluster.members[0].client).await);
     let refused = maintenance
         .hash_kv(pb::HashKvRequest { revision: 2 })
         .await

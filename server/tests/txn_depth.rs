@@ -6,12 +6,11 @@
 
 mod common;
 
-use common::{Kind, LocalCluster};
+use common::Kind;
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
 use raftbook_server::pb;
 use raftbook_server::pb::kv_client::KvClient;
-use tonic::transport::Channel;
 
 /// A transaction `depth` levels deep whose innermost level puts `key`.
 fn nested(depth: usize, key: &str) -> pb::TxnRequest {
@@ -91,15 +90,8 @@ fn encoded_nested(depth: usize) -> Encoded {
 }
 
 async fn depths_as_etcd_allows(kind: Kind) {
-    let cluster = tokio::task::spawn_blocking(move || LocalCluster::start(kind, 1))
-        .await
-        .unwrap();
-    let channel: Channel =
-        tonic::transport::Endpoint::from_shared(format!("http://{}", cluster.members[0].client))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+    let cluster = common::start_cluster(kind, 1).await;
+    let channel = common::grpc_channel(&cluster.members[0].client).await;
     let mut kv = KvClient::new(channel.clone());
 
     let accepted = kv.txn(nested(128, "at-128")).await;

@@ -238,3 +238,19 @@ fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n") + "\n"
 }
+
+/// A gRPC channel to a member's client address (`host:port`), for tonic's clients.
+pub async fn grpc_channel(client: &str) -> tonic::transport::Channel {
+    tonic::transport::Endpoint::from_shared(format!("http://{client}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{client}: {e}"))
+}
+
+/// [`LocalCluster::start`] from async code (it waits for the members, blocking).
+pub async fn start_cluster(kind: Kind, size: usize) -> LocalCluster {
+    tokio::task::spawn_blocking(move || LocalCluster::start(kind, size))
+        .await
+        .unwrap()
+}
