@@ -115,6 +115,15 @@ try {
   const phone = await open(browser, url, { width: 390, height: 844 });
   await until("the replay on a phone", async () => (await now(phone)) === present);
   await shot(phone, "phone");
+
+  console.log("a link with an absurd time gets a notice at once, not a frozen tab");
+  const absurd = await open(browser, `${base}#nodes=3&seed=1&t=99999999999`);
+  const notice = await absurd.locator("p.notice").textContent({ timeout: 5000 });
+  assert.match(notice, /t=99999999999 ms is past the 4 hours of simulated time a link replays/);
+  assert.equal(await now(absurd), 0, "nothing was replayed");
+  await absurd.locator("#play").click();
+  await until("the fresh run plays", async () => (await now(absurd)) > 0);
+  await shot(absurd, "absurd-link");
   console.log("with a member picked in the console's drop-down, cluster commands still work");
   const picked = await open(browser, `${base}#nodes=3&seed=1`);
   await picked.selectOption("#speed", "6");

@@ -9,6 +9,11 @@ use super::commands::TIME_PASSING;
 use super::console::TimedAction;
 use super::{CommandLine, Scenario};
 
+/// The longest run a link replays: four hours of simulated time. Opening a link replays the
+/// run from its start, so a mistyped `t` (a few more digits) would keep the page busy for
+/// hours or for good; past this the link is refused with the reason instead.
+pub const MAX_LINK_TIME_MS: u64 = 4 * 60 * 60 * 1000;
+
 /// A run: the `cluster …` set-up line, the timed actions, and the moment to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Link {
@@ -43,6 +48,15 @@ impl Link {
         }
         if !(3..=9).contains(&nodes) {
             return Err(format!("nodes={nodes}: the playground runs 3 to 9 nodes"));
+        }
+        let latest = actions
+            .last()
+            .map_or(time, |a: &TimedAction| a.at.max(time));
+        if latest > MAX_LINK_TIME_MS {
+            return Err(format!(
+                "t={latest} ms is past the {} hours of simulated time a link replays",
+                MAX_LINK_TIME_MS / 3_600_000
+            ));
         }
         let setup = setup.unwrap_or_else(|| format!("cluster nodes={nodes} seed={seed}"));
         Ok(Some(Link {
@@ -197,6 +211,12 @@ mod tests {
             .unwrap_err()
             .contains("3 to 9 nodes"));
         assert!(Link::parse("t=soon").unwrap_err().contains("not a number"));
+        // A mistyped time is refused at once, not replayed for hours.
+        let absurd = Link::parse("nodes=3&t=99999999999").unwrap_err();
+        assert!(absurd.contains("past the 4 hours"), "{absurd}");
+        let late_action = Link::parse("actions=99999999999%3Acrash%201").unwrap_err();
+        assert!(late_action.contains("past the 4 hours"), "{late_action}");
+        assert!(Link::parse(&format!("t={MAX_LINK_TIME_MS}")).is_ok());
     }
 
     #[test]
