@@ -16,6 +16,7 @@
 //! - [`metrics`]: the counters behind `/metrics`;
 //! - [`supervise`]: `raftbook cluster`, a local cluster in one command;
 //! - [`serve`]: starting a member (its loop, peer port, client port);
+//! - [`txn_depth`]: refusing transactions nested deeper than etcd accepts, before decoding;
 //! - [`snapshot`]: backups (`etcdctl snapshot save`) and `raftbook snapshot restore`;
 //! - [`client_port`]: serving gRPC and HTTP on one port with etcd's connection settings, and
 //!   [`authority`], which accepts etcd clients' URL-shaped HTTP/2 authority;
@@ -36,6 +37,7 @@ pub mod play;
 pub mod serve;
 pub mod snapshot;
 pub mod supervise;
+pub mod txn_depth;
 pub mod wal;
 
 /// The generated etcd v3 API types and services.

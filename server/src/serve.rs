@@ -76,7 +76,7 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
     let app = app
         .fallback(crate::http::not_found)
         .layer(axum::middleware::from_fn(crate::grpc::name_unknown_methods))
-        .layer(axum::middleware::from_fn(crate::grpc::limit_txn_depth));
+        .layer(axum::middleware::from_fn(crate::txn_depth::limit_txn_depth));
     let client_listener = tokio::net::TcpListener::bind(&client_listen)
         .await
         .map_err(|e| format!("cannot listen for clients on {client_listen}: {e}"))?;
