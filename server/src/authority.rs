@@ -8,8 +8,10 @@
 //! have declined to relax that (hyperium/h2#525).
 //!
 //! So the client port reads each connection through [`MendAuthority`], which sits between the
-//! socket and hyper. It passes every byte through unchanged except the header blocks of an
-//! HTTP/2 connection: it decodes each block (HPACK, keeping the client's table), cuts
+//! socket and hyper. It looks at the first header block of an HTTP/2 connection (decoding
+//! HPACK). If its authority is fine, as on every connection but those etcdctl opens to a URL
+//! endpoint, the whole connection is passed on untouched from then on. Otherwise it mends
+//! every header block of the connection: decodes it (keeping the client's table), cuts
 //! `http://host:port` down to `host:port`, and hands hyper the block encoded anew as plain
 //! literals, which leave hyper's header table empty and so in step with what it is given.
 //! Anything it does not understand (HTTP/1, a malformed frame) it stops mending and passes on
@@ -43,6 +45,9 @@ pub struct MendAuthority<S> {
     ready: BytesMut,
     /// A header block whose CONTINUATION frames have not all arrived.
     pending: Option<HeaderBlock>,
+    /// Whether a header block has been rewritten: from then on every block must be, as
+    /// hyper's header table no longer follows the client's.
+    mending: bool,
     decoder: fluke_hpack::Decoder<'static>,
 }
 
@@ -75,6 +80,7 @@ impl<S> MendAuthority<S> {
             unread: BytesMut::new(),
             ready: BytesMut::new(),
             pending: None,
+            mending: false,
             decoder: fluke_hpack::Decoder::new(),
         }
     }
@@ -196,6 +202,19 @@ impl<S> MendAuthority<S> {
             self.give_up();
             return Some(());
         };
+        let needs_mending = headers
+            .iter()
+            .any(|(name, value)| name == b":authority" && mended(value) != value.as_slice());
+        if !needs_mending && !self.mending {
+            // A gRPC client sends one authority for all of a connection's calls: a connection
+            // whose first call needs no mending never will, and is passed on as it comes
+            // (hyper's table and the client's are still the same, nothing having been
+            // rewritten). Mending is for the connections etcdctl opens to one URL endpoint.
+            self.pending = Some(block);
+            self.give_up();
+            return Some(());
+        }
+        self.mending = true;
         self.write_block(&block, &headers);
         Some(())
     }
@@ -416,6 +435,29 @@ mod tests {
             }
             assert!(out.windows(4).any(|w| w == b"data"));
         }
+    }
+
+    #[test]
+    fn a_connection_whose_first_authority_is_fine_passes_through_untouched() {
+        let mut block = Vec::new();
+        for (name, value) in [
+            (&b":authority"[..], &b"127.0.0.1:2379"[..]),
+            (b":path", b"/etcdserverpb.KV/Put"),
+        ] {
+            block.push(0x40);
+            for text in [name, value] {
+                block.push(text.len() as u8);
+                block.extend_from_slice(text);
+            }
+        }
+        let mut input = PREFACE.to_vec();
+        input.extend(frame(HEADERS, END_HEADERS, 1, &block));
+        input.extend(frame(0x0, END_STREAM, 1, b"data"));
+        // A later block, even a malformed one, is no longer looked at.
+        input.extend(frame(HEADERS, END_HEADERS, 3, &[0xff, 0xff]));
+        let (out, mend) = mend_in_steps(&input, 5);
+        assert_eq!(out, input);
+        assert_eq!(mend.mode, Mode::Passthrough);
     }
 
     #[test]
