@@ -108,6 +108,9 @@ pub fn cluster_svg(
         .map(|view| node(&view, place(view.node.id), playground, &ids, (select, act)))
         .collect();
 
+    // A label over a node would hide the node's own text: near a node, a message shows only
+    // its dot (its kind stays in its title and accessible name).
+    let centres: Vec<(f64, f64)> = ids.iter().map(|&id| place(id)).collect();
     let messages: Html = cluster
         .in_flight()
         .map(|flight| {
@@ -152,7 +155,9 @@ pub fn cluster_svg(
                 <g class={classes!("message", view.kind.to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick} {onkeydown}
                    tabindex="0" role="button" aria-label={detail.replace('\n', "; ")}>
                     <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="6" />
-                    <text x={format!("{:.1}", x + 8.0)} y={format!("{:.1}", y - 6.0)}>{view.kind}</text>
+                    if !label_covers_a_node((x, y), view.kind.len(), &centres) {
+                        <text x={format!("{:.1}", x + 8.0)} y={format!("{:.1}", y - 6.0)}>{view.kind}</text>
+                    }
                     <title>{detail}</title>
                 </g>
             }
@@ -327,5 +332,41 @@ fn node(
             <text class="term" x={x.to_string()} y={(y + 18.0).to_string()}>{format!("T{term} ✓{vote} ")}</text>
             <title>{tr!(lang, "node-title", id = id)}</title>
         </g>
+    }
+}
+
+/// Whether a message's label (to the right of and above its dot at `dot`, `letters` long)
+/// would cover part of a node drawn at one of `centres`.
+fn label_covers_a_node(dot: (f64, f64), letters: usize, centres: &[(f64, f64)]) -> bool {
+    // The label's box, roughly: 6 px a letter, 12 px high, its baseline 6 px above the dot.
+    let (left, right) = (dot.0 + 8.0, dot.0 + 8.0 + 6.0 * letters as f64);
+    let (top, bottom) = (dot.1 - 18.0, dot.1 - 3.0);
+    centres.iter().any(|&(cx, cy)| {
+        let nearest = (cx.clamp(left, right), cy.clamp(top, bottom));
+        (nearest.0 - cx).hypot(nearest.1 - cy) < NODE_RADIUS + 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_is_hidden_only_where_it_would_cover_a_node() {
+        let node = [(200.0, 200.0)];
+        // Arriving at the node's left rim: the label would run across the node.
+        assert!(label_covers_a_node(
+            (200.0 - NODE_RADIUS - 6.0, 205.0),
+            13,
+            &node
+        ));
+        // Halfway across an empty stretch: shown.
+        assert!(!label_covers_a_node((60.0, 300.0), 13, &node));
+        // Just below and right of the node: the label is clear of it.
+        assert!(!label_covers_a_node(
+            (205.0, 200.0 + NODE_RADIUS + 20.0),
+            13,
+            &node
+        ));
     }
 }
