@@ -12,6 +12,7 @@
 
 use std::future::Future;
 
+use axum::serve::Listener;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -21,17 +22,19 @@ use crate::authority::MendAuthority;
 
 /// Serves `app` on `listener` until `shutdown` completes.
 pub async fn serve(
-    listener: TcpListener,
+    mut listener: TcpListener,
     app: axum::Router,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http2().max_concurrent_streams(u32::MAX);
     tokio::pin!(shutdown);
     loop {
+        // axum's accept, which rides out a failed accept (a client gone before it was taken,
+        // or no file descriptors left for a moment) instead of ending the client port.
         let (socket, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
-            () = &mut shutdown => return Ok(()),
+            accepted = Listener::accept(&mut listener) => accepted,
+            () = &mut shutdown => return,
         };
         let _ = socket.set_nodelay(true);
         let io = TokioIo::new(MendAuthority::new(socket));

@@ -91,8 +91,8 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
     crate::client_port::serve(client_listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
-    .map_err(|e| e.to_string())
+    .await;
+    Ok(())
 }
 
 /// A member joining a running cluster takes the cluster's id from a member already in it.
