@@ -249,13 +249,29 @@ impl pb::lease_server::Lease for Services {
     }
 }
 
+/// The answer to a call that reaches a member whose loop has stopped.
+fn member_stopped() -> Status {
+    Status::unavailable("etcdserver: member stopped")
+}
+
 impl Services {
     /// The member's state now (unavailable once its loop has stopped).
     async fn member_status(&self) -> Result<crate::member::Status, Status> {
-        self.member
-            .status()
+        self.member.status().await.ok_or_else(member_stopped)
+    }
+
+    /// The member's hash of its history up to `revision` (0: now), with the header and the
+    /// compaction point: `HashKV`'s answer, and `Hash`'s.
+    async fn member_hash_kv(
+        &self,
+        revision: i64,
+    ) -> Result<(api::ResponseHeader, u32, i64), Status> {
+        let answer = self
+            .member
+            .hash_kv(revision)
             .await
-            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))
+            .ok_or_else(member_stopped)?;
+        answer.map_err(|e| convert::status(&e))
     }
 
     async fn members(&self) -> Result<(pb::ResponseHeader, Vec<pb::Member>), Status> {
@@ -441,7 +457,7 @@ impl pb::maintenance_server::Maintenance for Services {
             .member
             .save_snapshot()
             .await
-            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?;
+            .ok_or_else(member_stopped)?;
         let file = crate::snapshot::file_bytes(&store);
         let total = file.len();
         let pieces: Vec<_> = file
@@ -481,12 +497,7 @@ impl pb::maintenance_server::Maintenance for Services {
     /// etcd's `Hash` (of its whole backend, "for testing"): here the hash of the store's
     /// history now, as `HashKV` at the current revision.
     async fn hash(&self, _: GrpcRequest<pb::HashRequest>) -> Answer<pb::HashResponse> {
-        let (header, hash, _) = self
-            .member
-            .hash_kv(0)
-            .await
-            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?
-            .map_err(|e| convert::status(&e))?;
+        let (header, hash, _) = self.member_hash_kv(0).await?;
         Ok(GrpcResponse::new(pb::HashResponse {
             header: convert::header(header),
             hash,
@@ -497,12 +508,7 @@ impl pb::maintenance_server::Maintenance for Services {
     /// (see `MvccStore::hash_kv`; etcd hashes its own encoding, so the numbers are not etcd's).
     async fn hash_kv(&self, request: GrpcRequest<pb::HashKvRequest>) -> Answer<pb::HashKvResponse> {
         let revision = request.into_inner().revision;
-        let (header, hash, compact_revision) = self
-            .member
-            .hash_kv(revision)
-            .await
-            .ok_or_else(|| Status::unavailable("etcdserver: member stopped"))?
-            .map_err(|e| convert::status(&e))?;
+        let (header, hash, compact_revision) = self.member_hash_kv(revision).await?;
         Ok(GrpcResponse::new(pb::HashKvResponse {
             header: convert::header(header),
             hash,

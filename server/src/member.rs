@@ -45,9 +45,9 @@ impl MemberHandle {
 
     /// Sends a request and waits for its answer (the member times requests out itself).
     pub async fn request(&self, request: Request) -> Result<Response, EtcdError> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Input::Request { request, reply });
-        answer.await.unwrap_or(Err(EtcdError::Timeout))
+        self.ask(|reply| Input::Request { request, reply })
+            .await
+            .unwrap_or(Err(EtcdError::Timeout))
     }
 
     /// Sends a typed request and returns its typed answer (a `PutRequest` gets a
@@ -59,31 +59,30 @@ impl MemberHandle {
         C::Answer::try_from(response).map_err(|_| EtcdError::Malformed)
     }
 
-    pub async fn status(&self) -> Option<Status> {
+    /// Asks the loop something and waits for its answer (`None`: the loop has stopped).
+    async fn ask<T>(&self, input: impl FnOnce(oneshot::Sender<T>) -> Input) -> Option<T> {
         let (reply, answer) = oneshot::channel();
-        self.send(Input::Status { reply });
+        self.send(input(reply));
         answer.await.ok()
+    }
+
+    pub async fn status(&self) -> Option<Status> {
+        self.ask(|reply| Input::Status { reply }).await
     }
 
     pub async fn hash_kv(
         &self,
         revision: i64,
     ) -> Option<Result<(ResponseHeader, u32, i64), EtcdError>> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Input::HashKv { revision, reply });
-        answer.await.ok()
+        self.ask(|reply| Input::HashKv { revision, reply }).await
     }
 
     pub async fn save_snapshot(&self) -> Option<Vec<u8>> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Input::SaveSnapshot { reply });
-        answer.await.ok()
+        self.ask(|reply| Input::SaveSnapshot { reply }).await
     }
 
     pub async fn observe(&self) -> Option<Observation> {
-        let (reply, answer) = oneshot::channel();
-        self.send(Input::Observe { reply });
-        answer.await.ok()
+        self.ask(|reply| Input::Observe { reply }).await
     }
 }
 
