@@ -137,30 +137,23 @@ impl EtcdStore {
     }
 
     fn apply_alarm(&mut self, request: &AlarmRequest) -> AlarmResponse {
-        let alarms = match (request.action, request.alarm) {
-            (AlarmAction::Get, wanted) => self
+        let named = request.alarm.map(|alarm| AlarmMember {
+            member_id: request.member_id,
+            alarm,
+        });
+        let alarms = match (request.action, named) {
+            (AlarmAction::Get, _) => self
                 .alarms
                 .iter()
-                .filter(|a| wanted.is_none_or(|t| t == a.alarm))
+                .filter(|a| request.alarm.is_none_or(|t| t == a.alarm))
                 .copied()
                 .collect(),
-            (AlarmAction::Activate, Some(alarm)) => {
-                let raised = AlarmMember {
-                    member_id: request.member_id,
-                    alarm,
-                };
+            (AlarmAction::Activate, Some(raised)) => {
                 self.alarms.insert(raised);
                 vec![raised]
             }
-            (AlarmAction::Deactivate, Some(alarm)) => {
-                let disarmed = AlarmMember {
-                    member_id: request.member_id,
-                    alarm,
-                };
-                match self.alarms.remove(&disarmed) {
-                    Some(_) => vec![disarmed],
-                    None => Vec::new(),
-                }
+            (AlarmAction::Deactivate, Some(disarmed)) => {
+                self.alarms.remove(&disarmed).into_iter().collect()
             }
             // etcd answers raising or disarming "no type" with nothing.
             (AlarmAction::Activate | AlarmAction::Deactivate, None) => Vec::new(),
