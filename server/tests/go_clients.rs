@@ -69,14 +69,39 @@ fn run_all(kind: Kind) -> String {
     let second = Command::new(&cron).output().expect("runs");
     let first = first.wait_with_output().expect("finishes");
     out += "## cronlock, first worker\n";
-    out += &printed(&first);
+    out += without_exit_race_panic(&printed(&first));
     out += "## cronlock, second worker\n";
-    out += &printed(&second);
+    out += without_exit_race_panic(&printed(&second));
 
     let recipes = build("recipes", &endpoint, dir.path());
     out += "## recipes\n";
     out += &printed(&Command::new(&recipes).output().expect("runs"));
     out
+}
+
+/// The tutorial's cron worker has a race of its own, on etcd as on raftbook: its keep-alive
+/// goroutine tests `keepRespChan == nil` where it means `keepResp == nil`, so when `main`
+/// returns and the deferred `cancelFunc()` closes the channel, the goroutine reads a nil
+/// response and dereferences it (line 81). Whether it gets there before the process exits is
+/// up to the scheduler (CI saw it on etcd). The program stays as the tutorial prints it; this
+/// cuts that one panic, and only that one: any other panic stays in the output and fails the
+/// comparison.
+fn without_exit_race_panic(printed: &str) -> &str {
+    const PANIC: &str = "panic: runtime error: invalid memory address or nil pointer dereference\n";
+    let Some(start) = printed.find(PANIC) else {
+        return printed;
+    };
+    let trace = &printed[start..];
+    let in_keep_alive_goroutine = Regex::new(
+        r"\ngoroutine \d+ \[running\]:\nmain\.main\.func1\(\)\n\t\S*/cronlock/main\.go:81 ",
+    )
+    .expect("a regex")
+    .is_match(trace);
+    if in_keep_alive_goroutine {
+        &printed[..start]
+    } else {
+        printed
+    }
 }
 
 /// Numbers differ between clusters and runs (ids, revisions, times, how many renewals fit in
@@ -172,4 +197,22 @@ fn the_comparison_is_not_blind() {
         comparable("写入成功 5\n续租成功 time:9 id:7,ttl:10\n")
     );
     assert_ne!(comparable("锁被占用: xxx\n"), comparable("处理任务\n"));
+}
+
+#[test]
+fn only_the_tutorials_exit_race_panic_is_cut() {
+    let race =
+        "锁被占用: xxx\npanic: runtime error: invalid memory address or nil pointer dereference\n\
+        [signal SIGSEGV: segmentation violation code=0x1 addr=0x8 pc=0x8c4cb3]\n\n\
+        goroutine 15 [running]:\nmain.main.func1()\n\t/tmp/.tmpop1Fpi/cronlock/main.go:81 +0x53\n\
+        created by main.main\n\t/tmp/.tmpop1Fpi/cronlock/main.go:73 +0x405\n";
+    assert_eq!(without_exit_race_panic(race), "锁被占用: xxx\n");
+    // The same panic anywhere else in the program is a failure to see.
+    let elsewhere = race.replace("main.go:81 ", "main.go:109 ");
+    assert_eq!(without_exit_race_panic(&elsewhere), elsewhere);
+    let other = race.replace(
+        "nil pointer dereference",
+        "index out of range [0] with length 0",
+    );
+    assert_eq!(without_exit_race_panic(&other), other);
 }
