@@ -8,6 +8,25 @@ import { launch, open } from "./browser.mjs";
 const base = process.argv[2];
 const browser = await launch();
 try {
+  // The simulator alone, in this WASM module: the workload of `cargo bench -p raftbook-core`.
+  {
+    const page = await open(browser, `${base}#nodes=5&seed=1`);
+    const runs = await page.evaluate(async () => {
+      const module = await import("/pkg/raftbook_web.js");
+      // A first run lets V8 compile the hot functions with its optimising tier.
+      module.bench_simulator(30);
+      const runs = [];
+      for (let i = 0; i < 3; i++) {
+        const start = performance.now();
+        const simulated = module.bench_simulator(300);
+        runs.push(simulated / ((performance.now() - start) / 1000));
+      }
+      return runs;
+    });
+    runs.sort((a, b) => a - b);
+    console.log(`simulator in WASM: 5 nodes, 100 puts/s, checkers on: ${runs[1].toFixed(0)}x real time (median of 3 runs of 300 virtual s; ${runs.map((r) => r.toFixed(0)).join(", ")})`);
+    await page.close();
+  }
   for (const [speed, label] of [["3", "1x"], ["6", "10x"]]) {
     const page = await open(browser, `${base}#nodes=9&seed=1`);
     await page.selectOption("#speed", speed);

@@ -19,6 +19,21 @@ mod model;
 mod notebook;
 mod panels;
 
+use raftbook_core::sim::workload;
+
+/// The simulator's benchmark in this WASM module: runs [`workload::steady_puts`] for `seconds`
+/// of virtual time on a fresh [`workload::cluster`] and returns the virtual seconds it
+/// covered. The page does not call it: `cargo xtask bench-web` does, timing it from
+/// JavaScript, to compare with the native `cargo bench -p raftbook-core`.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_simulator(seconds: u32) -> f64 {
+    let mut cluster = workload::cluster();
+    let start = cluster.now();
+    workload::steady_puts(&mut cluster, u64::from(seconds));
+    assert!(cluster.violation().is_none(), "the benchmark run is safe");
+    (cluster.now() - start) as f64 / 1000.0
+}
+
 fn main() {
     yew::Renderer::<app::App>::new().render();
 }

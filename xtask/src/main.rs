@@ -13,8 +13,8 @@
 //!   every test: the workspace's native tests (the native server's against real etcdctl and
 //!   real etcd), the WASM determinism test under Node.js, and the playground's end-to-end
 //!   tests in headless Chromium.
-//! - `cargo xtask bench-web`: frames per second of the playground in headless Chromium,
-//!   and the size of the WASM module.
+//! - `cargo xtask bench-web`: in headless Chromium, the simulator's speed in WASM, frames per
+//!   second of the playground, and the size of the WASM module.
 //! - `cargo xtask bench-server`: put throughput and latency of a raftbook cluster and of an
 //!   etcd 3.4 cluster, side by side.
 //! - `cargo xtask setup`: only the installing part.

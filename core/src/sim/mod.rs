@@ -14,6 +14,7 @@ pub mod network;
 pub mod sessions;
 pub mod trace;
 pub mod views;
+pub mod workload;
 
 pub use checker::Violation;
 pub use clients::{ClientEvent, ClientRequest, Failure, Outcome, WatchDelivery};
