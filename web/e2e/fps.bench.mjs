@@ -27,6 +27,30 @@ try {
     console.log(`simulator in WASM: 5 nodes, 100 puts/s, checkers on: ${runs[1].toFixed(0)}x real time (median of 3 runs of 300 virtual s; ${runs.map((r) => r.toFixed(0)).join(", ")})`);
     await page.close();
   }
+  // Links to a late moment: how soon the page paints, and how long the replay takes.
+  {
+    const start = await open(browser, `${base}#nodes=5&seed=1`);
+    await start.fill("#console-input", "load 50");
+    await start.press("#console-input", "Enter");
+    await start.waitForFunction(() => location.hash.includes("actions="));
+    const link = start.url();
+    await start.close();
+    for (const minutes of [10, 60]) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const opened = Date.now();
+      await page.goto(link.replace(/([#&])t=\d+/, `$1t=${minutes * 60000}`));
+      await page.waitForSelector("#catching-up");
+      const painted = Date.now() - opened;
+      try {
+        await page.waitForSelector("#catching-up", { state: "detached", timeout: 600000 });
+        const replayed = (Date.now() - opened) / 1000;
+        console.log(`link to minute ${minutes} (5 nodes, 50 puts/s): first paint ${painted} ms, replayed in ${replayed.toFixed(1)} s`);
+      } catch (error) {
+        console.log(`link to minute ${minutes} (5 nodes, 50 puts/s): first paint ${painted} ms, replay failed: ${error.message.split("\n")[0]}`);
+      }
+      await page.close();
+    }
+  }
   for (const [speed, label] of [["3", "1x"], ["6", "10x"]]) {
     const page = await open(browser, `${base}#nodes=9&seed=1`);
     await page.selectOption("#speed", speed);

@@ -124,6 +124,37 @@ try {
   await absurd.locator("#play").click();
   await until("the fresh run plays", async () => (await now(absurd)) > 0);
   await shot(absurd, "absurd-link");
+
+  console.log("a link to a late moment paints at once, then replays in slices while the page answers");
+  // The link: a run under background load, shared at its start, its moment moved to 10 minutes
+  // (about 2.4 million trace events; seconds of replay, which the page must not freeze for).
+  const loaded = await open(browser, `${base}#nodes=5&seed=3`);
+  await type(loaded, "load 50");
+  await until("the load in the link", async () => loaded.url().includes("actions="));
+  const lateUrl = loaded.url().replace(/([#&])t=\d+/, "$1t=600000");
+  await loaded.close();
+  const opened = Date.now();
+  const late = await open(browser, lateUrl);
+  // Painted at the run's start, with the replay's progress (`cargo xtask bench-web` times it).
+  assert.equal(await late.locator("#catching-up").count(), 1, "the progress is shown with the first paint");
+  console.log(`  painted, with the replay's progress shown, ${Date.now() - opened} ms after opening`);
+  assert.equal(await late.isDisabled("#play"), true, "the run's controls wait for the replay");
+  assert.equal(await late.isDisabled("#scrubber"), true);
+  const clicked = Date.now();
+  await late.click("#help");
+  const answered = await late.evaluate(() => ({
+    help: document.querySelector("#keyboard-help") !== null,
+    progress: document.querySelector("#catch-up-progress")?.value,
+    max: document.querySelector("#catch-up-progress")?.max,
+  }));
+  console.log(`  the help opened ${Date.now() - clicked} ms after the click, at ${answered.progress} of ${answered.max} virtual ms`);
+  assert.ok(answered.help, "the page answered a click during the replay");
+  assert.ok(answered.progress > 0 && answered.progress < 600000, `mid-replay: ${JSON.stringify(answered)}`);
+  await shot(late, "link-catching-up");
+  await until("the replay at the link's moment", async () => (await now(late)) === 600000, 120000);
+  assert.equal(await late.locator("#catching-up").count(), 0, "the progress is gone");
+  assert.equal(await late.isDisabled("#play"), false, "the controls are back");
+  await late.close();
   console.log("with a member picked in the console's drop-down, cluster commands still work");
   const picked = await open(browser, `${base}#nodes=3&seed=1`);
   await picked.selectOption("#speed", "6");

@@ -134,6 +134,7 @@ no-exercise = no exercise “{ $id }” in lesson { $lesson }
 no-lesson = no lesson called “{ $lesson }”
 link-unreadable = could not read the link: { $error }
 link-unreplayable = could not replay the link: { $error }
+catching-up = Replaying the link: { $done } s of { $of } s. The run's controls wait until it is there.
 
 ## Keyboard, screen readers, motion
 cluster-group-label = the cluster: Tab reaches each node, link and message; press ? for the keys

@@ -133,6 +133,7 @@ no-exercise = 课程 { $lesson } 中没有练习“{ $id }”
 no-lesson = 没有名为“{ $lesson }”的课程
 link-unreadable = 无法读取这个链接：{ $error }
 link-unreplayable = 无法重放这个链接：{ $error }
+catching-up = 正在重放链接：{ $done } 秒 / { $of } 秒。重放完成前，运行控制按钮暂不可用。
 
 ## 键盘、读屏与动效
 cluster-group-label = 集群：用 Tab 键可以到达每个节点、连线和消息；按 ? 查看按键

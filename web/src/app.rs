@@ -133,6 +133,11 @@ fn remember_reduced_motion(on: bool) {
     }
 }
 
+/// Real milliseconds since the page opened, for timing a link's replay slices.
+fn performance_now() -> f64 {
+    window().performance().map_or(0.0, |p| p.now())
+}
+
 fn request_frame(callback: &FrameCallback) {
     if let Some(closure) = callback.borrow().as_ref() {
         let _ = window().request_animation_frame(closure.as_ref().unchecked_ref());
@@ -167,15 +172,22 @@ pub fn app() -> Html {
         let frames = Cell::new(0u64);
         *frame.borrow_mut() = Some(Closure::new(move |timestamp: f64| {
             let elapsed = last.get().map_or(0.0, |previous| timestamp - previous);
+            let catching_up = model.borrow().catching_up.is_some();
+            model.borrow_mut().catch_up(&performance_now);
             model.borrow_mut().frame(elapsed);
             frames.set(frames.get() + 1);
             // Redraw the panels every few frames, and always on the last frame before a pause.
-            if frames.get().is_multiple_of(PANEL_FRAMES) || !model.borrow().playing {
+            let panels_due = frames.get().is_multiple_of(PANEL_FRAMES);
+            if panels_due || !model.borrow().animating() {
                 let v = version.borrow();
                 v.set(v.get() + 1);
             }
-            update.force_update();
-            if model.borrow().playing {
+            // Replaying a link, the page shows only how far it got: drawing every frame would
+            // take the time the replay needs.
+            if !catching_up || panels_due || model.borrow().catching_up.is_none() {
+                update.force_update();
+            }
+            if model.borrow().animating() {
                 last.set(Some(timestamp));
                 request_frame(&again);
             } else {
@@ -188,7 +200,7 @@ pub fn app() -> Html {
     {
         let (model, looping, frame) = (model.clone(), looping.clone(), frame.clone());
         use_effect(move || {
-            if model.borrow().playing && !*looping.borrow() {
+            if model.borrow().animating() && !*looping.borrow() {
                 *looping.borrow_mut() = true;
                 request_frame(&frame);
             }
@@ -251,7 +263,7 @@ pub fn app() -> Html {
                     match event.key().as_str() {
                         " " => {
                             event.prevent_default();
-                            change(&|p: &mut Playground| p.playing = !p.playing);
+                            change(&Playground::toggle_play);
                         }
                         "ArrowRight" | "." => change(&Playground::run_next_event),
                         "?" => change(&|p: &mut Playground| p.show_help = !p.show_help),
@@ -267,7 +279,7 @@ pub fn app() -> Html {
     let playground = model.borrow();
     let on_play = {
         let change = change.clone();
-        Callback::from(move |_: MouseEvent| change(&|p: &mut Playground| p.playing = !p.playing))
+        Callback::from(move |_: MouseEvent| change(&Playground::toggle_play))
     };
     let on_step = {
         let change = change.clone();
@@ -412,14 +424,15 @@ pub fn app() -> Html {
         .unwrap_or_default();
     let now = playground.now();
     let lang = playground.lang;
+    let catching_up = playground.catching_up.is_some();
     let link = &playground.console.cluster().network().default_link;
     html! {
         <div class="app">
             <header>
                 <h1>{"raftbook"}</h1>
                 <div class="time-controls">
-                    <button id="play" onclick={on_play} title={tr!(lang, "play-title")}>{ if playground.playing { tr!(lang, "pause") } else { tr!(lang, "play") } }</button>
-                    <button id="step" onclick={on_step} title={tr!(lang, "step-title")}>{tr!(lang, "step")}</button>
+                    <button id="play" onclick={on_play} title={tr!(lang, "play-title")} disabled={catching_up}>{ if playground.playing { tr!(lang, "pause") } else { tr!(lang, "play") } }</button>
+                    <button id="step" onclick={on_step} title={tr!(lang, "step-title")} disabled={catching_up}>{tr!(lang, "step")}</button>
                     <label>{tr!(lang, "speed")}{" "}
                         <select id="speed" onchange={on_speed}>
                             { for SPEEDS.iter().enumerate().map(|(i, s)| html! {
@@ -427,7 +440,7 @@ pub fn app() -> Html {
                             }) }
                         </select>
                     </label>
-                    <input id="scrubber" type="range" min="0" max={playground.present.to_string()} value={now.to_string()} oninput={on_scrub} title={tr!(lang, "scrubber-title")} />
+                    <input id="scrubber" type="range" min="0" max={playground.present.to_string()} value={now.to_string()} oninput={on_scrub} title={tr!(lang, "scrubber-title")} disabled={catching_up} />
                     <span id="time" data-ms={now.to_string()}>{tr!(lang, "time", seconds = format!("{:.3}", now as f64 / 1000.0))}</span>
                 </div>
                 <div class="run-controls">
@@ -455,6 +468,12 @@ pub fn app() -> Html {
                 </div>
             </header>
             if let Some(notice) = &playground.notice { <p class="notice" role="alert">{notice.text(lang)}</p> }
+            if let Some(catch_up) = &playground.catching_up {
+                <p id="catching-up" class="catching-up">
+                    <label for="catch-up-progress">{tr!(lang, "catching-up", done = format!("{:.1}", now as f64 / 1000.0), of = format!("{:.1}", catch_up.to as f64 / 1000.0))}</label>
+                    {" "}<progress id="catch-up-progress" max={catch_up.to.to_string()} value={now.to_string()}></progress>
+                </p>
+            }
             if playground.show_help {
                 <section id="keyboard-help" class="help" aria-labelledby="keyboard-help-title">
                     <h2 id="keyboard-help-title">{tr!(lang, "help-title")}</h2>

@@ -5,6 +5,11 @@
 //! the action list (the simulator is deterministic, so the past comes back exactly); acting
 //! there forks a new future. The URL fragment holds nodes, seed, time and actions, so a
 //! copied URL replays the same run.
+//!
+//! A link to a late moment would take seconds to replay, so the page opens at the run's start
+//! and catches up in slices, a few milliseconds of each animation frame, showing how far it
+//! got ([`Playground::catching_up`]). Meanwhile the page answers (panels, language, help), but
+//! the run's own controls wait: acting before the linked moment would fork the run there.
 
 use raftbook_core::scenario::console::Console;
 use raftbook_core::scenario::link::Link;
@@ -43,7 +48,24 @@ pub struct Playground {
     pub announcements: Vec<String>,
     /// Trace events already announced, and the highest commit announced.
     announced: (usize, u64),
+    /// A link's moment still being replayed to (see the module docs).
+    pub catching_up: Option<CatchUp>,
 }
+
+/// A replay under way, in slices between frames.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CatchUp {
+    /// The virtual moment to reach.
+    pub to: u64,
+    /// Virtual milliseconds replayed per slice: grown or shrunk so that a slice takes about
+    /// [`CATCH_UP_BUDGET_MS`] of real time, whatever the run's load.
+    step: u64,
+}
+
+/// Real milliseconds of each animation frame spent replaying a link: enough to replay fast,
+/// little enough that the page keeps painting and answering between slices (at about 30
+/// frames a second).
+pub const CATCH_UP_BUDGET_MS: f64 = 25.0;
 
 /// How many announcements the live region keeps.
 const ANNOUNCEMENTS_KEPT: usize = 4;
@@ -92,6 +114,7 @@ impl Playground {
             show_help: false,
             announcements: Vec::new(),
             announced: (0, 0),
+            catching_up: None,
         })
     }
 
@@ -136,12 +159,15 @@ impl Playground {
                 time,
                 actions,
             })) => match Console::replay(&setup, actions) {
-                Ok(mut console) => {
+                Ok(console) => {
                     let time = time.max(console.last_action_time());
-                    console.advance_to(time);
                     let mut playground = Playground::new(5, 1);
                     playground.console = console;
                     playground.present = time;
+                    playground.catching_up = Some(CatchUp {
+                        to: time,
+                        step: 100,
+                    });
                     playground
                 }
                 Err(error) => Playground {
@@ -187,6 +213,47 @@ impl Playground {
 
     pub fn now(&self) -> u64 {
         self.console.now()
+    }
+
+    /// Whether animation frames should come: playing, or catching up with a link.
+    pub fn animating(&self) -> bool {
+        self.playing || self.catching_up.is_some()
+    }
+
+    /// Plays or pauses (not while catching up with a link: see the module docs).
+    pub fn toggle_play(&mut self) {
+        if self.catching_up.is_none() {
+            self.playing = !self.playing;
+        }
+    }
+
+    /// Replays one frame's slice of a link, for about [`CATCH_UP_BUDGET_MS`] by `clock` (real
+    /// milliseconds; core has no clock, the page passes `performance.now`).
+    pub fn catch_up(&mut self, clock: &dyn Fn() -> f64) {
+        let Some(mut catch_up) = self.catching_up else {
+            return;
+        };
+        let start = clock();
+        while self.now() < catch_up.to {
+            let slice_start = clock();
+            self.console
+                .advance_to((self.now() + catch_up.step).min(catch_up.to));
+            // Aim each slice at a quarter of the budget, so one never overshoots it by much.
+            let took = clock() - slice_start;
+            if took < CATCH_UP_BUDGET_MS / 8.0 {
+                catch_up.step *= 2;
+            } else if took > CATCH_UP_BUDGET_MS / 2.0 {
+                catch_up.step = (catch_up.step / 2).max(1);
+            }
+            if clock() - start >= CATCH_UP_BUDGET_MS {
+                break;
+            }
+        }
+        self.catching_up = (self.now() < catch_up.to).then_some(catch_up);
+        // What happened during the replay is the past: nothing to announce.
+        let cluster = self.console.cluster();
+        self.announced = (cluster.trace().events.len(), cluster.max_committed());
+        self.check_exercise();
     }
 
     /// One animation frame, `real_ms` after the last.
@@ -305,6 +372,11 @@ impl Playground {
         let Some(notebook) = &mut self.notebook else {
             return;
         };
+        if self.catching_up.is_some()
+            && !matches!(action, NotebookAction::Focus(_) | NotebookAction::Close)
+        {
+            return;
+        }
         match action {
             NotebookAction::RunCell(index) => {
                 notebook.run_cell(index);
@@ -333,6 +405,9 @@ impl Playground {
 
     /// Runs to the next event (a message arriving, a node's tick).
     pub fn run_next_event(&mut self) {
+        if self.catching_up.is_some() {
+            return;
+        }
         self.playing = false;
         self.console.run_next_event();
         self.present = self.present.max(self.now());
@@ -340,6 +415,9 @@ impl Playground {
     }
 
     pub fn act(&mut self, line: &str) {
+        if self.catching_up.is_some() {
+            return;
+        }
         self.console.act(line);
         // Acting in the past forks: this moment is the new present.
         self.present = self.now();
@@ -348,6 +426,9 @@ impl Playground {
 
     /// Shows the run at virtual time `time`, between 0 and the present.
     pub fn scrub(&mut self, time: u64) {
+        if self.catching_up.is_some() {
+            return;
+        }
         let time = time.min(self.present);
         if time < self.now() {
             let actions = self.console.actions().to_vec();
@@ -366,5 +447,75 @@ impl Playground {
         self.speed = speed;
         self.lang = lang;
         self.reduce_motion = reduce_motion;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// A run under load, shared at `t`.
+    fn link(t: u64) -> String {
+        let mut console = Console::new("cluster nodes=3 seed=2").expect("a cluster");
+        console.act("load 20");
+        console.advance_to(1000);
+        console.act("put shared yes");
+        Link {
+            setup: console.setup().to_string(),
+            time: t,
+            actions: console.actions().to_vec(),
+        }
+        .fragment()
+    }
+
+    #[test]
+    fn a_link_replays_in_slices_to_the_same_run() {
+        let mut playground = Playground::from_fragment(&link(20_000), Lang::default());
+        assert_eq!(playground.now(), 0, "the page opens at the start");
+        assert_eq!(playground.present, 20_000);
+        // A clock that moves 5 ms each time it is read: a frame holds a few slices.
+        let clock = Cell::new(0.0);
+        let tick = || {
+            clock.set(clock.get() + 5.0);
+            clock.get()
+        };
+        let mut slices = 0;
+        while playground.catching_up.is_some() {
+            let before = playground.now();
+            // The run's controls wait meanwhile.
+            playground.toggle_play();
+            playground.act("crash 1");
+            playground.scrub(0);
+            assert!(!playground.playing);
+            assert_eq!(
+                playground.console.actions().len(),
+                2,
+                "nothing forked the link"
+            );
+            playground.catch_up(&tick);
+            assert!(playground.now() > before, "each slice moves on");
+            slices += 1;
+        }
+        assert!(
+            slices > 1,
+            "a 20 s run under load takes more than one slice"
+        );
+        assert_eq!(playground.now(), 20_000);
+
+        let mut at_once = Console::replay(
+            playground.console.setup(),
+            playground.console.actions().to_vec(),
+        )
+        .expect("replays");
+        at_once.advance_to(20_000);
+        assert_eq!(
+            at_once.cluster().trace().hash(),
+            playground.console.cluster().trace().hash(),
+            "slices give the run a replay at once gives"
+        );
+        assert_eq!(at_once.lines(), playground.console.lines());
+        playground.toggle_play();
+        assert!(playground.playing, "the controls are back");
     }
 }
