@@ -207,6 +207,7 @@ pub fn digest(data: &[u8]) -> u64 {
 /// A node just started, and what it asks of its caller first.
 pub type Started<S> = (Node<S>, Vec<Output<<S as StateMachine>::Response>>);
 
+#[derive(Clone)]
 pub struct Node<S: StateMachine> {
     config: NodeConfig,
     raw: RawNode<RaftStorage>,

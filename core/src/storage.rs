@@ -44,8 +44,10 @@ pub struct RaftStorage {
     /// it is durable; after a restart, the conf changes after the snapshot are applied again.
     conf_state: ConfState,
     snapshot: Snapshot,
-    /// `entries[0]` is the dummy entry at the compaction point (see the module docs).
-    entries: Vec<Entry>,
+    /// `entries[0]` is the dummy entry at the compaction point (see the module docs). A
+    /// persistent vector (`im`): a copy of the storage (a playground checkpoint keeps one)
+    /// shares the entries with the original.
+    entries: im::Vector<Entry>,
 }
 
 impl RaftStorage {
@@ -95,7 +97,7 @@ impl RaftStorage {
             hard_state,
             conf_state: meta.get_conf_state().clone(),
             snapshot,
-            entries: vec![dummy],
+            entries: im::vector![dummy],
         }
     }
 
@@ -146,8 +148,11 @@ impl RaftStorage {
             self.last_index()
         );
         // Drop our entries from the first new index onwards: the leader's entries win.
-        self.entries.truncate((first_new_index - offset) as usize);
-        self.entries.extend_from_slice(&new[skip..]);
+        let keep = (first_new_index - offset) as usize;
+        if keep < self.entries.len() {
+            self.entries.truncate(keep);
+        }
+        self.entries.extend(new[skip..].iter().cloned());
     }
 
     fn compact(&mut self, compact_to: u64) {
@@ -162,8 +167,8 @@ impl RaftStorage {
             term: kept.term,
             ..Default::default()
         };
-        self.entries.drain(..keep_from);
-        self.entries[0] = dummy;
+        self.entries = self.entries.skip(keep_from);
+        self.entries.set(0, dummy);
     }
 
     /// Records the membership after a conf change was applied (volatile until a snapshot).
@@ -195,9 +200,19 @@ impl RaftStorage {
         self.entries[0].index + self.entries.len() as u64 - 1
     }
 
-    /// The entries still in the log (after the compaction point).
-    pub fn log(&self) -> &[Entry] {
-        &self.entries[1..]
+    /// The entries still in the log (after the compaction point), oldest first.
+    pub fn log(&self) -> impl DoubleEndedIterator<Item = &Entry> + ExactSizeIterator {
+        self.entries.iter().skip(1)
+    }
+
+    /// The last `count` entries of the log (fewer if it holds fewer), oldest first; found
+    /// without walking the ones before.
+    pub fn log_tail(&self, count: usize) -> impl Iterator<Item = &Entry> {
+        let from = self.entries.len().saturating_sub(count).max(1);
+        (from < self.entries.len())
+            .then(|| self.entries.focus().narrow(from..))
+            .into_iter()
+            .flatten()
     }
 
     /// The entry at `index`, if it is still in the log.
@@ -234,7 +249,16 @@ impl raft::Storage for RaftStorage {
             self.last_index()
         );
         let offset = self.entries[0].index;
-        let mut entries = self.entries[(low - offset) as usize..(high - offset) as usize].to_vec();
+        let mut entries: Vec<Entry> = if low < high {
+            self.entries
+                .focus()
+                .narrow((low - offset) as usize..(high - offset) as usize)
+                .into_iter()
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         raft::util::limit_size(&mut entries, max_size.into());
         Ok(entries)
     }
@@ -277,7 +301,7 @@ mod tests {
     }
 
     fn terms(s: &RaftStorage) -> Vec<(u64, u64)> {
-        s.log().iter().map(|e| (e.index, e.term)).collect()
+        s.log().map(|e| (e.index, e.term)).collect()
     }
 
     #[test]

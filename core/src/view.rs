@@ -102,13 +102,10 @@ impl NodeView {
             last_index: storage.last_index(),
             snapshot_index: snapshot.index,
             snapshot_term: snapshot.term,
-            entries: {
-                let log = storage.log();
-                log[log.len().saturating_sub(log_tail)..]
-                    .iter()
-                    .map(|e| EntryView::new(e, describe))
-                    .collect()
-            },
+            entries: storage
+                .log_tail(log_tail)
+                .map(|e| EntryView::new(e, describe))
+                .collect(),
         }
     }
 }

@@ -8,6 +8,8 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
+use raftbook_core::scenario::console::Console;
+use raftbook_core::scenario::timeline::Timeline;
 use raftbook_core::scenario::Scenario;
 
 const SCRIPT: &str = include_str!("determinism.txt");
@@ -42,4 +44,62 @@ fn the_trace_hash_is_pinned_on_every_platform() {
     let trace = scenario.cluster_ref().unwrap().trace().to_json_lines();
     let hash = format!("{:x}", sha2::Sha256::digest(format!("{trace}{output}")));
     assert_eq!(hash, PINNED_TRACE_HASH, "run output:\n{output}");
+}
+
+/// A run under load with a watch printing, for the time-travel test.
+fn loaded() -> Console {
+    let mut console = Console::new("cluster nodes=5 seed=9 reorder=on").expect("a cluster");
+    console.act("load 30");
+    console.act("watch load/3");
+    console
+}
+
+/// Everything a learner sees of a run, and its whole history: the time, the trace's hash,
+/// the console, and (hashed, to keep a failure short) what the cluster view draws.
+fn seen(console: &Console) -> (u64, String, Vec<String>, String) {
+    use sha2::Digest;
+    let view = serde_json::to_string(&console.cluster().view()).expect("views serialise");
+    (
+        console.now(),
+        console.cluster().trace().hash(),
+        console.lines().iter().map(|l| l.text.clone()).collect(),
+        format!("{:x}", sha2::Sha256::digest(view)),
+    )
+}
+
+#[test]
+fn going_back_to_a_checkpoint_gives_the_same_run() {
+    // Run to T directly (a crash on the way)…
+    let mut direct = loaded();
+    direct.advance_to(5_000);
+    direct.act("crash 2");
+    direct.advance_to(7_500);
+    // …and run past T keeping checkpoints, go back to T, run on again.
+    let mut run = loaded();
+    let mut timeline = Timeline::default();
+    for t in (0..=12_000).step_by(100) {
+        run.advance_to(t);
+        if t == 5_000 {
+            run.act("crash 2");
+        }
+        timeline.record(&run);
+    }
+    let mut back = timeline
+        .restore(7_500, run.actions())
+        .expect("a checkpoint before 7.5 s");
+    assert_eq!(
+        back.now(),
+        7_000,
+        "the latest checkpoint at or before 7.5 s"
+    );
+    back.advance_to(7_500);
+    assert_eq!(seen(&back), seen(&direct));
+    // From there, both go on the same way: with the action taken after the checkpoint too.
+    let mut early = timeline
+        .restore(2_500, run.actions())
+        .expect("a checkpoint");
+    back.advance_to(12_000);
+    early.advance_to(12_000);
+    assert_eq!(seen(&back), seen(&run));
+    assert_eq!(seen(&early), seen(&run));
 }

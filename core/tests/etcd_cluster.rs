@@ -50,7 +50,7 @@ fn a_member_restored_from_a_snapshot_answers_like_the_others() {
     let output = run(&mut scenario, &script);
     assert!(!output.to_lowercase().contains("error"), "{output}");
     let cluster = scenario.cluster_ref().unwrap();
-    let installed = cluster.trace().events.iter().any(|e| {
+    let installed = cluster.trace().events().any(|e| {
         matches!(e.what, TraceKind::Node { node, event: NodeEvent::SnapshotInstalled { .. } } if node == lagging)
     });
     assert!(installed, "n{lagging} should have caught up by snapshot");

@@ -22,7 +22,7 @@ fn every_tutorial_etcdctl_line_is_understood_by_the_console() {
         console.act(line);
         let at = console.now();
         console.advance_to(at + 1_000);
-        for printed in &console.lines()[before..] {
+        for printed in &console.lines().skip(before) {
             let etcds_own_answer = printed.text.starts_with("Error: etcdserver:")
                 || printed.text.contains("context deadline exceeded");
             if printed.kind == LineKind::Error && !etcds_own_answer {

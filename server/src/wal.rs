@@ -317,7 +317,6 @@ impl Wal {
         self.append(SNAPSHOT_REF, &reference)?;
         let after: Vec<Entry> = storage
             .log()
-            .iter()
             .filter(|e| e.index > meta.index)
             .cloned()
             .collect();
@@ -358,7 +357,7 @@ impl Wal {
 
     /// The first records of a brand-new member: its bootstrap log and hard state.
     pub fn bootstrap(&mut self, storage: &RaftStorage) -> Result<(), WalError> {
-        let entries: Vec<Entry> = storage.log().to_vec();
+        let entries: Vec<Entry> = storage.log().cloned().collect();
         if !entries.is_empty() {
             self.append(ENTRIES, &encode_entries(&entries))?;
         }

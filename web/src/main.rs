@@ -34,6 +34,20 @@ pub fn bench_simulator(seconds: u32) -> f64 {
     (cluster.now() - start) as f64 / 1000.0
 }
 
+/// The bytes of linear memory this module holds now (WASM memory only grows): for
+/// `cargo xtask bench-web`'s memory figure.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn memory_bytes() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        (core::arch::wasm32::memory_size(0) * 65536) as f64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
 fn main() {
     yew::Renderer::<app::App>::new().render();
 }

@@ -1,9 +1,9 @@
 //! The playground's state: a core [`Console`] and the clock that drives it.
 //!
 //! Virtual time advances only while playing: each animation frame moves it on by the real
-//! time elapsed times the speed. Going back in time rebuilds the console from the seed and
-//! the action list (the simulator is deterministic, so the past comes back exactly); acting
-//! there forks a new future. The URL fragment holds nodes, seed, time and actions, so a
+//! time elapsed times the speed. Going back in time restores the nearest earlier checkpoint
+//! of the run and replays from there ([`Timeline`]; the simulator is deterministic, so the
+//! past comes back exactly); acting there forks a new future. The URL fragment holds nodes, seed, time and actions, so a
 //! copied URL replays the same run.
 //!
 //! A link to a late moment would take seconds to replay, so the page opens at the run's start
@@ -13,6 +13,7 @@
 
 use raftbook_core::scenario::console::Console;
 use raftbook_core::scenario::link::Link;
+use raftbook_core::scenario::timeline::Timeline;
 
 use crate::i18n::Lang;
 use crate::notebook::{Notebook, NotebookAction};
@@ -50,6 +51,8 @@ pub struct Playground {
     announced: (usize, u64),
     /// A link's moment still being replayed to (see the module docs).
     pub catching_up: Option<CatchUp>,
+    /// Checkpoints of this run, for going back in time.
+    timeline: Timeline,
 }
 
 /// A replay under way, in slices between frames.
@@ -115,6 +118,7 @@ impl Playground {
             announcements: Vec::new(),
             announced: (0, 0),
             catching_up: None,
+            timeline: Timeline::default(),
         })
     }
 
@@ -238,6 +242,7 @@ impl Playground {
             let slice_start = clock();
             self.console
                 .advance_to((self.now() + catch_up.step).min(catch_up.to));
+            self.timeline.record(&self.console);
             // Aim each slice at a quarter of the budget, so one never overshoots it by much.
             let took = clock() - slice_start;
             if took < CATCH_UP_BUDGET_MS / 8.0 {
@@ -252,7 +257,7 @@ impl Playground {
         self.catching_up = (self.now() < catch_up.to).then_some(catch_up);
         // What happened during the replay is the past: nothing to announce.
         let cluster = self.console.cluster();
-        self.announced = (cluster.trace().events.len(), cluster.max_committed());
+        self.announced = (cluster.trace().len(), cluster.max_committed());
         self.check_exercise();
     }
 
@@ -273,13 +278,16 @@ impl Playground {
                     if !notebook.frame(&mut self.console, until) {
                         self.playing = false;
                     }
+                    // A cell acts at this moment: the run's future starts here.
                     self.present = self.now();
+                    self.timeline.forget_after(self.now());
                 }
                 _ => {
                     self.console.advance_to(until);
                     self.present = self.present.max(until);
                 }
             }
+            self.timeline.record(&self.console);
         }
         self.check_exercise();
     }
@@ -299,10 +307,10 @@ impl Playground {
         use raftbook_core::sim::trace::TraceKind;
         let lang = self.lang;
         let cluster = self.console.cluster();
-        let events = &cluster.trace().events;
+        let trace = cluster.trace();
         let (from, mut committed) = self.announced;
         let mut said = Vec::new();
-        for event in events.iter().skip(from) {
+        for event in trace.since(from) {
             let line = match &event.what {
                 TraceKind::Node {
                     node,
@@ -329,12 +337,12 @@ impl Playground {
             };
             said.push(line);
         }
-        if events.len() > from {
+        if trace.len() > from {
             if let Some(violation) = cluster.violation() {
                 said.push(tr!(lang, "announce-violation", detail = violation));
             }
         }
-        self.announced = (events.len(), committed);
+        self.announced = (trace.len(), committed);
         if !said.is_empty() {
             self.announcements.extend(said);
             let extra = self.announcements.len().saturating_sub(ANNOUNCEMENTS_KEPT);
@@ -376,6 +384,16 @@ impl Playground {
             && !matches!(action, NotebookAction::Focus(_) | NotebookAction::Close)
         {
             return;
+        }
+        // Resetting to a cell or starting an exercise builds a new run; running cells acts at
+        // this moment, which starts the run's future here.
+        if matches!(
+            action,
+            NotebookAction::ResetTo(_) | NotebookAction::StartExercise(_)
+        ) {
+            self.timeline = Timeline::default();
+        } else {
+            self.timeline.forget_after(self.console.now());
         }
         match action {
             NotebookAction::RunCell(index) => {
@@ -421,6 +439,7 @@ impl Playground {
         self.console.act(line);
         // Acting in the past forks: this moment is the new present.
         self.present = self.now();
+        self.timeline.forget_after(self.now());
         self.check_exercise();
     }
 
@@ -430,15 +449,26 @@ impl Playground {
             return;
         }
         let time = time.min(self.present);
+        if self.now() == self.present {
+            self.timeline.keep(&self.console);
+        }
+        // The nearest checkpoint at or before `time`, if going back, or if it is ahead of us.
+        let actions = self.console.actions();
+        if let Some(checkpoint) = self.timeline.restore(time, actions) {
+            if time < self.now() || checkpoint.now() > self.now() {
+                self.console = checkpoint;
+            }
+        }
         if time < self.now() {
             let actions = self.console.actions().to_vec();
             self.console =
                 Console::replay(self.console.setup(), actions).expect("replaying our own run");
         }
         self.console.advance_to(time);
+        self.timeline.record(&self.console);
         // Going back in time replays the past: nothing new to announce.
         let cluster = self.console.cluster();
-        self.announced = (cluster.trace().events.len(), cluster.max_committed());
+        self.announced = (cluster.trace().len(), cluster.max_committed());
     }
 
     pub fn restart(&mut self, nodes: usize, seed: u64) {

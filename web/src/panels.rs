@@ -195,7 +195,7 @@ pub fn console(
 ) -> Html {
     let lang = playground.lang;
     let lines = playground.console.lines();
-    let shown = &lines[lines.len().saturating_sub(120)..];
+    let shown = lines.skip(lines.len().saturating_sub(120));
     let target = playground.target;
     // While `txn -i` reads its input, every line goes as typed (an empty one ends a list).
     let reading_input = playground.console.reading_input();

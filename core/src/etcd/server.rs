@@ -96,6 +96,7 @@ pub enum ServerOutput {
 }
 
 /// What an unanswered request waits for.
+#[derive(Clone)]
 enum Waiting {
     /// Refused by raft-rs for want of a leader; proposed again on the next tick.
     ToPropose(Command),
@@ -107,11 +108,13 @@ enum Waiting {
     Leader { request: Request, last_try: u64 },
 }
 
+#[derive(Clone)]
 struct Pending {
     waiting: Waiting,
     deadline: u64,
 }
 
+#[derive(Clone)]
 pub struct EtcdServer {
     config: ServerConfig,
     node: Node<EtcdStore>,

@@ -13,13 +13,14 @@ use std::collections::BTreeMap;
 use super::api::*;
 use super::mvcc::MvccStore;
 
+#[derive(Clone)]
 struct Watcher {
     request: WatchCreateRequest,
     /// The next revision this watcher has not yet been sent.
     next_revision: i64,
 }
 
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct WatchHub {
     watchers: BTreeMap<i64, Watcher>,
     next_id: i64,

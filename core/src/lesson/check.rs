@@ -284,7 +284,7 @@ impl Condition {
                 })
             }
             // The entry's summary is the node's own description of a typed change.
-            Kind::JointConfigurationEntered => cluster.trace().events.iter().any(|e| {
+            Kind::JointConfigurationEntered => cluster.trace().events().any(|e| {
                 matches!(
                     &e.what,
                     TraceKind::Node {
@@ -297,7 +297,7 @@ impl Condition {
                     } if summary.starts_with("joint:")
                 )
             }),
-            Kind::SnapshotInstalled => cluster.trace().events.iter().any(|e| {
+            Kind::SnapshotInstalled => cluster.trace().events().any(|e| {
                 matches!(
                     e.what,
                     TraceKind::Node {
@@ -469,7 +469,7 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
 fn down_over_time(cluster: &Cluster) -> Vec<(u64, u64)> {
     let mut down = BTreeSet::new();
     let mut changes = vec![(0, 0)];
-    for event in &cluster.trace().events {
+    for event in cluster.trace().events() {
         let changed = match &event.what {
             TraceKind::Crash { node, .. } => down.insert(*node),
             TraceKind::Restart { node } => down.remove(node),
@@ -486,7 +486,7 @@ fn down_over_time(cluster: &Cluster) -> Vec<(u64, u64)> {
 fn split_vote(cluster: &Cluster) -> bool {
     let mut candidates: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
     let mut won = BTreeSet::new();
-    for event in &cluster.trace().events {
+    for event in cluster.trace().events() {
         if let TraceKind::Node {
             node,
             event: NodeEvent::RoleChanged { role, term, .. },
@@ -519,7 +519,7 @@ fn split_vote(cluster: &Cluster) -> bool {
 /// A node appended entries at an index it already held: it replaced conflicting entries.
 fn entries_overwritten(cluster: &Cluster) -> bool {
     let mut last: BTreeMap<u64, u64> = BTreeMap::new();
-    for event in &cluster.trace().events {
+    for event in cluster.trace().events() {
         match &event.what {
             TraceKind::Append {
                 node,

@@ -135,7 +135,7 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
             let node = bind(&[])?.one("a node id", node_id)?;
             let cluster = scenario.cluster()?;
             cluster.crash(node)?;
-            let lost = match cluster.trace().events.last().map(|e| &e.what) {
+            let lost = match cluster.trace().last().map(|e| &e.what) {
                 Some(crate::sim::trace::TraceKind::Crash { lost_writes, .. }) => *lost_writes,
                 _ => 0,
             };
@@ -248,9 +248,9 @@ pub fn run(scenario: &mut Scenario, command: &CommandLine) -> Result<String, Str
         "trace" => {
             let last = bind(&["last"])?.option_or("last", 20, number)?;
             let trace = &scenario.cluster()?.trace();
-            let start = trace.events.len().saturating_sub(last as usize);
-            Ok(trace.events[start..]
-                .iter()
+            let start = trace.len().saturating_sub(last as usize);
+            Ok(trace
+                .since(start)
                 .map(|e| serde_json::to_string(e).expect("serialises") + "\n")
                 .collect())
         }
@@ -370,6 +370,7 @@ pub enum Started {
 }
 
 /// How a request's answer is printed.
+#[derive(Clone)]
 pub enum Reply {
     /// As etcdctl prints it.
     Etcdctl(etcdctl::Invocation),
@@ -682,7 +683,9 @@ pub fn send(
             cluster.watch(node, watch)?;
             // The member answers at once; its `created` names the watch, whose events print
             // in this watch's `-w`.
-            let created = cluster.watch_deliveries()[before..]
+            let created = cluster
+                .watch_deliveries()
+                .skip(before)
                 .iter()
                 .find(|d| d.node == node && d.response.created)
                 .map(|d| d.response.watch_id);

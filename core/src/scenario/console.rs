@@ -65,6 +65,7 @@ pub struct ConsoleLine {
     pub text: String,
 }
 
+#[derive(Clone)]
 pub struct Console {
     /// The `cluster …` command that made the cluster.
     setup: String,
@@ -72,7 +73,8 @@ pub struct Console {
     actions: Vec<TimedAction>,
     /// Actions before this index have been taken (the rest wait for their time to come).
     taken: usize,
-    lines: Vec<ConsoleLine>,
+    /// Everything printed, in a persistent vector (`im`) that a copy of the console shares.
+    lines: im::Vector<ConsoleLine>,
     /// Requests waiting for their answer, and how to print it.
     waiting: Vec<(u64, Reply)>,
     /// Background client load: puts per virtual second, and when the next one goes.
@@ -84,6 +86,7 @@ pub struct Console {
 
 /// `txn -i`, as etcdctl reads it: compares, then success requests, then failure requests,
 /// one a line, each list ended by an empty line, each announced by etcdctl's prompt.
+#[derive(Clone)]
 struct TxnInput {
     /// The lists read so far; the last is being read.
     lists: Vec<Vec<String>>,
@@ -123,7 +126,7 @@ impl Console {
             scenario,
             actions,
             taken: 0,
-            lines: Vec::new(),
+            lines: im::Vector::new(),
             waiting: Vec::new(),
             load: None,
             load_count: 0,
@@ -154,7 +157,7 @@ impl Console {
             .expect("a console always has a cluster")
     }
 
-    pub fn lines(&self) -> &[ConsoleLine] {
+    pub fn lines(&self) -> &im::Vector<ConsoleLine> {
         &self.lines
     }
 
@@ -182,6 +185,18 @@ impl Console {
             line: line.trim().to_string(),
         });
         self.take_due_actions()
+    }
+
+    /// Replaces the recorded actions with `actions`, of which those already taken must be
+    /// the same: for a console restored from a checkpoint of this run
+    /// ([`crate::scenario::timeline`]), which takes the rest as their time comes.
+    pub fn set_actions(&mut self, actions: Vec<TimedAction>) {
+        debug_assert_eq!(
+            actions.get(..self.taken),
+            Some(&self.actions[..self.taken]),
+            "a checkpoint's past actions are the run's"
+        );
+        self.actions = actions;
     }
 
     /// Shows a line the console does not act on (a lesson's `run 3s`, say).
@@ -288,7 +303,7 @@ impl Console {
     fn print(&mut self, kind: LineKind, text: &str) {
         let at = self.now();
         for line in text.lines() {
-            self.lines.push(ConsoleLine {
+            self.lines.push_back(ConsoleLine {
                 at,
                 kind,
                 text: line.to_string(),
@@ -305,7 +320,7 @@ impl Console {
     /// A line of `txn -i`'s input; once the failure requests end, the transaction goes.
     fn take_txn_input(&mut self, line: &str) -> Option<u64> {
         // Shown as typed, an empty line too (it ends a list).
-        self.lines.push(ConsoleLine {
+        self.lines.push_back(ConsoleLine {
             at: self.now(),
             kind: LineKind::CommandLine,
             text: line.to_string(),

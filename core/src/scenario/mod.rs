@@ -14,6 +14,7 @@ pub mod format;
 pub mod link;
 pub mod parse;
 pub mod script;
+pub mod timeline;
 pub mod wait;
 
 use std::collections::BTreeMap;
@@ -24,7 +25,7 @@ use crate::sim::{ClientEvent, Cluster, SessionEvent};
 pub use parse::{Args, CommandLine, ParseError};
 
 /// A running scenario: at most one cluster, created by the `cluster` command.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Scenario {
     cluster: Option<Cluster>,
     /// Trace events already reported, so each command reports only what it caused.
@@ -110,7 +111,7 @@ impl Scenario {
             return String::new();
         };
         let mut out = String::new();
-        for event in &cluster.trace().events[self.reported..] {
+        for event in cluster.trace().since(self.reported) {
             if let TraceKind::Crash { node, .. } = &event.what {
                 self.roles.remove(node);
             }
@@ -140,7 +141,7 @@ impl Scenario {
                 }
             }
         }
-        self.reported = cluster.trace().events.len();
+        self.reported = cluster.trace().len();
         out
     }
 

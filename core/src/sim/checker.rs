@@ -32,7 +32,7 @@
 //!
 //! The first violation is kept with the time and trace position of the event that caused it.
 
-use std::collections::{BTreeMap, HashMap};
+use im::OrdMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -109,21 +109,23 @@ struct Committed {
     in_term: u64,
 }
 
+/// What the checker remembers of the run. The maps are persistent (`im`): a copy of the
+/// checker (the playground keeps one in each checkpoint of a run) shares them.
 #[derive(Clone, Debug, Default)]
 pub struct Checker {
     /// term → the node elected leader in it.
-    leaders: BTreeMap<u64, u64>,
+    leaders: OrdMap<u64, u64>,
     /// (index, term) → chain hash of the log up to and including that entry.
-    chains: HashMap<(u64, u64), ChainHash>,
+    chains: OrdMap<(u64, u64), ChainHash>,
     /// Per node: index → (term, chain hash) of its current log, as far as we have seen it.
-    node_logs: BTreeMap<u64, BTreeMap<u64, (u64, ChainHash)>>,
+    node_logs: OrdMap<u64, OrdMap<u64, (u64, ChainHash)>>,
     /// Per node: the last index of its log (its snapshot's index when the log is empty).
-    last_index: BTreeMap<u64, u64>,
+    last_index: OrdMap<u64, u64>,
     /// index → the entry committed there.
-    committed: BTreeMap<u64, Committed>,
+    committed: OrdMap<u64, Committed>,
     /// index → (term, digest) of the entry applied there.
-    applied: HashMap<u64, (u64, u64)>,
-    commit_seen: BTreeMap<u64, u64>,
+    applied: OrdMap<u64, (u64, u64)>,
+    commit_seen: OrdMap<u64, u64>,
     /// Entries (index, term) that a majority of the members held, overwritten all the same:
     /// the situation of the paper's Figure 8 (legal while the entry was never committed).
     majority_entries_overwritten: Vec<(u64, u64)>,
@@ -169,7 +171,11 @@ impl Checker {
         }
         self.note_overwrites(node, entries);
         let log = self.node_logs.entry(node).or_default();
-        log.split_off(&first);
+        // Entries from `first` on are replaced (usually there are none: a plain append).
+        let replaced: Vec<u64> = log.range(first..).map(|(index, _)| *index).collect();
+        for index in replaced {
+            log.remove(&index);
+        }
         let prev_index = first - 1;
         let prev = match log.get(&prev_index) {
             Some((_, hash)) => Some(*hash),
@@ -239,16 +245,17 @@ impl Checker {
 
     /// After a node installed a snapshot: its log now starts after the snapshot.
     pub fn on_snapshot_installed(&mut self, node: u64, index: u64) {
-        self.node_logs.insert(node, BTreeMap::new());
+        self.node_logs.insert(node, OrdMap::new());
         self.last_index.insert(node, index);
     }
 
     /// A node (re)started: hash the log it starts with.
     pub fn on_boot(&mut self, node: u64, storage: &RaftStorage) -> Result<(), Broken> {
-        self.node_logs.insert(node, BTreeMap::new());
+        self.node_logs.insert(node, OrdMap::new());
         self.commit_seen.remove(&node);
         self.last_index.insert(node, storage.first_index() - 1);
-        self.on_append(node, storage.log(), storage, None)
+        let log: Vec<Entry> = storage.log().cloned().collect();
+        self.on_append(node, &log, storage, None)
     }
 
     /// A node went down holding `durable` on its disk (empty, if the disk was wiped): that

@@ -94,12 +94,14 @@ pub enum ClientEvent {
     Session(super::sessions::SessionEvent),
 }
 
-/// Every client request and watch response so far, and the events not yet taken.
-#[derive(Default)]
+/// Every client request and watch response so far, and the events not yet taken. The history
+/// is kept in persistent collections (`im`), which a copy shares with the original (the
+/// playground keeps one in each checkpoint of a run).
+#[derive(Clone, Default)]
 pub(super) struct Clients {
     next_request_id: u64,
-    requests: BTreeMap<u64, ClientRequest>,
-    watch_deliveries: Vec<WatchDelivery>,
+    requests: im::OrdMap<u64, ClientRequest>,
+    watch_deliveries: im::Vector<WatchDelivery>,
     events: Vec<ClientEvent>,
     /// Leases kept alive, and the member each client talks to.
     keep_alives: BTreeMap<i64, u64>,
@@ -228,12 +230,12 @@ impl Cluster {
     }
 
     /// Every request so far, by id, with what became of it.
-    pub fn requests(&self) -> &BTreeMap<u64, ClientRequest> {
+    pub fn requests(&self) -> &im::OrdMap<u64, ClientRequest> {
         &self.clients.requests
     }
 
     /// Every watch response any member sent, in order.
-    pub fn watch_deliveries(&self) -> &[WatchDelivery] {
+    pub fn watch_deliveries(&self) -> &im::Vector<WatchDelivery> {
         &self.clients.watch_deliveries
     }
 
@@ -319,7 +321,7 @@ impl Cluster {
             node,
             response,
         };
-        self.clients.watch_deliveries.push(delivery.clone());
+        self.clients.watch_deliveries.push_back(delivery.clone());
         self.clients.events.push(ClientEvent::Watch(delivery));
     }
 

@@ -75,6 +75,7 @@ impl ClusterConfig {
 }
 
 /// A simulated machine: an etcd member while it runs, and a disk that outlives crashes.
+#[derive(Clone)]
 pub(super) struct Machine {
     pub(super) server: Option<EtcdServer>,
     pub(super) disk: SimDisk,
@@ -119,6 +120,7 @@ pub enum NodeStatus {
     Down,
 }
 
+#[derive(Clone)]
 pub struct Cluster {
     config: ClusterConfig,
     pub(super) now: u64,
@@ -578,7 +580,7 @@ impl Cluster {
 
     fn fail(&mut self, broken: Broken) {
         if self.violation.is_none() {
-            let trace_position = self.trace.events.len().saturating_sub(1);
+            let trace_position = self.trace.len().saturating_sub(1);
             let Broken { property, detail } = broken;
             let property = property.name();
             self.violation = Some(Violation {

@@ -61,7 +61,7 @@ impl Cluster {
         // The term of each applied entry (only committed entries are applied, and a committed
         // entry is the same on every member).
         let mut applied_terms = std::collections::BTreeMap::new();
-        for event in &self.trace().events {
+        for event in self.trace().events() {
             if let TraceKind::Node {
                 event: NodeEvent::Applied { index, term, .. },
                 ..
@@ -104,8 +104,7 @@ impl Cluster {
             .map_or(0, |n| n.members().0.len());
         let leaders: Vec<(u64, u64, u64)> = self
             .trace()
-            .events
-            .iter()
+            .events()
             .filter_map(|e| match &e.what {
                 TraceKind::Node {
                     node,

@@ -158,7 +158,7 @@ pub(super) enum SessionWake {
 }
 
 /// Every session, with the requests and watches that belong to them.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct Sessions {
     sessions: Vec<Session>,
     /// Request id → session.

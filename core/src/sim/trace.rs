@@ -92,30 +92,61 @@ pub enum TraceKind {
 
 /// The recorded events. Recording can be switched off (for benchmarks); the hash is only
 /// meaningful when it is on.
+///
+/// The events are a persistent vector (`im`): a copy of the trace (the playground keeps one in
+/// each checkpoint of a run) shares every event with the original, and costs almost nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
-    pub events: Vec<TraceEvent>,
+    events: im::Vector<TraceEvent>,
     pub enabled: bool,
 }
 
 impl Trace {
     pub fn new(enabled: bool) -> Self {
         Trace {
-            events: Vec::new(),
+            events: im::Vector::new(),
             enabled,
         }
     }
 
     pub fn record(&mut self, time: u64, what: TraceKind) {
         if self.enabled {
-            self.events.push(TraceEvent { time, what });
+            self.events.push_back(TraceEvent { time, what });
         }
+    }
+
+    /// How many events were recorded: the position the next one will have.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Every event, oldest first.
+    pub fn events(&self) -> impl DoubleEndedIterator<Item = &TraceEvent> {
+        self.events.iter()
+    }
+
+    /// The events from `position` on (as given by an earlier [`Trace::len`]), oldest first;
+    /// found without walking the ones before.
+    pub fn since(&self, position: usize) -> impl Iterator<Item = &TraceEvent> {
+        // (`narrow` refuses an empty range: no new events is no focus at all.)
+        (position < self.events.len())
+            .then(|| self.events.focus().narrow(position..))
+            .into_iter()
+            .flatten()
+    }
+
+    pub fn last(&self) -> Option<&TraceEvent> {
+        self.events.last()
     }
 
     /// One JSON object per line.
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
-        for event in &self.events {
+        for event in self.events() {
             out.push_str(&serde_json::to_string(event).expect("trace events serialise"));
             out.push('\n');
         }

@@ -1,0 +1,179 @@
+//! Checkpoints of a run, for time travel.
+//!
+//! Going back in time means showing the run as it was at an earlier moment. The simulator is
+//! deterministic, so replaying the actions from the seed gets there exactly, but the cost
+//! grows with the run: minutes of replay for an hour-long one. So the playground keeps
+//! copies of the whole [`Console`] (cluster, clients, checkers, trace) as the run goes, and
+//! goes back by restoring the nearest earlier copy and replaying only from there.
+//!
+//! A copy is cheap because everything that grows with the run lives in persistent collections
+//! (`im`): a copy shares them with the original, and only what changes afterwards is copied,
+//! a piece at a time. Still, each checkpoint ends up owning about a megabyte of pieces (a
+//! 5-node cluster at 50 puts a second), so their number is bounded: past
+//! [`MAX_CHECKPOINTS`], every other one goes and the spacing doubles. The checkpoints stay
+//! evenly spread over the whole run, so any moment is at most one spacing of replay away.
+
+use crate::scenario::console::{Console, TimedAction};
+
+/// The most checkpoints kept.
+pub const MAX_CHECKPOINTS: usize = 240;
+
+/// The spacing of a new run's checkpoints, in virtual milliseconds.
+pub const FIRST_SPACING_MS: u64 = 1000;
+
+#[derive(Clone)]
+pub struct Timeline {
+    /// Copies of the console, oldest first, at least `spacing` apart.
+    checkpoints: Vec<Console>,
+    spacing: u64,
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline {
+            checkpoints: Vec::new(),
+            spacing: FIRST_SPACING_MS,
+        }
+    }
+}
+
+impl Timeline {
+    /// Offers the run as it is now: kept if it is a spacing past the last checkpoint.
+    pub fn record(&mut self, console: &Console) {
+        let due = self
+            .checkpoints
+            .last()
+            .is_none_or(|last| console.now() >= last.now() + self.spacing);
+        if due {
+            self.keep(console);
+        }
+    }
+
+    /// Keeps the run as it is now, however close to the last checkpoint (if later than it):
+    /// for the present, when the learner leaves it to look back, so that coming back costs
+    /// no replay at all.
+    pub fn keep(&mut self, console: &Console) {
+        if self
+            .checkpoints
+            .last()
+            .is_some_and(|last| last.now() >= console.now())
+        {
+            return;
+        }
+        self.checkpoints.push(console.clone());
+        if self.checkpoints.len() > MAX_CHECKPOINTS {
+            // Keep the first (the run's start) and every other one after it.
+            let mut index = 0;
+            self.checkpoints.retain(|_| {
+                index += 1;
+                index % 2 == 1
+            });
+            self.spacing *= 2;
+        }
+    }
+
+    /// The run at the latest checkpoint at or before `time`, ready to replay on from there
+    /// taking `actions`: the run's actions as they are now (a checkpoint holds those known
+    /// when it was taken; the ones before it are the same, as checkpoints after a fork are
+    /// forgotten).
+    pub fn restore(&self, time: u64, actions: &[TimedAction]) -> Option<Console> {
+        let at = self.checkpoints.partition_point(|c| c.now() <= time);
+        let mut console = self.checkpoints[at.checked_sub(1)?].clone();
+        console.set_actions(actions.to_vec());
+        Some(console)
+    }
+
+    /// Forgets the checkpoints after `time`: the run took another course from there.
+    pub fn forget_after(&mut self, time: u64) {
+        let keep = self.checkpoints.partition_point(|c| c.now() <= time);
+        self.checkpoints.truncate(keep);
+    }
+
+    /// How many checkpoints are kept.
+    pub fn len(&self) -> usize {
+        self.checkpoints.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.checkpoints.is_empty()
+    }
+
+    /// The virtual milliseconds between checkpoints now.
+    pub fn spacing(&self) -> u64 {
+        self.spacing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // That a restored checkpoint runs on exactly as the run did is tested, natively and in
+    // WASM, in `core/tests/determinism.rs`.
+
+    fn loaded() -> Console {
+        let mut console = Console::new("cluster nodes=3 seed=4").expect("a cluster");
+        console.act("load 30");
+        console.act("watch load/3");
+        console
+    }
+
+    /// Everything a learner sees of a run, and its whole history.
+    fn seen(console: &Console) -> (u64, String, Vec<String>, String) {
+        (
+            console.now(),
+            console.cluster().trace().hash(),
+            console.lines().iter().map(|l| l.text.clone()).collect(),
+            serde_json::to_string(&console.cluster().view()).expect("views serialise"),
+        )
+    }
+
+    #[test]
+    fn the_copies_are_independent() {
+        let mut run = loaded();
+        run.advance_to(3_000);
+        let mut timeline = Timeline::default();
+        timeline.record(&run);
+        let before = seen(&run);
+        run.act("crash 1");
+        run.advance_to(6_000);
+        let restored = timeline
+            .restore(3_000, run.actions())
+            .expect("the checkpoint");
+        assert_eq!(
+            seen(&restored),
+            before,
+            "what the run did later left it alone"
+        );
+    }
+
+    #[test]
+    fn checkpoints_stay_bounded_and_spread_over_the_whole_run() {
+        let mut console = Console::new("cluster nodes=3 seed=1").expect("a cluster");
+        let mut timeline = Timeline::default();
+        let end = 3 * MAX_CHECKPOINTS as u64 * FIRST_SPACING_MS;
+        for t in (0..=end).step_by(250) {
+            console.advance_to(t);
+            timeline.record(&console);
+        }
+        assert!(timeline.len() <= MAX_CHECKPOINTS);
+        assert_eq!(timeline.spacing(), 4 * FIRST_SPACING_MS);
+        // Any moment has a checkpoint at most one spacing (and one recording step) before it.
+        for t in (0..=end).step_by(777) {
+            let restored = timeline.restore(t, &[]).expect("a checkpoint");
+            assert!(t - restored.now() < timeline.spacing() + 250, "at {t}");
+        }
+    }
+
+    #[test]
+    fn forgetting_after_a_fork() {
+        let mut console = Console::new("cluster nodes=3 seed=1").expect("a cluster");
+        let mut timeline = Timeline::default();
+        for t in (0..=5_000).step_by(500) {
+            console.advance_to(t);
+            timeline.record(&console);
+        }
+        timeline.forget_after(2_500);
+        assert_eq!(timeline.restore(5_000, &[]).map(|c| c.now()), Some(2_000));
+    }
+}
