@@ -1,5 +1,6 @@
-// Frame rate of the playground with 9 nodes under client load, in headless Chromium, and
-// the size of the WASM module (raw and gzipped). Prints figures; asserts nothing.
+// In headless Chromium: the simulator's speed in WASM, links to late moments (first paint,
+// replay, memory, scrubbing), the frame rate with 9 nodes at 200 puts/s, and the size of the
+// WASM module (raw and gzipped). Prints figures; asserts nothing.
 // Run by `cargo xtask bench-web`.
 import fs from "node:fs";
 import zlib from "node:zlib";
@@ -79,7 +80,7 @@ try {
   for (const [speed, label] of [["3", "1x"], ["6", "10x"]]) {
     const page = await open(browser, `${base}#nodes=9&seed=1`);
     await page.selectOption("#speed", speed);
-    await page.selectOption("#load", "50");
+    await page.selectOption("#load", "200");
     await page.click("#play");
     await page.waitForTimeout(2000); // let elections settle and the logs fill
     const fps = await page.evaluate(() => new Promise((resolve) => {
@@ -92,7 +93,7 @@ try {
       requestAnimationFrame(count);
     }));
     const simulated = Number(await page.getAttribute("#time", "data-ms"));
-    console.log(`fps: 9 nodes, 50 puts/s, speed ${label}: ${fps.toFixed(1)} frames/s (target 60); ${simulated} virtual ms after ~7 s`);
+    console.log(`fps: 9 nodes, 200 puts/s, speed ${label}: ${fps.toFixed(1)} frames/s (target 60); ${simulated} virtual ms after ~7 s`);
     // Paused, the page should do nothing at all.
     await page.click("#play");
     const cdp = await page.context().newCDPSession(page);
