@@ -111,7 +111,10 @@ impl NodeView {
 }
 
 /// A Raft message, described for people.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+///
+/// Its one-line [`MessageView::summary`] is made when asked for (a view or the trace's JSON),
+/// not for every message sent: a busy run sends thousands a second, and the trace keeps each.
+#[derive(Clone, Debug, PartialEq)]
 pub struct MessageView {
     pub kind: &'static str,
     pub from: u64,
@@ -124,40 +127,43 @@ pub struct MessageView {
     pub entries: usize,
     pub commit: u64,
     pub reject: bool,
-    /// A one-line description such as `Append idx 5..7 term 2`.
-    pub summary: String,
+    message_type: MessageType,
+    /// What the summary says beyond the fields above: the carried entries' indexes, a
+    /// rejection's hint, a snapshot's index and term.
+    detail: Detail,
+}
+
+/// The parts of a message only its summary shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Detail {
+    None,
+    Entries { first: u64, last: u64 },
+    RejectHint(u64),
+    Snapshot { index: u64, term: u64 },
 }
 
 impl MessageView {
     pub fn new(m: &Message) -> Self {
-        let kind = message_kind(m.get_msg_type());
         let detail = match m.get_msg_type() {
             MessageType::MsgAppend => match (m.entries.first(), m.entries.last()) {
-                (Some(first), Some(last)) => format!(" idx {}..{}", first.index, last.index),
-                _ => format!(" idx {} (empty)", m.index),
+                (Some(first), Some(last)) => Detail::Entries {
+                    first: first.index,
+                    last: last.index,
+                },
+                _ => Detail::None,
             },
-            MessageType::MsgAppendResponse => {
-                if m.reject {
-                    format!(" reject idx {} hint {}", m.index, m.reject_hint)
-                } else {
-                    format!(" ok idx {}", m.index)
-                }
-            }
-            MessageType::MsgRequestVote | MessageType::MsgRequestPreVote => {
-                format!(" last {}@{}", m.index, m.log_term)
-            }
-            MessageType::MsgRequestVoteResponse | MessageType::MsgRequestPreVoteResponse => {
-                (if m.reject { " rejected" } else { " granted" }).to_string()
-            }
+            MessageType::MsgAppendResponse if m.reject => Detail::RejectHint(m.reject_hint),
             MessageType::MsgSnapshot => {
                 let meta = m.get_snapshot().get_metadata();
-                format!(" idx {} term {}", meta.index, meta.term)
+                Detail::Snapshot {
+                    index: meta.index,
+                    term: meta.term,
+                }
             }
-            MessageType::MsgHeartbeat => format!(" commit {}", m.commit),
-            _ => String::new(),
+            _ => Detail::None,
         };
         MessageView {
-            kind,
+            kind: message_kind(m.get_msg_type()),
             from: m.from,
             to: m.to,
             term: m.term,
@@ -166,8 +172,51 @@ impl MessageView {
             entries: m.entries.len(),
             commit: m.commit,
             reject: m.reject,
-            summary: format!("{kind}{detail} term {}", m.term),
+            message_type: m.get_msg_type(),
+            detail,
         }
+    }
+
+    /// A one-line description such as `Append idx 5..7 term 2`.
+    pub fn summary(&self) -> String {
+        use MessageType::*;
+        let detail = match (self.message_type, self.detail) {
+            (MsgAppend, Detail::Entries { first, last }) => format!(" idx {first}..{last}"),
+            (MsgAppend, _) => format!(" idx {} (empty)", self.log_index),
+            (MsgAppendResponse, Detail::RejectHint(hint)) => {
+                format!(" reject idx {} hint {hint}", self.log_index)
+            }
+            (MsgAppendResponse, _) => format!(" ok idx {}", self.log_index),
+            (MsgRequestVote | MsgRequestPreVote, _) => {
+                format!(" last {}@{}", self.log_index, self.log_term)
+            }
+            (MsgRequestVoteResponse | MsgRequestPreVoteResponse, _) => {
+                (if self.reject { " rejected" } else { " granted" }).to_string()
+            }
+            (MsgSnapshot, Detail::Snapshot { index, term }) => format!(" idx {index} term {term}"),
+            (MsgHeartbeat, _) => format!(" commit {}", self.commit),
+            _ => String::new(),
+        };
+        format!("{}{detail} term {}", self.kind, self.term)
+    }
+}
+
+/// The fields, then the summary, as the derived form had them (the trace's hash depends on it).
+impl Serialize for MessageView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut view = serializer.serialize_struct("MessageView", 10)?;
+        view.serialize_field("kind", self.kind)?;
+        view.serialize_field("from", &self.from)?;
+        view.serialize_field("to", &self.to)?;
+        view.serialize_field("term", &self.term)?;
+        view.serialize_field("log_index", &self.log_index)?;
+        view.serialize_field("log_term", &self.log_term)?;
+        view.serialize_field("entries", &self.entries)?;
+        view.serialize_field("commit", &self.commit)?;
+        view.serialize_field("reject", &self.reject)?;
+        view.serialize_field("summary", &self.summary())?;
+        view.end()
     }
 }
 

@@ -144,7 +144,7 @@ pub fn cluster_svg(
                 lang,
                 "message-title",
                 id = id,
-                summary = view.summary,
+                summary = view.summary(),
                 from = view.from,
                 to = view.to,
                 reject = if view.reject { tr!(lang, "message-reject") } else { String::new() },

@@ -140,7 +140,12 @@ pub fn messages(cluster: &Cluster) -> String {
         let view = crate::view::MessageView::new(&flight.message);
         out.push_str(&format!(
             "#{} n{}->n{} {} (sent {}ms, arrives {}ms)\n",
-            flight.id, view.from, view.to, view.summary, flight.sent_at, flight.arrives_at
+            flight.id,
+            view.from,
+            view.to,
+            view.summary(),
+            flight.sent_at,
+            flight.arrives_at
         ));
     }
     if out.is_empty() {
