@@ -103,3 +103,18 @@ fn going_back_to_a_checkpoint_gives_the_same_run() {
     assert_eq!(seen(&back), seen(&run));
     assert_eq!(seen(&early), seen(&run));
 }
+
+#[test]
+fn a_checkpoint_is_left_alone_by_the_run_going_on() {
+    let mut run = loaded();
+    run.advance_to(3_000);
+    let mut timeline = Timeline::default();
+    timeline.record(&run);
+    let before = seen(&run);
+    run.act("crash 1");
+    run.advance_to(6_000);
+    let restored = timeline
+        .restore(3_000, run.actions())
+        .expect("the checkpoint");
+    assert_eq!(seen(&restored), before);
+}
