@@ -140,6 +140,7 @@ try {
   console.log(`  painted, with the replay's progress shown, ${Date.now() - opened} ms after opening`);
   assert.equal(await late.isDisabled("#play"), true, "the run's controls wait for the replay");
   assert.equal(await late.isDisabled("#scrubber"), true);
+  assert.equal(await late.isDisabled("#console-input"), true, "nothing typed is lost meanwhile");
   const clicked = Date.now();
   await late.click("#help");
   const answered = await late.evaluate(() => ({
@@ -154,6 +155,7 @@ try {
   await until("the replay at the link's moment", async () => (await now(late)) === 600000, 120000);
   assert.equal(await late.locator("#catching-up").count(), 0, "the progress is gone");
   assert.equal(await late.isDisabled("#play"), false, "the controls are back");
+  assert.equal(await late.isDisabled("#console-input"), false);
   await late.close();
   console.log("with a member picked in the console's drop-down, cluster commands still work");
   const picked = await open(browser, `${base}#nodes=3&seed=1`);

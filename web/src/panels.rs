@@ -241,7 +241,9 @@ pub fn console(
                     <option value="0" selected={target == 0}>{tr!(lang, "to-leader")}</option>
                     { for nodes.iter().map(|&id| html! { <option value={id.to_string()} selected={target == id}>{format!("→ n{id}")}</option> }) }
                 </select>
+                // Disabled while a link replays (the run's controls wait), so nothing typed is lost.
                 <input id="console-input" type="text" {onkeydown} spellcheck="false" autocomplete="off"
+                    disabled={playground.catching_up.is_some()}
                     placeholder="put foo bar · get foo --prefix · watch foo · lease grant 10 · txn … · crash 2 · partition 1,2 | 3,4,5" />
             </div>
         </section>
