@@ -22,6 +22,7 @@ pub mod etcd;
 #[cfg(feature = "playground")]
 pub mod lesson;
 pub mod node;
+pub mod persistent;
 #[cfg(feature = "playground")]
 pub mod scenario;
 #[cfg(feature = "playground")]

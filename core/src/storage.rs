@@ -21,6 +21,8 @@ use raft::eraftpb::{
 };
 use raft::{GetEntriesContext, RaftState, StorageError};
 
+use crate::persistent;
+
 /// One change to a node's durable state, in the order it must be made.
 #[derive(Clone, Debug, PartialEq)]
 pub enum PersistWrite {
@@ -209,10 +211,7 @@ impl RaftStorage {
     /// without walking the ones before.
     pub fn log_tail(&self, count: usize) -> impl Iterator<Item = &Entry> {
         let from = self.entries.len().saturating_sub(count).max(1);
-        (from < self.entries.len())
-            .then(|| self.entries.focus().narrow(from..))
-            .into_iter()
-            .flatten()
+        persistent::range(&self.entries, from..self.entries.len())
     }
 
     /// The entry at `index`, if it is still in the log.
@@ -249,16 +248,8 @@ impl raft::Storage for RaftStorage {
             self.last_index()
         );
         let offset = self.entries[0].index;
-        let mut entries: Vec<Entry> = if low < high {
-            self.entries
-                .focus()
-                .narrow((low - offset) as usize..(high - offset) as usize)
-                .into_iter()
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let wanted = (low - offset) as usize..(high - offset) as usize;
+        let mut entries: Vec<Entry> = persistent::range(&self.entries, wanted).cloned().collect();
         raft::util::limit_size(&mut entries, max_size.into());
         Ok(entries)
     }

@@ -10,6 +10,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("storage", 0),
     ("state_machine", 0),
     ("words", 0),
+    ("persistent", 0),
     ("node", 1),
     ("view", 1),
     ("etcd", 2),

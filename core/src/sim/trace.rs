@@ -7,6 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::node::NodeEvent;
+use crate::persistent;
 use crate::sim::network::DropReason;
 use crate::view::MessageView;
 
@@ -132,11 +133,8 @@ impl Trace {
     /// The events from `position` on (as given by an earlier [`Trace::len`]), oldest first;
     /// found without walking the ones before.
     pub fn since(&self, position: usize) -> impl Iterator<Item = &TraceEvent> {
-        // (`narrow` refuses an empty range: no new events is no focus at all.)
-        (position < self.events.len())
-            .then(|| self.events.focus().narrow(position..))
-            .into_iter()
-            .flatten()
+        let end = self.events.len();
+        persistent::range(&self.events, position.min(end)..end)
     }
 
     pub fn last(&self) -> Option<&TraceEvent> {
