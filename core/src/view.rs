@@ -116,7 +116,6 @@ impl NodeView {
 /// not for every message sent: a busy run sends thousands a second, and the trace keeps each.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MessageView {
-    pub kind: &'static str,
     pub from: u64,
     pub to: u64,
     pub term: u64,
@@ -127,6 +126,7 @@ pub struct MessageView {
     pub entries: usize,
     pub commit: u64,
     pub reject: bool,
+    /// Its kind ([`MessageView::kind`]).
     message_type: MessageType,
     /// What the summary says beyond the fields above: the carried entries' indexes, a
     /// rejection's hint, a snapshot's index and term.
@@ -163,7 +163,6 @@ impl MessageView {
             _ => Detail::None,
         };
         MessageView {
-            kind: message_kind(m.get_msg_type()),
             from: m.from,
             to: m.to,
             term: m.term,
@@ -175,6 +174,11 @@ impl MessageView {
             message_type: m.get_msg_type(),
             detail,
         }
+    }
+
+    /// The kind of message, as the views name it (`Append`, `VoteResp`, …).
+    pub fn kind(&self) -> &'static str {
+        message_kind(self.message_type)
     }
 
     /// A one-line description such as `Append idx 5..7 term 2`.
@@ -197,7 +201,7 @@ impl MessageView {
             (MsgHeartbeat, _) => format!(" commit {}", self.commit),
             _ => String::new(),
         };
-        format!("{}{detail} term {}", self.kind, self.term)
+        format!("{}{detail} term {}", self.kind(), self.term)
     }
 }
 
@@ -206,7 +210,7 @@ impl Serialize for MessageView {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut view = serializer.serialize_struct("MessageView", 10)?;
-        view.serialize_field("kind", self.kind)?;
+        view.serialize_field("kind", self.kind())?;
         view.serialize_field("from", &self.from)?;
         view.serialize_field("to", &self.to)?;
         view.serialize_field("term", &self.term)?;

@@ -152,11 +152,11 @@ pub fn cluster_svg(
                 arrives = flight.arrives_at
             );
             html! {
-                <g class={classes!("message", view.kind.to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick} {onkeydown}
+                <g class={classes!("message", view.kind().to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick} {onkeydown}
                    tabindex="0" role="button" aria-label={detail.replace('\n', "; ")}>
                     <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="6" />
-                    if !label_covers_a_node((x, y), view.kind.len(), &centres) {
-                        <text x={format!("{:.1}", x + 8.0)} y={format!("{:.1}", y - 6.0)}>{view.kind}</text>
+                    if !label_covers_a_node((x, y), view.kind().len(), &centres) {
+                        <text x={format!("{:.1}", x + 8.0)} y={format!("{:.1}", y - 6.0)}>{view.kind()}</text>
                     }
                     <title>{detail}</title>
                 </g>
