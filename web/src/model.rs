@@ -255,9 +255,7 @@ impl Playground {
             }
         }
         self.catching_up = (self.now() < catch_up.to).then_some(catch_up);
-        // What happened during the replay is the past: nothing to announce.
-        let cluster = self.console.cluster();
-        self.announced = (cluster.trace().len(), cluster.max_committed());
+        self.nothing_to_announce();
         self.check_exercise();
     }
 
@@ -453,20 +451,25 @@ impl Playground {
             self.timeline.keep(&self.console);
         }
         // The nearest checkpoint at or before `time`, if going back, or if it is ahead of us.
-        let actions = self.console.actions();
-        if let Some(checkpoint) = self.timeline.restore(time, actions) {
-            if time < self.now() || checkpoint.now() > self.now() {
+        // With none before `time` and going back, replay from the start.
+        match self.timeline.restore(time, self.console.actions()) {
+            Some(checkpoint) if time < self.now() || checkpoint.now() > self.now() => {
                 self.console = checkpoint;
             }
-        }
-        if time < self.now() {
-            let actions = self.console.actions().to_vec();
-            self.console =
-                Console::replay(self.console.setup(), actions).expect("replaying our own run");
+            None if time < self.now() => {
+                let actions = self.console.actions().to_vec();
+                self.console =
+                    Console::replay(self.console.setup(), actions).expect("replaying our own run");
+            }
+            _ => {}
         }
         self.console.advance_to(time);
         self.timeline.record(&self.console);
-        // Going back in time replays the past: nothing new to announce.
+        self.nothing_to_announce();
+    }
+
+    /// What the run did up to now was replayed, not lived: the live region says none of it.
+    fn nothing_to_announce(&mut self) {
         let cluster = self.console.cluster();
         self.announced = (cluster.trace().len(), cluster.max_committed());
     }
