@@ -27,7 +27,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use crate::state_machine::StateMachine;
+use crate::state_machine::{SnapshotState, StateMachine};
 use crate::storage::{PersistWrite, RaftStorage};
 
 /// Settings of one node. Times are in ticks; the driver decides how long a tick is.
@@ -232,7 +232,7 @@ impl<S: StateMachine> Node<S> {
         seed: u64,
     ) -> Result<Started<S>, NodeError> {
         let applied = storage.snapshot_metadata().index;
-        state_machine.restore(storage.snapshot_data());
+        storage.snapshot_state().restore(&mut state_machine);
         let raft_config = raft::Config {
             id: config.id,
             election_tick: config.election_tick,
@@ -625,13 +625,16 @@ impl<S: StateMachine> Node<S> {
         if applied <= store.snapshot_metadata().index {
             return;
         }
-        let mut snapshot = raft::eraftpb::Snapshot::default();
-        snapshot.data = self.state_machine.snapshot().into();
-        let meta = snapshot.mut_metadata();
-        meta.index = applied;
-        meta.term = raft::Storage::term(store, applied).expect("applied entries are in the log");
-        meta.set_conf_state(store.conf_state().clone());
-        let (index, term) = (meta.index, meta.term);
+        let (index, term) = (
+            applied,
+            raft::Storage::term(store, applied).expect("applied entries are in the log"),
+        );
+        let mut metadata = raft::eraftpb::SnapshotMetadata {
+            index,
+            term,
+            ..Default::default()
+        };
+        metadata.set_conf_state(store.conf_state().clone());
         let compact_to = applied
             .saturating_sub(self.config.snapshot_catchup_entries)
             .max(store.first_index() - 1);
@@ -639,7 +642,8 @@ impl<S: StateMachine> Node<S> {
             .push(Output::Event(NodeEvent::SnapshotTaken { index, term }));
         self.persist(
             vec![PersistWrite::TakeSnapshot {
-                snapshot,
+                metadata,
+                state: SnapshotState::of(&self.state_machine),
                 compact_to,
             }],
             true,

@@ -22,6 +22,7 @@ use raft::eraftpb::{
 use raft::{GetEntriesContext, RaftState, StorageError};
 
 use crate::persistent;
+use crate::state_machine::SnapshotState;
 
 /// One change to a node's durable state, in the order it must be made.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,7 +36,11 @@ pub enum PersistWrite {
     InstallSnapshot(Snapshot),
     /// A snapshot this node took of its own state machine; entries up to `compact_to` (which
     /// is at most the snapshot index) are dropped, later ones are kept.
-    TakeSnapshot { snapshot: Snapshot, compact_to: u64 },
+    TakeSnapshot {
+        metadata: SnapshotMetadata,
+        state: SnapshotState,
+        compact_to: u64,
+    },
 }
 
 /// A node's durable Raft state: hard state, log and latest snapshot.
@@ -45,7 +50,8 @@ pub struct RaftStorage {
     /// The membership as of the last applied configuration change. Only the snapshot's copy of
     /// it is durable; after a restart, the conf changes after the snapshot are applied again.
     conf_state: ConfState,
-    snapshot: Snapshot,
+    snapshot_metadata: SnapshotMetadata,
+    snapshot_state: SnapshotState,
     /// `entries[0]` is the dummy entry at the compaction point (see the module docs). A
     /// persistent vector (`im`): a copy of the storage (a playground checkpoint keeps one)
     /// shares the entries with the original.
@@ -88,17 +94,18 @@ impl RaftStorage {
         Self::from_snapshot(HardState::default(), Snapshot::default())
     }
 
-    fn from_snapshot(hard_state: HardState, snapshot: Snapshot) -> Self {
-        let meta = snapshot.get_metadata();
+    fn from_snapshot(hard_state: HardState, mut snapshot: Snapshot) -> Self {
+        let metadata = snapshot.take_metadata();
         let dummy = Entry {
-            index: meta.index,
-            term: meta.term,
+            index: metadata.index,
+            term: metadata.term,
             ..Default::default()
         };
         RaftStorage {
             hard_state,
-            conf_state: meta.get_conf_state().clone(),
-            snapshot,
+            conf_state: metadata.get_conf_state().clone(),
+            snapshot_metadata: metadata,
+            snapshot_state: SnapshotState::encoded(snapshot.data),
             entries: im::vector![dummy],
         }
     }
@@ -107,7 +114,7 @@ impl RaftStorage {
     /// reset to the snapshot's (the log replay re-applies later changes).
     pub fn recovered(&self) -> Self {
         RaftStorage {
-            conf_state: self.snapshot.get_metadata().get_conf_state().clone(),
+            conf_state: self.snapshot_metadata.get_conf_state().clone(),
             ..self.clone()
         }
     }
@@ -126,10 +133,12 @@ impl RaftStorage {
                 *self = Self::from_snapshot(hs, snap.clone());
             }
             PersistWrite::TakeSnapshot {
-                snapshot,
+                metadata,
+                state,
                 compact_to,
             } => {
-                self.snapshot = snapshot.clone();
+                self.snapshot_metadata = metadata.clone();
+                self.snapshot_state = state.clone();
                 self.compact(*compact_to);
             }
         }
@@ -187,11 +196,20 @@ impl RaftStorage {
     }
 
     pub fn snapshot_metadata(&self) -> &SnapshotMetadata {
-        self.snapshot.get_metadata()
+        &self.snapshot_metadata
     }
 
-    pub fn snapshot_data(&self) -> &[u8] {
-        &self.snapshot.data
+    pub fn snapshot_state(&self) -> &SnapshotState {
+        &self.snapshot_state
+    }
+
+    /// The latest snapshot as it travels and as a disk keeps it: its state encoded (once;
+    /// later calls reuse the bytes).
+    pub fn encoded_snapshot(&self) -> Snapshot {
+        let mut snapshot = Snapshot::default();
+        snapshot.set_metadata(self.snapshot_metadata.clone());
+        snapshot.data = self.snapshot_state.bytes();
+        snapshot
     }
 
     pub fn first_index(&self) -> u64 {
@@ -275,7 +293,7 @@ impl raft::Storage for RaftStorage {
 
     /// The latest snapshot; raft-rs sends it to a follower that needs entries we compacted.
     fn snapshot(&self, _request_index: u64, _to: u64) -> raft::Result<Snapshot> {
-        Ok(self.snapshot.clone())
+        Ok(self.encoded_snapshot())
     }
 }
 
@@ -313,11 +331,13 @@ mod tests {
         s.write(&PersistWrite::Append(
             (1..=5).map(|i| entry(i, 1 + i / 3)).collect(),
         ));
-        let mut snap = Snapshot::default();
-        snap.mut_metadata().index = 4;
-        snap.mut_metadata().term = 2;
         s.write(&PersistWrite::TakeSnapshot {
-            snapshot: snap,
+            metadata: SnapshotMetadata {
+                index: 4,
+                term: 2,
+                ..Default::default()
+            },
+            state: SnapshotState::encoded(Default::default()),
             compact_to: 3,
         });
         assert_eq!(s.first_index(), 4);

@@ -280,9 +280,8 @@ impl Wal {
                 self.append(HARD_STATE, &hard_state.write_to_bytes().expect("encodes"))
             }
             PersistWrite::Append(entries) => self.append(ENTRIES, &encode_entries(entries)),
-            PersistWrite::InstallSnapshot(snapshot)
-            | PersistWrite::TakeSnapshot { snapshot, .. } => {
-                self.start_segment_after(snapshot, storage)
+            PersistWrite::InstallSnapshot(_) | PersistWrite::TakeSnapshot { .. } => {
+                self.start_segment_after(&storage.encoded_snapshot(), storage)
             }
         }
     }

@@ -480,6 +480,7 @@ pub fn describe_range(key: &[u8], range_end: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state_machine::SnapshotState;
 
     fn put(key: &str, value: &str, lease: i64) -> PutRequest {
         PutRequest {
@@ -514,6 +515,36 @@ mod tests {
                 .unwrap();
         }
         store // a: create 2, mod 5, version 2; b: 3, lease 7; c: 4
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_store_as_taken_whether_copied_or_encoded() {
+        let taken = store();
+        let mut live = taken.clone();
+        let snapshot = SnapshotState::of(&live);
+        live.apply_command(&Command::Put(put("a", "5", 0))).unwrap();
+        assert_ne!(live, taken);
+
+        let mut from_copy = EtcdStore::default();
+        snapshot.restore(&mut from_copy);
+        assert_eq!(
+            from_copy, taken,
+            "the later put does not reach the snapshot"
+        );
+
+        let bytes = snapshot.bytes();
+        assert!(!bytes.is_empty());
+        assert_eq!(
+            bytes,
+            snapshot.bytes(),
+            "encoded once, the same bytes after"
+        );
+        let mut from_bytes = live.clone();
+        SnapshotState::encoded(bytes).restore(&mut from_bytes);
+        assert_eq!(
+            from_bytes, taken,
+            "decoding gives the same store as the copy"
+        );
     }
 
     #[test]

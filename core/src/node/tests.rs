@@ -8,7 +8,7 @@ use raft::eraftpb::{Message, MessageType};
 use super::*;
 
 /// A state machine that keeps every command it applied, in order.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Recorder {
     applied: Vec<(u64, Vec<u8>)>,
 }
