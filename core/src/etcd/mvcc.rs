@@ -17,6 +17,8 @@
 //! The maps are `im` persistent maps: cloning the store (for a Raft snapshot, or to look at
 //! the past in the playground) costs almost nothing, and clones share unchanged parts.
 
+use std::sync::Arc;
+
 use im::{OrdMap, Vector};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +43,15 @@ struct Change {
     kv: KeyValue,
 }
 
+/// A key's changes, oldest first.
+///
+/// Each change sits behind an `Arc`, so the vector holds pointers. That matters for memory:
+/// an `im::Vector` keeps a few elements inline and then allocates chunks of 64, so a vector
+/// of whole changes (about 100 bytes each) cost a 6.6 KB chunk for a key with two versions;
+/// and copying a shared chunk (after a snapshot or a checkpoint cloned the store) copies
+/// pointers, not keys and values.
+type History = Vector<Arc<Change>>;
+
 /// How much the store holds: what compaction shrinks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MvccStats {
@@ -54,7 +65,7 @@ pub struct MvccStats {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MvccStore {
-    keys: OrdMap<Vec<u8>, Vector<Change>>,
+    keys: OrdMap<Vec<u8>, History>,
     current_revision: i64,
     compact_revision: i64,
 }
@@ -73,10 +84,10 @@ impl Default for MvccStore {
 
 /// The keys a `key` and `range_end` name (see [`KeyRange`]).
 fn in_range<'a>(
-    keys: &'a OrdMap<Vec<u8>, Vector<Change>>,
+    keys: &'a OrdMap<Vec<u8>, History>,
     key: &[u8],
     range_end: &[u8],
-) -> Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Vector<Change>)> + 'a> {
+) -> Box<dyn Iterator<Item = (&'a Vec<u8>, &'a History)> + 'a> {
     match KeyRange::new(key, range_end).bounds() {
         Some(bounds) => Box::new(keys.range(bounds)),
         None => Box::new(std::iter::empty()),
@@ -84,7 +95,7 @@ fn in_range<'a>(
 }
 
 /// The version of a key visible at `revision`, if it existed then.
-fn visible_at(history: &Vector<Change>, revision: i64) -> Option<&KeyValue> {
+fn visible_at(history: &History, revision: i64) -> Option<&KeyValue> {
     let change = history.iter().rev().find(|c| c.revision.main <= revision)?;
     (!change.tombstone).then_some(&change.kv)
 }
@@ -117,7 +128,7 @@ impl MvccStore {
         let mut changes: Vec<&Change> = self
             .keys
             .values()
-            .flat_map(|history| history.iter())
+            .flat_map(|history| history.iter().map(|c| &**c))
             .filter(|c| c.revision.main <= revision)
             .collect();
         changes.sort_by_key(|c| (c.revision.main, c.revision.sub));
@@ -395,11 +406,11 @@ impl Write<'_> {
             .keys
             .entry(kv.key.clone())
             .or_default()
-            .push_back(Change {
+            .push_back(Arc::new(Change {
                 revision,
                 tombstone,
                 kv,
-            });
+            }));
     }
 
     /// Ends the write; the store's revision moves on only if something changed.
