@@ -264,9 +264,11 @@ impl<S: StateMachine> Node<S> {
         Ok((node, outputs))
     }
 
-    /// One clock tick: election and heartbeat timers advance.
+    /// One clock tick: election and heartbeat timers advance, and the state machine does a
+    /// piece of its background work.
     pub fn tick(&mut self) -> Vec<Output<S::Response>> {
         self.raw.tick();
+        self.state_machine.work_in_background();
         self.finish()
     }
 

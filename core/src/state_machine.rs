@@ -27,6 +27,10 @@ pub trait StateMachine: Clone + Send + Sync + 'static {
     fn snapshot(&self) -> Vec<u8>;
     /// Replaces the whole state with an encoded snapshot's.
     fn restore(&mut self, snapshot: &[u8]);
+    /// Work that applying left for later and that no reader can see, done a bounded piece
+    /// per clock tick so that it never holds up the Raft loop for long. etcd's store forgets
+    /// compacted history here.
+    fn work_in_background(&mut self) {}
     /// A few words describing a command, for log views.
     fn describe(&self, command: &[u8]) -> String;
     /// A membership change was applied: `member` joined (with `info` on how to reach it) or

@@ -3,6 +3,7 @@
 //! follower forwards writes, and oversized requests are refused without losing anything.
 
 use raftbook_core::etcd::api::*;
+use raftbook_core::etcd::mvcc::COMPACTION_BATCH;
 use raftbook_core::node::NodeEvent;
 use raftbook_core::scenario::Scenario;
 use raftbook_core::sim::trace::TraceKind;
@@ -199,4 +200,91 @@ fn oversized_and_malformed_requests_are_refused_and_nothing_is_lost() {
     cluster.run_for(1000);
     assert_eq!(cluster.server(leader).unwrap().store(), &before);
     assert_eq!(run(&mut scenario, "get keep"), "keep\nme\n");
+}
+
+/// When the leader applied log entry `index`, from the trace.
+fn applied_at(cluster: &Cluster, node: u64, index: u64) -> u64 {
+    cluster
+        .trace()
+        .events()
+        .find_map(|e| match e.what {
+            TraceKind::Node {
+                node: n,
+                event: NodeEvent::Applied { index: i, .. },
+            } if n == node && i == index => Some(e.time),
+            _ => None,
+        })
+        .expect("the entry was applied")
+}
+
+#[test]
+fn a_big_compaction_forgets_in_batches_and_a_physical_one_waits_for_them() {
+    let mut scenario = Scenario::new();
+    run(&mut scenario, "cluster nodes=3 seed=14\nstabilize");
+    let cluster = scenario.cluster().unwrap();
+    let leader = cluster.leader().unwrap();
+    // More keys than two batches, so that forgetting takes three ticks.
+    let keys: Vec<usize> = (0..2 * COMPACTION_BATCH + 1).collect();
+    let write_all = |cluster: &mut Cluster, value: u8| {
+        for chunk in keys.chunks(MAX_TXN_OPS) {
+            let txn = TxnRequest {
+                success: chunk
+                    .iter()
+                    .map(|k| {
+                        RequestOp::Put(PutRequest {
+                            key: format!("k{k:05}").into_bytes(),
+                            value: vec![value],
+                            ..Default::default()
+                        })
+                    })
+                    .collect(),
+                ..Default::default()
+            };
+            let outcome = answer(cluster, leader, Request::Txn(txn));
+            assert!(matches!(outcome, Outcome::Done { .. }), "{outcome:?}");
+        }
+        cluster
+            .server(leader)
+            .unwrap()
+            .store()
+            .mvcc
+            .current_revision()
+    };
+    let first = write_all(cluster, 1);
+    let second = write_all(cluster, 2);
+    let versions = |cluster: &Cluster| cluster.server(leader).unwrap().store().stats().versions;
+    assert_eq!(versions(cluster), 2 * keys.len());
+
+    // Not physical: answered when applied, while the store is still forgetting.
+    let compact = |revision, physical| Request::Compact(CompactionRequest { revision, physical });
+    let Outcome::Done { at, index, .. } = answer(cluster, leader, compact(first, false)) else {
+        panic!("compaction refused")
+    };
+    assert_eq!(at, applied_at(cluster, leader, index));
+    assert!(cluster.server(leader).unwrap().store().mvcc.compacting());
+    let all = range("k", b"l", 0);
+    let before = cluster.server(leader).unwrap().store().mvcc.range(&all);
+    cluster.run_for(1000);
+    assert!(!cluster.server(leader).unwrap().store().mvcc.compacting());
+
+    // Physical: answered only once this member has forgotten all it forgets.
+    let Outcome::Done { at, index, .. } = answer(cluster, leader, compact(second, true)) else {
+        panic!("compaction refused")
+    };
+    let applied = applied_at(cluster, leader, index);
+    assert!(
+        at >= applied + 2 * 100,
+        "three batches, one per tick: {applied} -> {at}"
+    );
+    let store = cluster.server(leader).unwrap().store();
+    assert!(!store.mvcc.compacting());
+    assert_eq!(versions(cluster), keys.len(), "one version per key is left");
+    assert_eq!(
+        store.mvcc.range(&all).map(|r| r.kvs.len()),
+        before.map(|r| r.kvs.len())
+    );
+    assert_eq!(
+        store.mvcc.range(&range("k00000", &[], second - 1)),
+        Err(EtcdError::Compacted)
+    );
 }

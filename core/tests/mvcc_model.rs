@@ -2,14 +2,16 @@
 //! every version ever written (or deleted), never forgetting anything. For random sequences
 //! of puts, deletes, compactions and reads at random revisions, the store must answer every
 //! read the model can answer, fail exactly the reads below the compaction point, and survive
-//! a snapshot round trip unchanged. Compaction must also really forget: the store keeps at
-//! most one version per key at or below the compaction point.
+//! a snapshot round trip unchanged. Compaction forgets in batches of keys after it is
+//! applied; the batches come at random moments, and no read may notice them. Once done,
+//! compaction must really have forgotten: the store keeps at most one version per key at or
+//! below the compaction point.
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use raftbook_core::etcd::api::{EtcdError, KeyValue, RangeRequest};
-use raftbook_core::etcd::mvcc::MvccStore;
+use raftbook_core::etcd::mvcc::{MvccStore, COMPACTION_BATCH};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -26,6 +28,10 @@ enum Op {
     Compact {
         back: u8,
     },
+    /// Forgets what the compaction forgets in the next `keys` keys.
+    CompactSome {
+        keys: u8,
+    },
     /// Reads `[key, key + width)` at `current - back` (width 0: one key; 255: all keys).
     Read {
         key: u8,
@@ -39,6 +45,7 @@ fn op() -> impl Strategy<Value = Op> {
         5 => (0..6u8, any::<u8>()).prop_map(|(key, value)| Op::Put { key, value }),
         2 => (0..6u8, prop_oneof![Just(0u8), 1..4u8]).prop_map(|(key, width)| Op::Delete { key, width }),
         1 => (0..8u8).prop_map(|back| Op::Compact { back }),
+        2 => (1..4u8).prop_map(|keys| Op::CompactSome { keys }),
         4 => (0..6u8, prop_oneof![Just(0u8), 1..4u8, Just(255u8)], 0..10u8).prop_map(|(key, width, back)| Op::Read { key, width, back }),
     ]
 }
@@ -157,6 +164,7 @@ proptest! {
                         model.compacted = at;
                     }
                 }
+                Op::CompactSome { keys } => store.compact_some(keys as usize),
                 Op::Read { key, width, back } => {
                     let (start, end) = range(key, width);
                     // `back` past the start reads at a future revision: an error too.
@@ -168,13 +176,19 @@ proptest! {
             }
             prop_assert_eq!(store.current_revision(), model.revision);
         }
-        // Compaction forgot what it may: at most one version per key at or below the point.
-        let stats = store.stats();
+        // A snapshot restores the very same store, even half-way through forgetting.
+        let mut restored = postcard_roundtrip(&store);
+        prop_assert_eq!(&restored, &store);
+        // Once done, compaction forgot what it may: at most one version per key at or below
+        // the point. The restored store carries on where the snapshot stopped.
         let newer: usize = model.history.values().flatten().filter(|(r, _)| *r > model.compacted).count();
-        prop_assert!(stats.versions <= newer + model.history.len());
-        // A snapshot restores the very same store.
-        let bytes = postcard_roundtrip(&store);
-        prop_assert_eq!(bytes, store);
+        for store in [&mut store, &mut restored] {
+            while store.compacting() {
+                store.compact_some(2);
+            }
+            prop_assert!(store.stats().versions <= newer + model.history.len());
+        }
+        prop_assert_eq!(store.stats(), restored.stats());
     }
 }
 
@@ -200,7 +214,23 @@ fn compaction_frees_history() {
     }
     let before = store.stats();
     assert_eq!(before.versions, 1000);
-    store.compact(store.current_revision()).unwrap();
+    let revision = store.current_revision();
+    store.compact(revision).unwrap();
+    let at = |revision| RangeRequest {
+        key: key_name(0),
+        revision,
+        ..Default::default()
+    };
+    assert_eq!(store.range(&at(revision - 1)), Err(EtcdError::Compacted));
+    assert_eq!(
+        store.stats(),
+        before,
+        "reads below the point fail at once; the forgetting comes after"
+    );
+    store.compact_some(4);
+    assert_eq!(store.stats().versions, 4 + 6 * 100, "a batch of 4 keys");
+    store.compact_some(COMPACTION_BATCH);
+    assert!(!store.compacting());
     let after = store.stats();
     assert_eq!(after.versions, 10, "one version per key is left");
     assert!(after.bytes * 50 < before.bytes, "{before:?} -> {after:?}");

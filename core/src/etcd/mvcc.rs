@@ -12,7 +12,11 @@
 //!
 //! **Compaction** at revision `c` forgets what no read at `c` or later can see: for each key,
 //! the changes before the last one at or before `c`, and that one too if it is a tombstone.
-//! Reads and watches below `c` then fail with "required revision has been compacted".
+//! Reads and watches below `c` fail with "required revision has been compacted" from the
+//! moment the compaction is applied. The forgetting itself is done in batches of keys
+//! afterwards ([`MvccStore::compact_some`], on the member's clock ticks), as etcd does, so
+//! that compacting a big store never holds up the Raft loop for long. Nothing a reader sees
+//! depends on how far it got.
 //!
 //! The maps are `im` persistent maps: cloning the store (for a Raft snapshot, or to look at
 //! the past in the playground) costs almost nothing, and clones share unchanged parts.
@@ -63,11 +67,16 @@ pub struct MvccStats {
     pub bytes: usize,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Keys whose history [`MvccStore::compact_some`] trims per call.
+pub const COMPACTION_BATCH: usize = 10_000;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MvccStore {
     keys: OrdMap<Vec<u8>, History>,
     current_revision: i64,
     compact_revision: i64,
+    /// While a compaction is still forgetting: the first key it has not looked at yet.
+    compacting_from: Option<Vec<u8>>,
 }
 
 impl Default for MvccStore {
@@ -78,9 +87,31 @@ impl Default for MvccStore {
             current_revision: 1,
             // As etcd's: nothing compacted yet is -1, so a new store may be compacted at 0.
             compact_revision: -1,
+            compacting_from: None,
         }
     }
 }
+
+/// Two stores are equal when every read and watch finds the same in both: the same
+/// revisions and the same history that the last compaction keeps, however far each has got
+/// with forgetting the rest.
+impl PartialEq for MvccStore {
+    fn eq(&self, other: &Self) -> bool {
+        let kept = |store: &'_ MvccStore| -> Vec<(Vec<u8>, Vec<Change>)> {
+            store
+                .keys
+                .iter()
+                .map(|(key, history)| (key.clone(), store.kept(history).cloned().collect()))
+                .filter(|(_, kept): &(Vec<u8>, Vec<Change>)| !kept.is_empty())
+                .collect()
+        };
+        self.current_revision == other.current_revision
+            && self.compact_revision == other.compact_revision
+            && kept(self) == kept(other)
+    }
+}
+
+impl Eq for MvccStore {}
 
 /// The keys a `key` and `range_end` name (see [`KeyRange`]).
 fn in_range<'a>(
@@ -91,6 +122,17 @@ fn in_range<'a>(
     match KeyRange::new(key, range_end).bounds() {
         Some(bounds) => Box::new(keys.range(bounds)),
         None => Box::new(std::iter::empty()),
+    }
+}
+
+/// Where a key's history starts once a compaction at `revision` has forgotten what it
+/// forgets: the last change at or before `revision` stays (a read at `revision` sees it)
+/// unless it is a tombstone. 0: nothing to forget; `history.len()`: all of it.
+fn kept_from(history: &History, revision: i64) -> usize {
+    match history.iter().rposition(|c| c.revision.main <= revision) {
+        None => 0,
+        Some(last) if history[last].tombstone => last + 1,
+        Some(last) => last,
     }
 }
 
@@ -128,7 +170,7 @@ impl MvccStore {
         let mut changes: Vec<&Change> = self
             .keys
             .values()
-            .flat_map(|history| history.iter().map(|c| &**c))
+            .flat_map(|history| self.kept(history))
             .filter(|c| c.revision.main <= revision)
             .collect();
         changes.sort_by_key(|c| (c.revision.main, c.revision.sub));
@@ -254,7 +296,7 @@ impl MvccStore {
         let mut events: Vec<(Revision, Event)> = Vec::new();
         for (_, history) in in_range(&self.keys, key, range_end) {
             let mut previous: Option<&Change> = None;
-            for change in history.iter() {
+            for change in self.kept(history) {
                 if change.revision.main >= from {
                     let prev = previous
                         .filter(|p| prev_kv && !p.tombstone)
@@ -280,7 +322,15 @@ impl MvccStore {
         Ok(events.into_iter().map(|(_, event)| event).collect())
     }
 
-    /// Forgets history no read at `revision` or later can see (see the module docs).
+    /// The changes of `history` that the last compaction keeps (all of them once it has
+    /// finished forgetting): what hashes and watches see, however far the forgetting got.
+    fn kept<'a>(&self, history: &'a History) -> impl Iterator<Item = &'a Change> {
+        let from = kept_from(history, self.compact_revision);
+        history.iter().skip(from).map(|c| &**c)
+    }
+
+    /// Compacts at `revision`: reads below it fail from now on. What no read at `revision` or
+    /// later can see is forgotten afterwards, by [`MvccStore::compact_some`].
     pub fn compact(&mut self, revision: i64) -> Result<(), EtcdError> {
         if revision <= self.compact_revision {
             return Err(EtcdError::Compacted);
@@ -288,28 +338,51 @@ impl MvccStore {
         if revision > self.current_revision {
             return Err(EtcdError::FutureRevision);
         }
-        let mut kept = OrdMap::new();
-        for (key, history) in &self.keys {
-            let Some(last_visible) = history.iter().rposition(|c| c.revision.main <= revision)
-            else {
-                kept.insert(key.clone(), history.clone());
-                continue;
-            };
-            let from = if history[last_visible].tombstone {
-                last_visible + 1
-            } else {
-                last_visible
-            };
-            let remaining = history.clone().split_off(from);
-            if !remaining.is_empty() {
-                kept.insert(key.clone(), remaining);
-            }
-        }
-        self.keys = kept;
         self.compact_revision = revision;
+        // From the first key again: keys already trimmed for an earlier compaction may have
+        // more to forget now.
+        self.compacting_from = Some(Vec::new());
         Ok(())
     }
 
+    /// Whether a compaction still has history to forget.
+    pub fn compacting(&self) -> bool {
+        self.compacting_from.is_some()
+    }
+
+    /// Forgets what the last compaction forgets in the next `max_keys` keys.
+    ///
+    /// Keys with nothing to forget (in a large store, most: one live version) are left
+    /// untouched, so they stay shared with any clone of the store (a snapshot, a checkpoint).
+    pub fn compact_some(&mut self, max_keys: usize) {
+        let Some(from) = self.compacting_from.take() else {
+            return;
+        };
+        let mut next = None;
+        let mut forget: Vec<(Vec<u8>, usize)> = Vec::new();
+        for (looked, (key, history)) in self.keys.range(from..).enumerate() {
+            if looked == max_keys {
+                next = Some(key.clone());
+                break;
+            }
+            let kept_from = kept_from(history, self.compact_revision);
+            if kept_from > 0 {
+                forget.push((key.clone(), kept_from));
+            }
+        }
+        for (key, kept_from) in forget {
+            let history = self.keys.get_mut(&key).expect("a key just looked at");
+            if kept_from == history.len() {
+                self.keys.remove(&key);
+            } else {
+                *history = history.split_off(kept_from);
+            }
+        }
+        self.compacting_from = next;
+    }
+
+    /// What the store holds now (a compaction that is still forgetting has not freed all it
+    /// will).
     pub fn stats(&self) -> MvccStats {
         let mut stats = MvccStats {
             keys: self.keys.len(),

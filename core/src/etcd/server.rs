@@ -22,7 +22,7 @@
 //! Time comes in as `now` (milliseconds) with every input. Inputs return [`ServerOutput`]s:
 //! the node's own outputs (to carry out exactly as [`crate::node`] describes), then answers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use raft::eraftpb::Message;
 use rand::{Rng, SeedableRng};
@@ -120,6 +120,11 @@ pub struct EtcdServer {
     node: Node<EtcdStore>,
     now: u64,
     pending: BTreeMap<u64, Pending>,
+    /// Compactions asked with `physical`, by request id: their answer waits until the store
+    /// has forgotten what they forget, as etcd's does.
+    physical_compactions: BTreeSet<u64>,
+    /// Those answers, applied and waiting for the store.
+    awaiting_compaction: Vec<(u64, u64, Result<Response, EtcdError>)>,
     /// When each lease expires: only kept while this member leads.
     lease_deadlines: BTreeMap<i64, u64>,
     /// Leases whose revoke this leader proposed, and when (proposed again if it got lost).
@@ -145,6 +150,8 @@ impl EtcdServer {
             node,
             now,
             pending: BTreeMap::new(),
+            physical_compactions: BTreeSet::new(),
+            awaiting_compaction: Vec::new(),
             lease_deadlines: BTreeMap::new(),
             revoking: BTreeMap::new(),
             watches: WatchHub::default(),
@@ -176,6 +183,11 @@ impl EtcdServer {
         self.now = now;
         let outputs = self.node.tick();
         self.absorb(outputs);
+        if !self.store().mvcc.compacting() {
+            for (request_id, index, result) in std::mem::take(&mut self.awaiting_compaction) {
+                self.reply(request_id, index, result);
+            }
+        }
         self.retry_and_expire();
         server_outputs(self)
     }
@@ -238,7 +250,12 @@ impl EtcdServer {
                 }
                 self.propose(request_id, Command::LeaseGrant(grant), deadline)
             }
-            Ok(write) => self.propose(request_id, write, deadline),
+            Ok(write) => {
+                if matches!(&write, Command::Compact(c) if c.physical) {
+                    self.physical_compactions.insert(request_id);
+                }
+                self.propose(request_id, write, deadline)
+            }
             Err(Request::Range(range)) => {
                 let serializable = range.serializable;
                 self.read(request_id, Request::Range(range), serializable, deadline)
@@ -493,6 +510,12 @@ impl EtcdServer {
                     let result = response.unwrap_or_else(|| {
                         Ok(Response::MemberChange(MemberChangeResponse::default()))
                     });
+                    if self.physical_compactions.remove(&request_id)
+                        && self.store().mvcc.compacting()
+                    {
+                        self.awaiting_compaction.push((request_id, index, result));
+                        continue;
+                    }
                     self.reply(request_id, index, result);
                 }
                 Output::ReadReady { request_id } => {
@@ -627,6 +650,7 @@ impl EtcdServer {
     }
 
     fn reply(&mut self, request_id: u64, index: u64, result: Result<Response, EtcdError>) {
+        self.physical_compactions.remove(&request_id);
         let header = self.header();
         let result = result.map(|mut response| {
             let h = response.header_mut();

@@ -14,7 +14,7 @@ use im::{OrdMap, OrdSet};
 use serde::{Deserialize, Serialize};
 
 use super::api::*;
-use super::mvcc::{MvccStats, MvccStore, Write};
+use super::mvcc::{MvccStats, MvccStore, Write, COMPACTION_BATCH};
 use crate::state_machine::StateMachine;
 
 /// A write, as it is stored in the Raft log.
@@ -436,6 +436,10 @@ impl StateMachine for EtcdStore {
 
     fn snapshot(&self) -> Vec<u8> {
         postcard::to_allocvec(self).expect("the store serialises")
+    }
+
+    fn work_in_background(&mut self) {
+        self.mvcc.compact_some(COMPACTION_BATCH);
     }
 
     fn apply_membership(&mut self, member: u64, removed: bool, info: &[u8]) {
