@@ -15,8 +15,8 @@
 //!   tests in headless Chromium.
 //! - `cargo xtask bench-web`: in headless Chromium, the simulator's speed in WASM, frames per
 //!   second of the playground, and the size of the WASM module.
-//! - `cargo xtask bench-server`: put throughput and latency of a raftbook cluster and of an
-//!   etcd 3.4 cluster, side by side.
+//! - `cargo xtask bench-server`: a raftbook cluster against an etcd 3.4 cluster: puts, gets,
+//!   leases, memory and compaction, side by side (see `raftbook-bench`).
 //! - `cargo xtask setup`: only the installing part.
 
 use std::io::{BufRead, Write};

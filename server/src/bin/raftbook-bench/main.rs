@@ -1,203 +1,168 @@
-//! `raftbook-bench`: put throughput and latency against an etcd-API cluster.
+//! `raftbook-bench`: a raftbook cluster measured against etcd 3.4, through etcd's v3 API.
 //!
-//! - `raftbook-bench --endpoints 127.0.0.1:2379,…`: measures any cluster that speaks etcd's
-//!   v3 API (raftbook's or etcd's);
-//! - `raftbook-bench --compare`: starts a 3-member raftbook cluster and a 3-member etcd
-//!   cluster (`/usr/bin/etcd`) on loopback, measures both the same way, prints the ratio.
+//! - `raftbook-bench --compare` (what `cargo xtask bench-server` runs): starts a fresh
+//!   3-member raftbook cluster and a fresh 3-member etcd cluster (`/usr/bin/etcd`) on
+//!   loopback, in turn, `--runs` times, and measures each the same way:
+//!   - puts of 256 B values over 10k keys at 1, 16, 100 and 500 clients: per second, p50, p99;
+//!   - linearizable and serializable gets at 100 clients, per second;
+//!   - 10,000 leases granted, then revoked, from 16 clients, per second;
+//!   - 200,000 small keys loaded in transactions of 100 puts: the largest member's resident
+//!     memory; the same after each key is written again; then the first compaction, which
+//!     forgets the first versions: how long it took, elections meanwhile, the slowest
+//!     serializable read on any member meanwhile, memory after.
 //!
-//! Each of `--clients` concurrent clients (one gRPC connection each, spread over the
-//! endpoints) puts `--puts / --clients` keys of `--value-size` bytes, one after the other.
+//!   It prints each run, then a table of the medians and the ratios.
+//! - `raftbook-bench --endpoints 127.0.0.1:2379,…`: puts only, against any running cluster.
+//!
+//! Each client is a closed loop: one request at a time, on its own connection.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod local;
+mod workloads;
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Parser;
-use raftbook_server::pb;
-use raftbook_server::pb::kv_client::KvClient;
+
+use local::{ready, Local};
+use workloads::Rate;
 
 #[derive(Parser)]
-#[command(about = "Put throughput and p50/p99 latency of an etcd-API cluster")]
+#[command(about = "A raftbook cluster against etcd 3.4: puts, gets, leases, memory, compaction")]
 struct Args {
-    /// Client endpoints (host:port, comma-separated).
+    /// Client endpoints (host:port, comma-separated): measure puts on this cluster only.
     #[arg(long)]
     endpoints: Option<String>,
-    /// Start a raftbook cluster and an etcd cluster and measure both.
+    /// Start a raftbook cluster and an etcd cluster and measure both, in turn.
     #[arg(long)]
     compare: bool,
+    /// Rounds of the comparison (this machine is noisy: the table gives medians).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Seconds each put or get step lasts.
+    #[arg(long, default_value_t = 8)]
+    seconds: u64,
+    /// Clients for `--endpoints`.
     #[arg(long, default_value_t = 16)]
     clients: usize,
-    #[arg(long, default_value_t = 10_000)]
-    puts: usize,
     #[arg(long, default_value_t = 256)]
     value_size: usize,
+    /// Keys loaded before the compaction.
+    #[arg(long, default_value_t = 200_000)]
+    keys: u64,
+    /// Leases granted and revoked.
+    #[arg(long, default_value_t = 10_000)]
+    leases: u64,
 }
 
-struct Figures {
-    throughput: f64,
-    p50: Duration,
-    p99: Duration,
+const PUT_CLIENTS: [usize; 4] = [1, 16, 100, 500];
+const RANGE_CLIENTS: usize = 100;
+
+/// One cluster's figures in one run, as (name, value, higher is better) rows.
+type Figures = Vec<(String, f64, bool)>;
+
+async fn measure(cluster: &Local, args: &Args) -> Result<Figures, String> {
+    let step = Duration::from_secs(args.seconds);
+    let endpoints = &cluster.endpoints;
+    let mut rows: Figures = Vec::new();
+    let rate = |rows: &mut Figures, name: &str, r: Rate| {
+        rows.push((format!("{name}/s"), r.per_second, true));
+        rows.push((format!("{name} p50 ms"), r.p50.as_secs_f64() * 1e3, false));
+        rows.push((format!("{name} p99 ms"), r.p99.as_secs_f64() * 1e3, false));
+    };
+    for clients in PUT_CLIENTS {
+        let r = workloads::puts(endpoints, clients, step, args.value_size).await?;
+        rate(&mut rows, &format!("put, {clients} clients"), r);
+    }
+    for (serializable, kind) in [(false, "linearizable"), (true, "serializable")] {
+        let r = workloads::ranges(endpoints, RANGE_CLIENTS, step, serializable).await?;
+        rate(
+            &mut rows,
+            &format!("{kind} get, {RANGE_CLIENTS} clients"),
+            r,
+        );
+    }
+    let (grants, revokes) = workloads::leases(endpoints, args.leases).await?;
+    rows.push(("lease grants/s".into(), grants, true));
+    rows.push(("lease revokes/s".into(), revokes, true));
+    let c = workloads::load_and_compact(cluster, args.keys).await?;
+    let keys = args.keys / 1000;
+    rows.push((format!("memory, {keys}k keys MiB"), c.loaded_mib, false));
+    rows.push(("memory, each rewritten MiB".into(), c.rewritten_mib, false));
+    rows.push((
+        "first compaction ms".into(),
+        c.duration.as_secs_f64() * 1e3,
+        false,
+    ));
+    rows.push(("elections during it".into(), c.elections as f64, false));
+    rows.push((
+        "slowest read during it ms".into(),
+        c.slowest_read.as_secs_f64() * 1e3,
+        false,
+    ));
+    rows.push(("memory after it MiB".into(), c.after_mib, false));
+    Ok(rows)
 }
 
-async fn measure(endpoints: &[String], args: &Args) -> Result<Figures, String> {
-    let per_client = args.puts / args.clients;
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..args.clients {
-        let endpoint = format!("http://{}", endpoints[c % endpoints.len()]);
-        let value = vec![b'v'; args.value_size];
-        tasks.push(tokio::spawn(async move {
-            let channel = tonic::transport::Endpoint::from_shared(endpoint)
-                .map_err(|e| e.to_string())?
-                .connect()
-                .await
-                .map_err(|e| e.to_string())?;
-            let mut kv = KvClient::new(channel);
-            let mut latencies = Vec::with_capacity(per_client);
-            for i in 0..per_client {
-                let put = pb::PutRequest {
-                    key: format!("bench/{c}/{i}").into_bytes(),
-                    value: value.clone(),
-                    ..Default::default()
-                };
-                let t = Instant::now();
-                kv.put(put).await.map_err(|e| e.to_string())?;
-                latencies.push(t.elapsed());
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+async fn compare(args: &Args) -> Result<(), String> {
+    let raftbook = std::env::current_exe()
+        .map_err(|e| e.to_string())?
+        .with_file_name("raftbook");
+    let clusters = [
+        ("raftbook", raftbook),
+        ("etcd", PathBuf::from("/usr/bin/etcd")),
+    ];
+    // runs[cluster][run]
+    let mut runs: Vec<Vec<Figures>> = vec![Vec::new(), Vec::new()];
+    for run in 1..=args.runs {
+        // Alternate which goes first, so neither always meets a warmer machine.
+        let order: Vec<usize> = if run % 2 == 1 { vec![0, 1] } else { vec![1, 0] };
+        for c in order {
+            let (name, program) = &clusters[c];
+            let cluster = Local::start(program, name)?;
+            ready(&cluster.endpoints).await?;
+            let figures = measure(&cluster, args).await?;
+            println!("run {run}, {name}:");
+            for (row, value, _) in &figures {
+                println!("  {row}: {value:.2}");
             }
-            Ok::<_, String>(latencies)
-        }));
+            runs[c].push(figures);
+        }
     }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await.map_err(|e| e.to_string())??);
-    }
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Ok(Figures {
-        throughput: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-    })
-}
-
-fn print(name: &str, f: &Figures, args: &Args) {
     println!(
-        "{name}: {:.0} puts/s, p50 {:.2} ms, p99 {:.2} ms ({} puts, {} clients, {} B values)",
-        f.throughput,
-        f.p50.as_secs_f64() * 1000.0,
-        f.p99.as_secs_f64() * 1000.0,
-        args.puts,
-        args.clients,
-        args.value_size
+        "\nmedians of {} runs (3 members on loopback each, fsync on):\n",
+        args.runs
     );
-}
-
-/// A local 3-member cluster of `program` (raftbook or etcd: same flags), killed on drop.
-struct Local {
-    children: Vec<Child>,
-    endpoints: Vec<String>,
-    dir: PathBuf,
-}
-
-impl Local {
-    fn start(program: &Path, tag: &str) -> Result<Local, String> {
-        let dir = std::env::temp_dir().join(format!("raftbook-bench-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let free = raftbook_server::config::free_loopback_ports(6).map_err(|e| e.to_string())?;
-        let ports: Vec<(u16, u16)> = free.chunks(2).map(|pair| (pair[0], pair[1])).collect();
-        let initial: Vec<String> = ports
-            .iter()
-            .enumerate()
-            .map(|(i, (_, p))| format!("b{i}=http://127.0.0.1:{p}"))
-            .collect();
-        let mut children = Vec::new();
-        for (i, (client, peer)) in ports.iter().enumerate() {
-            let flags = raftbook_server::config::local_member_flags(
-                &format!("b{i}"),
-                &dir.join(format!("b{i}")),
-                *client,
-                *peer,
-                &initial.join(","),
-            );
-            let child = Command::new(program)
-                .args(flags)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("{}: {e}", program.display()))?;
-            children.push(child);
-        }
-        Ok(Local {
-            children,
-            endpoints: ports
-                .iter()
-                .map(|(c, _)| format!("127.0.0.1:{c}"))
-                .collect(),
-            dir,
-        })
+    println!("| measure | etcd 3.4 | raftbook | raftbook / etcd |");
+    println!("|---|---|---|---|");
+    for (i, (row, _, higher_is_better)) in runs[0][0].iter().enumerate() {
+        let ours = median(runs[0].iter().map(|f| f[i].1).collect());
+        let theirs = median(runs[1].iter().map(|f| f[i].1).collect());
+        let ratio = if theirs > 0.0 {
+            format!("{:.2}", ours / theirs)
+        } else {
+            "-".into()
+        };
+        let better = if *higher_is_better {
+            "higher is better"
+        } else {
+            "lower is better"
+        };
+        println!("| {row} ({better}) | {theirs:.1} | {ours:.1} | {ratio} |");
     }
-}
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Waits until a put succeeds (a leader is elected).
-async fn ready(endpoints: &[String]) -> Result<(), String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if let Ok(endpoint) =
-            tonic::transport::Endpoint::from_shared(format!("http://{}", endpoints[0]))
-        {
-            if let Ok(channel) = endpoint.connect().await {
-                let put = pb::PutRequest {
-                    key: b"bench/ready".to_vec(),
-                    ..Default::default()
-                };
-                if KvClient::new(channel).put(put).await.is_ok() {
-                    return Ok(());
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Err("the cluster did not come up".into())
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let args = Args::parse();
     if args.compare {
-        let raftbook = std::env::current_exe()
-            .map_err(|e| e.to_string())?
-            .with_file_name("raftbook");
-        let mut results = Vec::new();
-        for (name, program) in [
-            ("raftbook", raftbook),
-            ("etcd 3.4", PathBuf::from("/usr/bin/etcd")),
-        ] {
-            let cluster = Local::start(&program, name.split(' ').next().unwrap_or(name))?;
-            ready(&cluster.endpoints).await?;
-            let figures = measure(&cluster.endpoints, &args).await?;
-            print(name, &figures, &args);
-            results.push(figures);
-        }
-        let (ours, theirs) = (&results[0], &results[1]);
-        println!(
-            "raftbook / etcd: throughput ×{:.2}, p50 ×{:.2}, p99 ×{:.2}",
-            ours.throughput / theirs.throughput,
-            ours.p50.as_secs_f64() / theirs.p50.as_secs_f64(),
-            ours.p99.as_secs_f64() / theirs.p99.as_secs_f64()
-        );
-        return Ok(());
+        return compare(&args).await;
     }
     let endpoints: Vec<String> = args
         .endpoints
@@ -206,7 +171,16 @@ async fn main() -> Result<(), String> {
         .split(',')
         .map(str::to_string)
         .collect();
-    let figures = measure(&endpoints, &args).await?;
-    print(&endpoints.join(","), &figures, &args);
+    let step = Duration::from_secs(args.seconds);
+    let r = workloads::puts(&endpoints, args.clients, step, args.value_size).await?;
+    println!(
+        "{}: {:.0} puts/s, p50 {:.2} ms, p99 {:.2} ms ({} clients, {} B values)",
+        endpoints.join(","),
+        r.per_second,
+        r.p50.as_secs_f64() * 1e3,
+        r.p99.as_secs_f64() * 1e3,
+        args.clients,
+        args.value_size
+    );
     Ok(())
 }
