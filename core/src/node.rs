@@ -219,6 +219,8 @@ pub struct Node<S: StateMachine> {
     last_role: (Role, u64, u64),
     last_commit: u64,
     outputs: Vec<Output<S::Response>>,
+    /// Between [`Node::hold`] and [`Node::release`]: inputs wait for one Ready.
+    holding: bool,
 }
 
 impl<S: StateMachine> Node<S> {
@@ -259,6 +261,7 @@ impl<S: StateMachine> Node<S> {
             last_role: (Role::Follower, 0, 0),
             last_commit: 0,
             outputs: Vec::new(),
+            holding: false,
         };
         let outputs = node.finish();
         Ok((node, outputs))
@@ -415,8 +418,27 @@ impl<S: StateMachine> Node<S> {
         self.finish()
     }
 
-    /// After every input: carry out Ready, replace the election timeout draw, report changes.
+    /// Holds back Ready handling until [`Node::release`]: the inputs fed meanwhile
+    /// (proposals, peer messages, reads) are then handled by one Ready, so their entries
+    /// go to disk in one write and one fsync, and to each peer in one batch of messages
+    /// (etcd's batching; the "group commit" of databases). The native member holds while it
+    /// drains the requests waiting in its queue; the simulator feeds one input at a time.
+    pub fn hold(&mut self) {
+        self.holding = true;
+    }
+
+    /// Handles the Ready of everything fed since [`Node::hold`].
+    pub fn release(&mut self) -> Vec<Output<S::Response>> {
+        self.holding = false;
+        self.finish()
+    }
+
+    /// After every input (unless held): carry out Ready, replace the election timeout draw,
+    /// report changes.
     fn finish(&mut self) -> Vec<Output<S::Response>> {
+        if self.holding {
+            return Vec::new();
+        }
         self.reseed_election_timeout();
         while self.raw.has_ready() {
             self.handle_ready();

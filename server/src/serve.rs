@@ -40,7 +40,14 @@ pub async fn run_member(args: MemberArgs) -> Result<(), String> {
         config.name.clone(),
         config.id,
     );
-    let member = crate::member::start(config, metrics, inputs.clone(), receiver, transport)?;
+    let member = crate::member::start(
+        config,
+        metrics,
+        inputs.clone(),
+        receiver,
+        transport,
+        failpoints.clone(),
+    )?;
 
     let peer_listener = tokio::net::TcpListener::bind(&peer_listen)
         .await

@@ -1,8 +1,12 @@
 //! Durability on disk: with `--snapshot-count`, a member snapshots, starts a new WAL segment
 //! and removes the old ones; after `kill -9` it comes back from the snapshot and the WAL with
-//! everything it had acknowledged, at the same revision.
+//! everything it had acknowledged, at the same revision. And a follower acknowledges an
+//! entry only once its fsync has returned, however the member batches its work.
 
 mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
 
 use common::{etcdctl, Kind, LocalCluster};
 
@@ -121,4 +125,56 @@ fn a_member_far_behind_catches_up_from_a_streamed_snapshot() {
         None,
     );
     assert_eq!(count.lines().filter(|l| !l.is_empty()).count(), 120);
+}
+
+/// Whether member `i` is the leader, from `etcdctl endpoint status` (its fifth column).
+fn is_leader(cluster: &LocalCluster, i: usize) -> bool {
+    let status = etcdctl(&cluster.members[i].client, &["endpoint", "status"], None);
+    status.split(", ").nth(4) == Some("true")
+}
+
+/// Makes every fsync of member `i` take `ms` milliseconds longer (its `slow-fsync` failpoint).
+fn slow_fsync(cluster: &LocalCluster, i: usize, ms: u64) {
+    let mut http = std::net::TcpStream::connect(&cluster.members[i].client).unwrap();
+    write!(
+        http,
+        "POST /failpoints/slow-fsync?ms={ms} HTTP/1.1\r\nHost: m\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    http.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+#[test]
+fn a_follower_acknowledges_only_entries_it_has_fsynced() {
+    // Shorter than the election timeout (1 s), so the slowed followers stay in touch.
+    const SLOW: Duration = Duration::from_millis(800);
+    let cluster = LocalCluster::start_with(Kind::Raftbook, 3, &["--failpoints"]);
+    let leader = (0..3).find(|&i| is_leader(&cluster, i)).expect("a leader");
+    let followers: Vec<usize> = (0..3).filter(|&i| i != leader).collect();
+    let put = |value: &str| {
+        let started = Instant::now();
+        let answer = etcdctl(&cluster.members[leader].client, &["put", "k", value], None);
+        assert_eq!(answer, "OK\n");
+        started.elapsed()
+    };
+    put("warm up");
+
+    // One slow follower: the other one's acknowledgement makes the majority.
+    slow_fsync(&cluster, followers[0], SLOW.as_millis() as u64);
+    let one_slow = put("one slow disk");
+    assert!(
+        one_slow < SLOW,
+        "the fast follower's ack commits it: {one_slow:?}"
+    );
+
+    // Both slow: the put must wait for a follower's fsync. A follower that acknowledged
+    // before its fsync returned would let it through sooner.
+    slow_fsync(&cluster, followers[1], SLOW.as_millis() as u64);
+    let both_slow = put("two slow disks");
+    assert!(
+        both_slow >= SLOW,
+        "committed before any follower's fsync: {both_slow:?}"
+    );
 }

@@ -68,7 +68,15 @@ fn native_member(dir: &std::path::Path) -> MemberHandle {
         tokio::runtime::Handle::current(),
         Default::default(),
     );
-    member::start(config, metrics, inputs, receiver, transport).expect("the member starts")
+    member::start(
+        config,
+        metrics,
+        inputs,
+        receiver,
+        transport,
+        Default::default(),
+    )
+    .expect("the member starts")
 }
 
 fn simulated(cluster: &mut Cluster, request: Request) -> Result<Response, EtcdError> {

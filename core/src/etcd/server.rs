@@ -178,6 +178,19 @@ impl EtcdServer {
         server_outputs(self)
     }
 
+    /// Holds back the node's Ready until [`EtcdServer::release`], so that the requests and
+    /// messages given meanwhile share one disk write, one fsync and one batch per peer (see
+    /// [`Node::hold`]). Answers that need no Ready (serializable reads, refusals) still
+    /// come out at once.
+    pub fn hold(&mut self) {
+        self.node.hold();
+    }
+
+    /// Handles everything given since [`EtcdServer::hold`] in one Ready.
+    pub fn release(&mut self, now: u64) -> Vec<ServerOutput> {
+        self.drive(now, Node::release)
+    }
+
     /// One clock tick: the node's timers, then retries, lease expiry and timeouts.
     pub fn tick(&mut self, now: u64) -> Vec<ServerOutput> {
         self.now = now;

@@ -424,3 +424,43 @@ fn a_joint_change_enters_the_joint_configuration_then_leaves_it() {
         assert!(node.outgoing_voters().is_empty());
     }
 }
+
+#[test]
+fn proposals_held_together_go_to_disk_in_one_write_and_one_sync() {
+    let mut bench = Bench::with_leader(&[1, 2, 3], config);
+    let leader = bench.node(1);
+    leader.hold();
+    for request_id in 1..=3 {
+        let outputs = leader.propose(request_id, b"x".to_vec()).expect("leader");
+        assert!(outputs.is_empty(), "held: nothing happens yet");
+    }
+    let outputs = bench.node(1).release();
+    let appends: Vec<usize> = outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Persist { writes, must_sync } => {
+                assert!(must_sync);
+                writes.iter().find_map(|w| match w {
+                    PersistWrite::Append(entries) => Some(entries.len()),
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(appends, [3], "one write of all three entries: {outputs:?}");
+    let to_followers = |to| {
+        outputs.iter().any(|o| {
+            matches!(o, Output::Send(m) if m.to == to && m.get_msg_type() == MessageType::MsgAppend)
+        })
+    };
+    assert!(to_followers(2) && to_followers(3));
+    // And they commit like any others.
+    bench.take(outputs);
+    let seen = bench.deliver_all();
+    let answered = seen
+        .iter()
+        .filter(|(node, o)| *node == 1 && matches!(o, Output::Response { .. }))
+        .count();
+    assert_eq!(answered, 3);
+}
