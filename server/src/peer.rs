@@ -1,8 +1,11 @@
 //! Members talk to each other over HTTP on their peer URLs.
 //!
-//! - `POST /raft`: a batch of Raft messages, each `[length u32][protobuf]`. One sender task
-//!   per peer drains its queue into one request, so a busy leader sends many messages per
-//!   round trip.
+//! - `POST /raft`: a stream of Raft messages, each `[length u32][protobuf]`, in a request
+//!   that stays open (etcd's peers keep streams open the same way). One sender task per peer
+//!   keeps one such request going and writes into it whatever its queue holds, as it comes:
+//!   no round trip per batch, and a busy leader's messages to one peer go out together. The
+//!   receiver hands the member each piece of the stream's messages as it arrives. A stream
+//!   that breaks is opened again.
 //! - `POST /snapshot`: one snapshot message, streamed in 1 MiB chunks (a snapshot holds the
 //!   whole store and may be large). A failed send is retried after a growing pause (100 ms to 2 s); messages
 //!   queued meanwhile are dropped, which Raft tolerates (it resends), except that a lost
@@ -30,6 +33,7 @@ use protobuf::Message as _;
 use raft::eraftpb::{Message, MessageType};
 use raftbook_core::etcd::api::{EtcdError, Request, Response};
 use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::UnboundedReceiverStream;
 
 use crate::failpoint::Failpoints;
 use crate::inbox::Input;
@@ -48,6 +52,8 @@ pub struct Transport {
     urls: BTreeMap<u64, String>,
     inputs: Sender<Input>,
     client: reqwest::Client,
+    /// For the long-lived message streams.
+    streaming: reqwest::Client,
     cluster_id: u64,
     runtime: tokio::runtime::Handle,
     metrics: Arc<Metrics>,
@@ -63,23 +69,42 @@ pub fn encode_batch(messages: &[Message]) -> Vec<u8> {
     body
 }
 
-pub fn decode_batch(mut body: &[u8]) -> Result<Vec<Message>, String> {
-    let mut messages = Vec::new();
-    while !body.is_empty() {
-        let length = body
-            .get(..4)
-            .map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize)
-            .ok_or("truncated length")?;
-        let bytes = body.get(4..4 + length).ok_or("truncated message")?;
-        messages.push(
-            Message::parse_from_bytes(bytes).map_err(|e| format!("not a Raft message: {e}"))?,
-        );
-        body = &body[4 + length..];
+/// Reads a stream of `[length u32][protobuf]` messages that arrives in pieces cut anywhere.
+#[derive(Default)]
+pub struct MessageReader {
+    buffer: Vec<u8>,
+}
+
+impl MessageReader {
+    /// Takes the next piece of the stream; returns the messages it completes.
+    pub fn read(&mut self, piece: &[u8]) -> Result<Vec<Message>, String> {
+        self.buffer.extend_from_slice(piece);
+        let mut messages = Vec::new();
+        let mut at = 0;
+        while let Some(length) = self.buffer.get(at..at + 4) {
+            let length = u32::from_le_bytes(length.try_into().expect("4 bytes")) as usize;
+            if length > MAX_PEER_BODY {
+                return Err(format!("a message of {length} bytes"));
+            }
+            let Some(bytes) = self.buffer.get(at + 4..at + 4 + length) else {
+                break;
+            };
+            messages.push(
+                Message::parse_from_bytes(bytes).map_err(|e| format!("not a Raft message: {e}"))?,
+            );
+            at += 4 + length;
+        }
+        self.buffer.drain(..at);
+        Ok(messages)
     }
-    if messages.is_empty() {
-        return Err("empty batch".into());
+
+    /// The stream ended: it must not end inside a message.
+    pub fn finish(&self) -> Result<(), String> {
+        match self.buffer.len() {
+            0 => Ok(()),
+            n => Err(format!("the stream ends inside a message ({n} bytes)")),
+        }
     }
-    Ok(messages)
 }
 
 impl Transport {
@@ -96,12 +121,19 @@ impl Transport {
             .timeout(Duration::from_secs(5))
             .build()
             .expect("an HTTP client");
+        // The message streams stay open: no overall timeout, only for connecting.
+        let streaming = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .tcp_nodelay(true)
+            .build()
+            .expect("an HTTP client");
         let mut transport = Transport {
             failpoints,
             queues: HashMap::new(),
             urls: BTreeMap::new(),
             inputs,
             client,
+            streaming,
             cluster_id,
             runtime,
             metrics,
@@ -124,6 +156,7 @@ impl Transport {
             to: id,
             url: format!("{url}/raft"),
             client: self.client.clone(),
+            streaming: self.streaming.clone(),
             cluster_id: self.cluster_id,
             inputs: self.inputs.clone(),
             metrics: self.metrics.clone(),
@@ -179,10 +212,14 @@ struct PeerSender {
     to: u64,
     url: String,
     client: reqwest::Client,
+    streaming: reqwest::Client,
     cluster_id: u64,
     inputs: Sender<Input>,
     metrics: Arc<Metrics>,
 }
+
+/// The writing end of a message stream's request body.
+type FrameSender = mpsc::UnboundedSender<Result<Bytes, std::io::Error>>;
 
 /// A snapshot message as a body sent in chunks.
 fn streamed(message: &Message) -> reqwest::Body {
@@ -207,8 +244,42 @@ impl PeerSender {
         request.send().await.is_ok_and(|r| r.status().is_success())
     }
 
+    /// Writes `frame` into the open stream to the peer, opening one if there is none. False
+    /// if the stream broke since the last frame (the peer went away, or refused it): the
+    /// caller pauses, and the next frame opens a new stream.
+    fn stream(&self, stream: &mut Option<FrameSender>, frame: Vec<u8>) -> bool {
+        if self.failpoints.isolated() {
+            *stream = None;
+            return false;
+        }
+        let open = match stream.take() {
+            Some(open) if !open.is_closed() => open,
+            Some(_broken) => return false,
+            None => self.open_stream(),
+        };
+        let sent = open.send(Ok(Bytes::from(frame))).is_ok();
+        *stream = Some(open);
+        sent
+    }
+
+    /// Starts a request whose body is whatever is written into the returned sender. The
+    /// request ends (and the sender closes) when the peer answers or the connection breaks.
+    fn open_stream(&self) -> FrameSender {
+        let (frames, body) = mpsc::unbounded_channel();
+        let request = self
+            .streaming
+            .post(&self.url)
+            .header(CLUSTER_HEADER, self.cluster_id.to_string())
+            .body(reqwest::Body::wrap_stream(UnboundedReceiverStream::new(body)));
+        tokio::spawn(async move {
+            let _ = request.send().await;
+        });
+        frames
+    }
+
     async fn run(self, mut queue: mpsc::UnboundedReceiver<Message>) {
         let mut pause = Duration::from_millis(100);
+        let mut stream = None;
         while let Some(first) = queue.recv().await {
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
@@ -220,10 +291,10 @@ impl PeerSender {
             let (snapshots, messages): (Vec<Message>, Vec<Message>) = batch
                 .into_iter()
                 .partition(|m| m.get_msg_type() == MessageType::MsgSnapshot);
-            let mut sent = messages.is_empty()
-                || self
-                    .post(&self.url, reqwest::Body::from(encode_batch(&messages)))
-                    .await;
+            // A stream that carried the last frame works; a new one proves nothing yet, so
+            // the pause after failures only shrinks once a stream has stayed open.
+            let proven = stream.as_ref().is_some_and(|s: &FrameSender| !s.is_closed());
+            let mut sent = messages.is_empty() || self.stream(&mut stream, encode_batch(&messages));
             for snapshot in snapshots {
                 let delivered = self
                     .post(&self.url.replace("/raft", "/snapshot"), streamed(&snapshot))
@@ -235,7 +306,9 @@ impl PeerSender {
                 sent &= delivered;
             }
             if sent {
-                pause = Duration::from_millis(100);
+                if proven {
+                    pause = Duration::from_millis(100);
+                }
                 continue;
             }
             self.metrics
@@ -272,6 +345,7 @@ pub fn router(
         member_id,
         cluster_id,
         inputs,
+        failpoints: failpoints.clone(),
     });
     Router::new()
         .route("/raft", post(receive_raft))
@@ -327,6 +401,7 @@ struct PeerState {
     member_id: u64,
     cluster_id: u64,
     inputs: Sender<Input>,
+    failpoints: Arc<Failpoints>,
 }
 
 impl PeerState {
@@ -352,24 +427,44 @@ impl PeerState {
     }
 }
 
+/// A peer's message stream, read as it comes; it ends when the peer closes it, or at the
+/// first thing in it that is not a Raft message for this member (answered 400, as is a
+/// stream from another cluster). A member cut off by its failpoint ends it (503).
 async fn receive_raft(
     State(state): State<Arc<PeerState>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<StatusCode, (StatusCode, String)> {
+    use tokio_stream::StreamExt;
     state.check_cluster(&headers)?;
-    let messages = decode_batch(&body)
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("bad raft batch: {e}\n")))?;
-    if let Some(stray) = messages.iter().find(|m| m.to != state.member_id) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            format!(
-                "message for member {:x} sent to {:x}\n",
-                stray.to, state.member_id
-            ),
-        ));
+    let bad = |e: String| (StatusCode::BAD_REQUEST, format!("bad raft batch: {e}\n"));
+    let mut pieces = body.into_data_stream();
+    let mut reader = MessageReader::default();
+    let mut received = 0;
+    while let Some(piece) = pieces.next().await {
+        let piece = piece.map_err(|e| bad(e.to_string()))?;
+        if state.failpoints.isolated() {
+            return Err((StatusCode::SERVICE_UNAVAILABLE, "cut off\n".into()));
+        }
+        let messages = reader.read(&piece).map_err(bad)?;
+        if let Some(stray) = messages.iter().find(|m| m.to != state.member_id) {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "message for member {:x} sent to {:x}\n",
+                    stray.to, state.member_id
+                ),
+            ));
+        }
+        if !messages.is_empty() {
+            received += messages.len();
+            state.send(Input::Peer(messages));
+        }
     }
-    state.send(Input::Peer(messages));
+    reader.finish().map_err(bad)?;
+    if received == 0 {
+        return Err(bad("no messages".into()));
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
