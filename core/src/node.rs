@@ -18,6 +18,8 @@
 //! RNG, so after every call the node replaces that draw with one from its own seeded RNG
 //! (see `Node::reseed_election_timeout`). Same seed, same inputs, same outputs.
 
+use std::fmt;
+
 use protobuf::Message as _;
 use raft::eraftpb::{
     ConfChange, ConfChangeSingle, ConfChangeType, ConfChangeV2, Entry, EntryType, Message,
@@ -94,6 +96,49 @@ pub enum Output<R> {
     Event(NodeEvent),
 }
 
+/// What an applied entry was, in a few words. A command's words are made only when someone
+/// reads them (a trace, a view): a run applies far more entries than anyone reads, and
+/// describing each was a few percent of the simulator's and the member's time.
+#[derive(Clone)]
+pub enum Summary {
+    /// Already in words (a no-op, a membership change).
+    Said(String),
+    /// A command, with the state machine's way of describing one.
+    Command {
+        command: bytes::Bytes,
+        describe: fn(&[u8]) -> String,
+    },
+}
+
+impl Summary {
+    pub fn text(&self) -> String {
+        match self {
+            Summary::Said(text) => text.clone(),
+            Summary::Command { command, describe } => describe(command),
+        }
+    }
+}
+
+impl fmt::Debug for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text())
+    }
+}
+
+/// Two summaries are equal when they say the same.
+impl PartialEq for Summary {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+/// As its words: the trace's JSON (and so its hash) is what it was when they were a string.
+impl Serialize for Summary {
+    fn serialize<Ser: serde::Serializer>(&self, serializer: Ser) -> Result<Ser::Ok, Ser::Error> {
+        serializer.serialize_str(&self.text())
+    }
+}
+
 /// Things worth showing or tracing that change inside a node.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -114,7 +159,7 @@ pub enum NodeEvent {
         index: u64,
         term: u64,
         kind: EntryKind,
-        summary: String,
+        summary: Summary,
         digest: u64,
     },
     SnapshotTaken {
@@ -546,20 +591,27 @@ impl<S: StateMachine> Node<S> {
     fn apply(&mut self, entries: Vec<Entry>) {
         for entry in entries {
             let (kind, summary, response) = match entry.get_entry_type() {
-                EntryType::EntryNormal if entry.data.is_empty() => {
-                    (EntryKind::Noop, "(leader no-op)".to_string(), None)
-                }
+                EntryType::EntryNormal if entry.data.is_empty() => (
+                    EntryKind::Noop,
+                    Summary::Said("(leader no-op)".to_string()),
+                    None,
+                ),
                 EntryType::EntryNormal => {
-                    let summary = self.state_machine.describe(&entry.data);
+                    let summary = Summary::Command {
+                        command: entry.data.clone(),
+                        describe: S::describe,
+                    };
                     (
                         EntryKind::Command,
                         summary,
                         Some(self.state_machine.apply(entry.index, &entry.data)),
                     )
                 }
-                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => {
-                    (EntryKind::ConfChange, self.apply_conf_change(&entry), None)
-                }
+                EntryType::EntryConfChange | EntryType::EntryConfChangeV2 => (
+                    EntryKind::ConfChange,
+                    Summary::Said(self.apply_conf_change(&entry)),
+                    None,
+                ),
             };
             self.outputs.push(Output::Event(NodeEvent::Applied {
                 index: entry.index,

@@ -31,8 +31,9 @@ pub trait StateMachine: Clone + Send + Sync + 'static {
     /// per clock tick so that it never holds up the Raft loop for long. etcd's store forgets
     /// compacted history here.
     fn work_in_background(&mut self) {}
-    /// A few words describing a command, for log views.
-    fn describe(&self, command: &[u8]) -> String;
+    /// A few words describing a command, for log views. It needs no state: it is called
+    /// only when someone reads the log (see [`crate::node::Summary`]).
+    fn describe(command: &[u8]) -> String;
     /// A membership change was applied: `member` joined (with `info` on how to reach it) or
     /// left. A state machine that keeps such facts keeps them in its snapshots too, so a
     /// member restored from a snapshot still knows them.

@@ -75,15 +75,10 @@ impl EntryView {
 
 impl NodeView {
     /// The view of a running node, with at most the last `log_tail` entries of its log.
-    pub fn of_node(node: &Node<impl StateMachine>, log_tail: usize) -> Self {
+    pub fn of_node<S: StateMachine>(node: &Node<S>, log_tail: usize) -> Self {
         NodeView {
             raft: Some(node.raft_view()),
-            ..Self::of_storage(
-                node.id(),
-                node.storage(),
-                Some(&|command: &[u8]| node.state_machine().describe(command)),
-                log_tail,
-            )
+            ..Self::of_storage(node.id(), node.storage(), Some(&S::describe), log_tail)
         }
     }
 

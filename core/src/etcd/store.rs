@@ -458,7 +458,7 @@ impl StateMachine for EtcdStore {
         };
     }
 
-    fn describe(&self, command: &[u8]) -> String {
+    fn describe(command: &[u8]) -> String {
         match Command::decode(command) {
             Ok(command) => command.describe(),
             Err(_) => format!("({} bytes, not a command)", command.len()),

@@ -294,7 +294,7 @@ impl Condition {
                             ..
                         },
                         ..
-                    } if summary.starts_with("joint:")
+                    } if summary.text().starts_with("joint:")
                 )
             }),
             Kind::SnapshotInstalled => cluster.trace().events().any(|e| {

@@ -40,7 +40,7 @@ impl StateMachine for Recorder {
         }
     }
 
-    fn describe(&self, command: &[u8]) -> String {
+    fn describe(command: &[u8]) -> String {
         String::from_utf8_lossy(command).into_owned()
     }
 }
@@ -414,7 +414,7 @@ fn a_joint_change_enters_the_joint_configuration_then_leaves_it() {
                 kind: EntryKind::ConfChange,
                 summary,
                 ..
-            }) if *id == 1 => Some(summary.clone()),
+            }) if *id == 1 => Some(summary.text()),
             _ => None,
         })
         .collect();
