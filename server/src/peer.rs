@@ -270,7 +270,9 @@ impl PeerSender {
             .streaming
             .post(&self.url)
             .header(CLUSTER_HEADER, self.cluster_id.to_string())
-            .body(reqwest::Body::wrap_stream(UnboundedReceiverStream::new(body)));
+            .body(reqwest::Body::wrap_stream(UnboundedReceiverStream::new(
+                body,
+            )));
         tokio::spawn(async move {
             let _ = request.send().await;
         });
@@ -293,7 +295,9 @@ impl PeerSender {
                 .partition(|m| m.get_msg_type() == MessageType::MsgSnapshot);
             // A stream that carried the last frame works; a new one proves nothing yet, so
             // the pause after failures only shrinks once a stream has stayed open.
-            let proven = stream.as_ref().is_some_and(|s: &FrameSender| !s.is_closed());
+            let proven = stream
+                .as_ref()
+                .is_some_and(|s: &FrameSender| !s.is_closed());
             let mut sent = messages.is_empty() || self.stream(&mut stream, encode_batch(&messages));
             for snapshot in snapshots {
                 let delivered = self

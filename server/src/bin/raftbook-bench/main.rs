@@ -6,10 +6,10 @@
 //!   - puts of 256 B values over 10k keys at 1, 16, 100 and 500 clients: per second, p50, p99;
 //!   - linearizable and serializable gets at 100 clients, per second;
 //!   - 10,000 leases granted, then revoked, from 16 clients, per second;
-//!   - 200,000 small keys loaded in transactions of 100 puts: the largest member's resident
-//!     memory; the same after each key is written again; then the first compaction, which
-//!     forgets the first versions: how long it took, elections meanwhile, the slowest
-//!     serializable read on any member meanwhile, memory after.
+//!   - on a second fresh cluster, 200,000 small keys loaded in transactions of 100 puts:
+//!     the largest member's resident memory; the same after each key is written again; then
+//!     the first compaction, which forgets the first versions: how long it took, elections
+//!     meanwhile, the slowest serializable read on any member meanwhile, memory after.
 //!
 //!   It prints each run, then a table of the medians and the ratios.
 //! - `raftbook-bench --endpoints 127.0.0.1:2379,…`: puts only, against any running cluster.
@@ -19,7 +19,7 @@
 mod local;
 mod workloads;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Parser;
@@ -61,7 +61,11 @@ const RANGE_CLIENTS: usize = 100;
 /// One cluster's figures in one run, as (name, value, higher is better) rows.
 type Figures = Vec<(String, f64, bool)>;
 
-async fn measure(cluster: &Local, args: &Args) -> Result<Figures, String> {
+/// Measures a fresh cluster of `program`; the memory and compaction figures on a second
+/// fresh one, so that they count the loaded keys and not the history of the steps before.
+async fn measure(program: &Path, name: &str, args: &Args) -> Result<Figures, String> {
+    let cluster = Local::start(program, name)?;
+    ready(&cluster.endpoints).await?;
     let step = Duration::from_secs(args.seconds);
     let endpoints = &cluster.endpoints;
     let mut rows: Figures = Vec::new();
@@ -85,7 +89,10 @@ async fn measure(cluster: &Local, args: &Args) -> Result<Figures, String> {
     let (grants, revokes) = workloads::leases(endpoints, args.leases).await?;
     rows.push(("lease grants/s".into(), grants, true));
     rows.push(("lease revokes/s".into(), revokes, true));
-    let c = workloads::load_and_compact(cluster, args.keys).await?;
+    drop(cluster);
+    let cluster = Local::start(program, name)?;
+    ready(&cluster.endpoints).await?;
+    let c = workloads::load_and_compact(&cluster, args.keys).await?;
     let keys = args.keys / 1000;
     rows.push((format!("memory, {keys}k keys MiB"), c.loaded_mib, false));
     rows.push(("memory, each rewritten MiB".into(), c.rewritten_mib, false));
@@ -124,9 +131,7 @@ async fn compare(args: &Args) -> Result<(), String> {
         let order: Vec<usize> = if run % 2 == 1 { vec![0, 1] } else { vec![1, 0] };
         for c in order {
             let (name, program) = &clusters[c];
-            let cluster = Local::start(program, name)?;
-            ready(&cluster.endpoints).await?;
-            let figures = measure(&cluster, args).await?;
+            let figures = measure(program, name, args).await?;
             println!("run {run}, {name}:");
             for (row, value, _) in &figures {
                 println!("  {row}: {value:.2}");
