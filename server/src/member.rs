@@ -3,9 +3,9 @@
 //! It waits for the next input (a client request, peer messages, a watch…) or the next clock
 //! tick, hands it to the core with every other input already waiting (the core handles them
 //! in one Ready: one WAL write and one fsync for all their entries), and carries out the
-//! outputs **in order**: WAL writes (and the
-//! fsync raft-rs asks for) before any message that was waiting on them goes out; answers to
-//! the clients whose requests were applied; events to watch streams. A plain thread with a
+//! outputs **in order**: WAL writes (and the fsync raft-rs asks for) before any message that
+//! was waiting on them goes out; answers to the clients whose requests were applied; events
+//! to watch streams. A plain thread with a
 //! channel keeps that ordering obvious; the async world (gRPC, HTTP) talks to it through
 //! [`MemberHandle`].
 

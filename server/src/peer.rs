@@ -522,3 +522,38 @@ async fn receive_lease(
     let result = answer.await.unwrap_or(Err(EtcdError::Timeout));
     Ok(serde_json::to_vec(&result).expect("results serialise"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(to: u64, index: u64) -> Message {
+        let mut message = Message::default();
+        message.set_msg_type(MessageType::MsgAppend);
+        message.to = to;
+        message.index = index;
+        message
+    }
+
+    #[test]
+    fn a_stream_cut_anywhere_gives_back_its_messages() {
+        let sent: Vec<Message> = (1..=3).map(|i| message(2, i)).collect();
+        let stream = encode_batch(&sent);
+        let mut reader = MessageReader::default();
+        let mut received = Vec::new();
+        for byte in &stream {
+            received.extend(reader.read(std::slice::from_ref(byte)).unwrap());
+        }
+        assert_eq!(received, sent);
+        assert_eq!(reader.finish(), Ok(()));
+
+        let mut cut_short = MessageReader::default();
+        assert_eq!(
+            cut_short.read(&stream[..stream.len() - 1]).unwrap(),
+            sent[..2]
+        );
+        assert!(cut_short.finish().is_err(), "ends inside the third message");
+        let mut garbage = MessageReader::default();
+        assert!(garbage.read(&[2, 0, 0, 0, 0xff, 0xff]).is_err());
+    }
+}

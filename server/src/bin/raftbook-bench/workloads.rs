@@ -81,6 +81,12 @@ where
 /// Keys the put and range workloads use: `bench/0` … `bench/9999`.
 const KEYS: u64 = 10_000;
 
+/// The key client `client` uses for its `i`-th request: clients start at different keys and
+/// walk them all.
+fn key(client: usize, i: u64) -> Vec<u8> {
+    format!("bench/{}", (client as u64 * 7919 + i) % KEYS).into_bytes()
+}
+
 pub async fn puts(
     endpoints: &[String],
     clients: usize,
@@ -92,7 +98,7 @@ pub async fn puts(
         let value = value.clone();
         async move {
             let put = pb::PutRequest {
-                key: format!("bench/{}", (client as u64 * 7919 + i) % KEYS).into_bytes(),
+                key: key(client, i),
                 value: value.to_vec(),
                 ..Default::default()
             };
@@ -119,7 +125,7 @@ pub async fn ranges(
         duration,
         move |channel, client, i| async move {
             let range = pb::RangeRequest {
-                key: format!("bench/{}", (client as u64 * 7919 + i) % KEYS).into_bytes(),
+                key: key(client, i),
                 serializable,
                 ..Default::default()
             };
