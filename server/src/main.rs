@@ -36,6 +36,13 @@ enum SnapshotCommands {
     Restore(Box<snapshot::RestoreArgs>),
 }
 
+/// mimalloc rather than glibc's malloc: a member allocates and frees small objects on every
+/// request from several threads (tokio's workers, the member loop), which mimalloc's per-thread
+/// pages serve faster (puts at 16 to 500 clients: 1.2 to 1.3× glibc's, `raftbook-bench`), and
+/// it hands emptied pages back to the system, so memory falls after a compaction.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
