@@ -114,6 +114,8 @@ try {
   console.log("a Chinese lesson runs, and its exercise is solved by clicking");
   const lesson = await open(browser, `${base}#lesson=04-partitions&lang=zh`);
   await lesson.waitForSelector('#notebook[data-lesson="04-partitions"]');
+  // Figures are fetched beside the lesson: wait for this one to arrive.
+  await until("the figure", async () => await lesson.$eval("#notebook .block img", (img) => img.complete && img.naturalWidth > 0));
   const figure = await lesson.$eval("#notebook .block img", (img) => ({ alt: img.alt, width: img.naturalWidth }));
   assert.ok(/[\u4e00-\u9fff]/.test(figure.alt) && figure.width > 100, `a Chinese figure: ${JSON.stringify(figure)}`);
   await lesson.$eval("#notebook .block img", (img) => img.scrollIntoView());
@@ -142,6 +144,19 @@ try {
   assert.ok((await lesson.textContent('[data-exercise="two-leaders"]')).includes("练习（已完成 ✔）"));
   await lesson.$eval('[data-exercise="two-leaders"]', (e) => e.scrollIntoView());
   await shot(lesson, "3-lesson-exercise-solved");
+
+  console.log("an open English lesson turns Chinese at the same block when the page does");
+  const switching = await open(browser, `${base}#lesson=04-partitions`);
+  await switching.waitForSelector('#notebook[data-lesson="04-partitions"]');
+  assert.ok(!/[\u4e00-\u9fff]/.test(await switching.textContent("#notebook h2")), "an English title first");
+  await switching.click("#notebook .next");
+  await switching.click("#notebook .next");
+  const focused = await switching.getAttribute("#notebook .block.focused", "id");
+  assert.equal(focused, "block-2");
+  // The Chinese edition is fetched only now, the first time the page shows Chinese.
+  await switching.selectOption("#lang", "zh");
+  await until("the lesson in Chinese", async () => /[\u4e00-\u9fff]/.test(await switching.textContent("#notebook h2")));
+  assert.equal(await switching.getAttribute("#notebook .block.focused", "id"), focused, "at the same block");
 
   console.log("chinese end-to-end: ok");
 } catch (error) {

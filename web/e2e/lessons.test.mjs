@@ -148,6 +148,37 @@ try {
   await shown(/LOST: the current leader does not hold it/);
   await shot(challenge, "challenge-lost-by-wipe");
 
+  console.log("lessons are fetched after the page paints; a link waits for them, and says so");
+  const slow = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  slow.on("pageerror", (error) => { console.error(`page error: ${error.message}`); process.exitCode = 1; });
+  await slow.route("**/lessons/**", async (route) => {
+    await new Promise((r) => setTimeout(r, 1500));
+    await route.continue();
+  });
+  await slow.goto(`${base}#lesson=04-partitions&exercise=two-leaders`);
+  await slow.waitForSelector("svg.cluster g.node");
+  assert.match(await slow.textContent("#lesson-waiting"), /04-partitions/);
+  await shot(slow, "waiting");
+  await slow.waitForSelector('#notebook[data-lesson="04-partitions"]');
+  assert.equal(await slow.$("#lesson-waiting"), null, "nothing waits once the lesson is open");
+  await until("the linked exercise started", async () => (await nodes(slow)).some((n) => n.role === "leader" && n.id === 4));
+  await slow.close();
+
+  console.log("lessons that cannot be fetched: the page says why, and the cluster still runs");
+  const offline = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  offline.on("pageerror", (error) => { console.error(`page error: ${error.message}`); process.exitCode = 1; });
+  await offline.route("**/lessons/**", (route) => route.abort());
+  await offline.goto(`${base}#lesson=04-partitions`);
+  await offline.waitForSelector("svg.cluster g.node");
+  await until("a notice saying why", async () =>
+    /could not fetch the lessons .*reload the page/.test((await offline.textContent(".notice").catch(() => "")) ?? ""));
+  assert.equal(await offline.$("#lesson-waiting"), null, "no lesson left waiting");
+  assert.equal(await offline.$("#notebook"), null, "no lesson opened");
+  await offline.click("#play");
+  await until("a leader in the cluster", async () => (await nodes(offline)).some((n) => n.role === "leader"));
+  await shot(offline, "unavailable");
+  await offline.close();
+
   console.log("lessons end-to-end: ok");
 } catch (error) {
   console.error(`lessons end-to-end FAILED: ${error.stack || error}`);

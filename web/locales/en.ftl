@@ -132,6 +132,8 @@ close = close
 ## Notices
 no-exercise = no exercise “{ $id }” in lesson { $lesson }
 no-lesson = no lesson called “{ $lesson }”
+lessons-unavailable = could not fetch the lessons ({ $error }): reload the page to try again
+lesson-waiting = Opening the lesson “{ $lesson }”…
 link-unreadable = could not read the link: { $error }
 link-unreplayable = could not replay the link: { $error }
 catching-up = Replaying the link: { $done } s of { $of } s. The run's controls wait until it is there.

@@ -131,6 +131,8 @@ close = 关闭
 ## 通知
 no-exercise = 课程 { $lesson } 中没有练习“{ $id }”
 no-lesson = 没有名为“{ $lesson }”的课程
+lessons-unavailable = 无法获取课程（{ $error }）：请刷新页面重试
+lesson-waiting = 正在打开课程“{ $lesson }”…
 link-unreadable = 无法读取这个链接：{ $error }
 link-unreplayable = 无法重放这个链接：{ $error }
 catching-up = 正在重放链接：{ $done } 秒 / { $of } 秒。重放完成前，运行控制按钮暂不可用。

@@ -16,6 +16,7 @@ use yew::prelude::*;
 
 use crate::cluster_svg::cluster_svg;
 use crate::i18n::Lang;
+use crate::lesson_files;
 use crate::model::{Playground, SPEEDS};
 use crate::notebook::{self, NotebookAction};
 use crate::panels;
@@ -218,6 +219,20 @@ pub fn app() -> Html {
             update.force_update();
         })
     };
+    // Lessons are fetched once the page has painted: the page's edition, the first time the
+    // page shows its language.
+    {
+        let (model, change) = (model.clone(), change.clone());
+        use_effect(move || {
+            let Some(lang) = model.borrow_mut().edition_to_fetch() else {
+                return;
+            };
+            yew::platform::spawn_local(async move {
+                let fetched = lesson_files::fetch_edition(lang).await;
+                change(&|p: &mut Playground| p.edition_arrived(lang, fetched.clone()));
+            });
+        });
+    }
     // Made once, so the panels (which compare their properties) see the same callbacks.
     let callbacks = {
         let change = change.clone();
@@ -412,7 +427,7 @@ pub fn app() -> Html {
                 if name.is_empty() {
                     p.notebook = None
                 } else {
-                    p.open_lesson(&name)
+                    p.open_lesson(&name, None)
                 }
             });
         })
@@ -451,7 +466,7 @@ pub fn app() -> Html {
                     <button id="new-run" onclick={on_new_run}>{tr!(lang, "new-run")}</button>
                     <select id="lesson" onchange={on_lesson} title={tr!(lang, "lesson-title")}>
                         <option value="" selected={open_lesson.is_empty()}>{tr!(lang, "lessons")}</option>
-                        { for notebook::catalogue(lang).iter().map(|l| html! {
+                        { for playground.catalogue().iter().map(|l| html! {
                             <option value={l.name.clone()} selected={l.name == open_lesson}>{l.title.clone()}</option>
                         }) }
                     </select>
@@ -468,6 +483,9 @@ pub fn app() -> Html {
                 </div>
             </header>
             if let Some(notice) = &playground.notice { <p class="notice" role="alert">{notice.text(lang)}</p> }
+            if let Some(lesson) = playground.lesson_waiting() {
+                <p id="lesson-waiting" class="catching-up" role="status">{tr!(lang, "lesson-waiting", lesson = lesson.to_string())}</p>
+            }
             if let Some(catch_up) = &playground.catching_up {
                 <p id="catching-up" class="catching-up">
                     <label for="catch-up-progress">{tr!(lang, "catching-up", done = format!("{:.1}", now as f64 / 1000.0), of = format!("{:.1}", catch_up.to as f64 / 1000.0))}</label>

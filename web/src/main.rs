@@ -10,11 +10,13 @@
 //! - [`app`]: the page and its controls;
 //! - [`cluster_svg`]: nodes, links and messages in flight;
 //! - [`panels`]: logs, the selected member's state machine, the console, safety checks;
-//! - [`notebook`]: a lesson beside the cluster: cells that drive it, predictions, exercises.
+//! - [`notebook`]: a lesson beside the cluster: cells that drive it, predictions, exercises;
+//! - [`lesson_files`]: the lessons, fetched from beside the page.
 
 mod app;
 mod cluster_svg;
 mod i18n;
+mod lesson_files;
 mod model;
 mod notebook;
 mod panels;

@@ -11,6 +11,7 @@
 //! got ([`Playground::catching_up`]). Meanwhile the page answers (panels, language, help), but
 //! the run's own controls wait: acting before the linked moment would fork the run there.
 
+use raftbook_core::lesson::{Block, Lesson};
 use raftbook_core::scenario::console::Console;
 use raftbook_core::scenario::link::Link;
 use raftbook_core::scenario::timeline::Timeline;
@@ -53,6 +54,20 @@ pub struct Playground {
     pub catching_up: Option<CatchUp>,
     /// Checkpoints of this run, for going back in time.
     timeline: Timeline,
+    /// The lessons fetched so far, and a lesson waiting for them (see [`Lessons`]).
+    lessons: Lessons,
+}
+
+/// Each language's lessons, fetched from beside the page after it has painted
+/// ([`lesson_files`](crate::lesson_files)).
+#[derive(Default)]
+struct Lessons {
+    fetched: Vec<(Lang, Vec<Lesson>)>,
+    /// Editions asked for (arrived, on their way, or failed: a failure is not asked again).
+    asked: Vec<Lang>,
+    /// A lesson, and an exercise in it, to open when the page's edition arrives: a `lesson=`
+    /// link, or a lesson picked before then.
+    waiting: Option<(String, Option<String>)>,
 }
 
 /// A replay under way, in slices between frames.
@@ -78,6 +93,7 @@ const ANNOUNCEMENTS_KEPT: usize = 4;
 pub enum Notice {
     NoExercise { id: String, lesson: String },
     NoLesson(String),
+    LessonsUnavailable(String),
     LinkUnreadable(String),
     LinkUnreplayable(String),
 }
@@ -87,6 +103,7 @@ impl Notice {
         match self {
             Notice::NoExercise { id, lesson } => tr!(lang, "no-exercise", id = id, lesson = lesson),
             Notice::NoLesson(lesson) => tr!(lang, "no-lesson", lesson = lesson),
+            Notice::LessonsUnavailable(error) => tr!(lang, "lessons-unavailable", error = error),
             Notice::LinkUnreadable(error) => tr!(lang, "link-unreadable", error = error),
             Notice::LinkUnreplayable(error) => tr!(lang, "link-unreplayable", error = error),
         }
@@ -119,6 +136,7 @@ impl Playground {
             announced: (0, 0),
             catching_up: None,
             timeline: Timeline::default(),
+            lessons: Lessons::default(),
         })
     }
 
@@ -144,16 +162,7 @@ impl Playground {
         if let Some(name) = param("lesson") {
             let mut playground = Playground::new(5, 1);
             playground.lang = lang;
-            playground.open_lesson(&name);
-            if let (Some(id), Some(notebook)) = (param("exercise"), &playground.notebook) {
-                let index = notebook.lesson.blocks.iter().position(
-                    |b| matches!(b, raftbook_core::lesson::Block::Exercise(e) if e.id == id),
-                );
-                match index {
-                    Some(index) => playground.notebook_action(NotebookAction::StartExercise(index)),
-                    None => playground.notice = Some(Notice::NoExercise { id, lesson: name }),
-                }
-            }
+            playground.open_lesson(&name, param("exercise").as_deref());
             return playground;
         }
         match Link::parse(fragment) {
@@ -348,29 +357,103 @@ impl Playground {
         }
     }
 
-    pub fn open_lesson(&mut self, name: &str) {
-        match Notebook::open(name, self.lang) {
-            Some(notebook) => {
-                self.notebook = Some(notebook);
-                self.notice = None;
+    /// This language's lessons: none until they have arrived.
+    pub fn catalogue(&self) -> &[Lesson] {
+        self.edition(self.lang).unwrap_or_default()
+    }
+
+    fn edition(&self, lang: Lang) -> Option<&[Lesson]> {
+        let (_, lessons) = self.lessons.fetched.iter().find(|(l, _)| *l == lang)?;
+        Some(lessons)
+    }
+
+    /// The edition the page shows and has not asked for yet: the page fetches it, and hands
+    /// it to [`Playground::edition_arrived`].
+    pub fn edition_to_fetch(&mut self) -> Option<Lang> {
+        let lang = self.lang;
+        (!self.lessons.asked.contains(&lang)).then(|| {
+            self.lessons.asked.push(lang);
+            lang
+        })
+    }
+
+    /// `lang`'s lessons arrived (or could not be fetched: the page says why). The lesson
+    /// waiting for them opens, or the open one turns to the page's language.
+    pub fn edition_arrived(&mut self, lang: Lang, fetched: Result<Vec<Lesson>, String>) {
+        match fetched {
+            Ok(lessons) => self.lessons.fetched.push((lang, lessons)),
+            Err(error) => {
+                self.lessons.waiting = None;
+                self.notice = Some(Notice::LessonsUnavailable(error));
+                return;
             }
-            None => self.notice = Some(Notice::NoLesson(name.to_string())),
+        }
+        if lang != self.lang {
+            return;
+        }
+        if let Some((name, exercise)) = self.lessons.waiting.take() {
+            self.open_lesson(&name, exercise.as_deref());
+        } else if self.notebook.as_ref().is_some_and(|n| n.lang != lang) {
+            self.set_lang(lang);
+        }
+    }
+
+    /// The lesson waiting for its edition to arrive, if any.
+    pub fn lesson_waiting(&self) -> Option<&str> {
+        self.lessons.waiting.as_ref().map(|(name, _)| name.as_str())
+    }
+
+    /// Opens lesson `name`, and starts its exercise `exercise` if given; if this language's
+    /// lessons have not arrived yet, as soon as they do.
+    pub fn open_lesson(&mut self, name: &str, exercise: Option<&str>) {
+        let Some(catalogue) = self.edition(self.lang) else {
+            self.lessons.waiting = Some((name.to_string(), exercise.map(str::to_string)));
+            return;
+        };
+        let Some(lesson) = catalogue.iter().find(|l| l.name == name).cloned() else {
+            self.notice = Some(Notice::NoLesson(name.to_string()));
+            return;
+        };
+        self.notebook = Some(Notebook::open(lesson, self.lang));
+        self.notice = None;
+        let Some(id) = exercise else {
+            return;
+        };
+        let index = self.notebook.as_ref().and_then(|notebook| {
+            notebook
+                .lesson
+                .blocks
+                .iter()
+                .position(|b| matches!(b, Block::Exercise(e) if e.id == id))
+        });
+        match index {
+            Some(index) => self.notebook_action(NotebookAction::StartExercise(index)),
+            None => {
+                self.notice = Some(Notice::NoExercise {
+                    id: id.to_string(),
+                    lesson: name.to_string(),
+                })
+            }
         }
     }
 
     /// Shows the page, and the open lesson, in `lang`. The lesson opens again in the other
-    /// edition at the same block (both editions have the same blocks, cells and answers).
+    /// edition at the same block (both editions have the same blocks, cells and answers),
+    /// once that edition has arrived.
     pub fn set_lang(&mut self, lang: Lang) {
         self.lang = lang;
-        if let Some(open) = &self.notebook {
-            let (name, focus) = (open.lesson.name.clone(), open.focus);
-            if let Some(mut notebook) = Notebook::open(&name, lang) {
-                notebook.focus = focus.min(notebook.lesson.blocks.len().saturating_sub(1));
-                notebook.ran = open.ran.clone();
-                notebook.active = open.active;
-                notebook.checking = open.checking;
-                self.notebook = Some(notebook);
-            }
+        let (Some(open), Some(catalogue)) = (&self.notebook, self.edition(lang)) else {
+            return;
+        };
+        if let Some(lesson) = catalogue.iter().find(|l| l.name == open.lesson.name) {
+            let mut notebook = Notebook::open(lesson.clone(), lang);
+            notebook.focus = open
+                .focus
+                .min(notebook.lesson.blocks.len().saturating_sub(1));
+            notebook.ran = open.ran.clone();
+            notebook.active = open.active;
+            notebook.checking = open.checking;
+            self.notebook = Some(notebook);
         }
     }
 
@@ -476,10 +559,15 @@ impl Playground {
 
     pub fn restart(&mut self, nodes: usize, seed: u64) {
         let (speed, lang, reduce_motion) = (self.speed, self.lang, self.reduce_motion);
+        let lessons = std::mem::take(&mut self.lessons);
         *self = Playground::new(nodes, seed);
         self.speed = speed;
         self.lang = lang;
         self.reduce_motion = reduce_motion;
+        self.lessons = Lessons {
+            waiting: None,
+            ..lessons
+        };
     }
 }
 

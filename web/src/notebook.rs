@@ -16,28 +16,8 @@ use raftbook_core::scenario::console::Console;
 use yew::prelude::*;
 
 use crate::i18n::Lang;
+use crate::lesson_files;
 use crate::tr;
-
-mod generated {
-    include!(concat!(env!("OUT_DIR"), "/lessons.rs"));
-}
-
-/// Every lesson and exercise file in `lang`'s edition, parsed once (a file that does not
-/// parse is left out: CI keeps that from happening).
-pub fn catalogue(lang: Lang) -> &'static [Lesson] {
-    static ENGLISH: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
-    static CHINESE: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
-    let (cell, files) = match lang {
-        Lang::En => (&ENGLISH, generated::LESSONS),
-        Lang::Zh => (&CHINESE, generated::LESSONS_ZH),
-    };
-    cell.get_or_init(|| {
-        files
-            .iter()
-            .filter_map(|(name, text)| Lesson::parse(name, text).ok())
-            .collect()
-    })
-}
 
 const SOLVED_KEY: &str = "raftbook.solved";
 /// Predictions answered, as `lesson/block=option` lines.
@@ -101,6 +81,8 @@ fn remember_answer(lesson: &str, block: usize, option: usize) {
 
 pub struct Notebook {
     pub lesson: Lesson,
+    /// The edition the lesson is in.
+    pub lang: Lang,
     /// Each prose block rendered to HTML once, when the lesson opens.
     prose: Vec<Option<AttrValue>>,
     /// The block the learner is at (back/next move it).
@@ -131,8 +113,7 @@ pub enum NotebookError {
 }
 
 impl Notebook {
-    pub fn open(name: &str, lang: Lang) -> Option<Notebook> {
-        let lesson = catalogue(lang).iter().find(|l| l.name == name)?.clone();
+    pub fn open(lesson: Lesson, lang: Lang) -> Notebook {
         let prose = lesson
             .blocks
             .iter()
@@ -145,8 +126,9 @@ impl Notebook {
             })
             .collect();
         let (answers, solved) = (stored_answers(&lesson.name), stored_solved(&lesson.name));
-        Some(Notebook {
+        Notebook {
             lesson,
+            lang,
             prose,
             focus: 0,
             running: None,
@@ -157,7 +139,7 @@ impl Notebook {
             checking: None,
             solved,
             error: None,
-        })
+        }
     }
 
     pub fn is_running(&self) -> bool {
@@ -295,14 +277,10 @@ pub enum NotebookAction {
     Close,
 }
 
-/// Lesson prose as HTML, its figures (`img/name.svg`, from `lang`'s edition) inlined as data
-/// URLs. Lessons are our own files, built into the app, so their HTML is trusted.
+/// Lesson prose as HTML, its figures (`img/name.svg`) fetched from `lang`'s edition beside
+/// the page. Lessons are our own files, served with the page, so their HTML is trusted.
 fn markdown(text: &str, lang: Lang) -> AttrValue {
     use pulldown_cmark::{Event, Tag};
-    let figures = match lang {
-        Lang::En => generated::FIGURES,
-        Lang::Zh => generated::FIGURES_ZH,
-    };
     let events = pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES).map(
         |event| match event {
             Event::Start(Tag::Image {
@@ -311,11 +289,8 @@ fn markdown(text: &str, lang: Lang) -> AttrValue {
                 title,
                 id,
             }) => {
-                let figure = dest_url
-                    .strip_prefix("img/")
-                    .and_then(|name| figures.iter().find(|(n, _)| *n == name));
-                let dest_url = match figure {
-                    Some((_, svg)) => svg_data_url(svg).into(),
+                let dest_url = match dest_url.strip_prefix("img/") {
+                    Some(name) => lesson_files::figure_url(lang, name).into(),
                     None => dest_url,
                 };
                 Event::Start(Tag::Image {
@@ -331,35 +306,6 @@ fn markdown(text: &str, lang: Lang) -> AttrValue {
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
     AttrValue::from(html)
-}
-
-/// An SVG as a `data:` URL (percent-encoded, so it needs no base64).
-fn svg_data_url(svg: &str) -> String {
-    let mut url = String::from("data:image/svg+xml,");
-    for byte in svg.bytes() {
-        match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'_'
-            | b'.'
-            | b'/'
-            | b':'
-            | b'='
-            | b','
-            | b';'
-            | b'('
-            | b')'
-            | b'!'
-            | b'*'
-            | b'\''
-            | b'+'
-            | b'@' => url.push(byte as char),
-            other => url.push_str(&format!("%{other:02X}")),
-        }
-    }
-    url
 }
 
 pub fn view(

@@ -81,6 +81,10 @@ pub fn build() -> Result<(), String> {
         )
         .map_err(|e| format!("{file}: {e}"))?;
     }
+    // The lessons and their figures are fetched by the page (web/src/lesson_files.rs).
+    let lessons = out.join("lessons");
+    let _ = std::fs::remove_dir_all(&lessons);
+    copy_lessons(&workspace_root().join("lessons"), &lessons)?;
     let (raw, gzipped) = wasm_size(&pkg.join("raftbook_web_bg.wasm"))?;
     eprintln!(
         "xtask: playground built in {}: wasm {} KiB raw, {} KiB gzipped",
@@ -88,6 +92,22 @@ pub fn build() -> Result<(), String> {
         raw / 1024,
         gzipped / 1024
     );
+    Ok(())
+}
+
+/// Copies every lesson (`.md`) and figure (`.svg`) under `from` to `to`, keeping the folders.
+fn copy_lessons(from: &Path, to: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let target = to.join(path.file_name().expect("an entry has a name"));
+        if path.is_dir() {
+            copy_lessons(&path, &target)?;
+        } else if path.extension().is_some_and(|e| e == "md" || e == "svg") {
+            std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+            std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
     Ok(())
 }
 
