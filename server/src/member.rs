@@ -425,6 +425,11 @@ impl Member {
                 } => self.transport.forward(leader, request_id, request),
             }
         }
+        // Every write of these outputs is in the WAL: a snapshot written in the background
+        // can start its segment (wal.rs).
+        if let Err(error) = self.wal.settle(self.server.node().storage()) {
+            fatal(&error.to_string());
+        }
     }
 
     fn observe(&mut self, event: NodeEvent) {

@@ -16,6 +16,13 @@
 //! When the node takes or installs a snapshot, the snapshot goes to its own file and the WAL
 //! starts a new segment holding just the state after it (a reference to the snapshot, the
 //! entries after it, the hard state); older segments and snapshots are then removed.
+//!
+//! A snapshot the node *takes* is written by a thread of its own, while the member goes on:
+//! encoding and fsyncing a whole store takes long enough to hold up every request (a put's
+//! p99 at 500 clients went from about 120 to 500 ms when a snapshot fell in the measurement).
+//! Nothing waits for it, because the old segments still hold everything the snapshot does;
+//! the new segment starts once the file is durable ([`Wal::settle`]). A crash before then
+//! leaves a snapshot file that no segment names, which recovery ignores.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -23,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use protobuf::Message as _;
-use raft::eraftpb::{Entry, HardState, Snapshot};
+use raft::eraftpb::{Entry, HardState, Snapshot, SnapshotMetadata};
 use raftbook_core::storage::{PersistWrite, RaftStorage};
 
 const HARD_STATE: u8 = 1;
@@ -59,6 +66,13 @@ pub struct Wal {
     file: File,
     /// Bytes written since the last fsync.
     unsynced: bool,
+    /// A snapshot the node took, being written to its file (see the module docs).
+    writing: Option<SnapshotWriting>,
+}
+
+struct SnapshotWriting {
+    metadata: SnapshotMetadata,
+    written: std::thread::JoinHandle<Result<(), WalError>>,
 }
 
 /// What recovery found.
@@ -80,6 +94,18 @@ fn snapshot_path(dir: &Path, term: u64, index: u64) -> PathBuf {
 
 fn sync_dir(dir: &Path) -> Result<(), WalError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// Writes `snapshot` to its own file in `snap_dir` and makes it durable.
+fn write_snapshot_file(snap_dir: &Path, snapshot: &Snapshot) -> Result<(), WalError> {
+    let meta = snapshot.get_metadata();
+    let path = snapshot_path(snap_dir, meta.term, meta.index);
+    let record = encode_record(SNAPSHOT_REF, &snapshot.write_to_bytes().expect("encodes"));
+    let mut file = File::create(&path).map_err(io(&path))?;
+    file.write_all(&record)
+        .and_then(|()| file.sync_all())
+        .map_err(io(&path))?;
+    sync_dir(snap_dir)
 }
 
 fn encode_record(kind: u8, payload: &[u8]) -> Vec<u8> {
@@ -190,6 +216,7 @@ impl Wal {
             segment,
             file,
             unsynced: false,
+            writing: None,
         };
         Ok(Recovered {
             wal,
@@ -280,28 +307,73 @@ impl Wal {
                 self.append(HARD_STATE, &hard_state.write_to_bytes().expect("encodes"))
             }
             PersistWrite::Append(entries) => self.append(ENTRIES, &encode_entries(entries)),
-            PersistWrite::InstallSnapshot(_) | PersistWrite::TakeSnapshot { .. } => {
-                self.start_segment_after(&storage.encoded_snapshot(), storage)
+            PersistWrite::InstallSnapshot(snapshot) => {
+                // The leader's snapshot replaces everything, and one being written too.
+                self.wait_for_snapshot()?;
+                write_snapshot_file(&self.snap_dir, snapshot)?;
+                self.start_segment_after(snapshot.get_metadata(), storage)
+            }
+            PersistWrite::TakeSnapshot {
+                metadata, state, ..
+            } => {
+                // One at a time. A snapshot still being written is passed by this one: its
+                // segment is not started (this change may have dropped entries after it),
+                // and its file goes when this one's segment starts.
+                self.wait_for_snapshot()?;
+                let mut snapshot = Snapshot::default();
+                snapshot.set_metadata(metadata.clone());
+                let (state, snap_dir) = (state.clone(), self.snap_dir.clone());
+                let written = std::thread::spawn(move || {
+                    // Encoded here, not on the member's loop (the bytes are kept for a
+                    // follower that needs them).
+                    snapshot.data = state.bytes();
+                    write_snapshot_file(&snap_dir, &snapshot)
+                });
+                self.writing = Some(SnapshotWriting {
+                    metadata: metadata.clone(),
+                    written,
+                });
+                Ok(())
             }
         }
     }
 
-    /// Writes the snapshot file, then a new segment with the state after it; then removes
-    /// what the new segment makes unnecessary.
+    /// Starts the new segment of a snapshot whose file is written, if one is. `storage` is
+    /// the node's storage as written to the WAL so far.
+    pub fn settle(&mut self, storage: &RaftStorage) -> Result<(), WalError> {
+        if self
+            .writing
+            .as_ref()
+            .is_some_and(|w| w.written.is_finished())
+        {
+            if let Some(metadata) = self.wait_for_snapshot()? {
+                self.start_segment_after(&metadata, storage)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for the snapshot being written, if any: its metadata once its file is durable.
+    fn wait_for_snapshot(&mut self) -> Result<Option<SnapshotMetadata>, WalError> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(None);
+        };
+        writing
+            .written
+            .join()
+            .map_err(|_| WalError::Invalid("the snapshot writer panicked".into()))??;
+        Ok(Some(writing.metadata))
+    }
+
+    /// Starts a new segment with the state after the snapshot `meta` describes (its file is
+    /// durable): a reference to it, the entries after it, the hard state. Then removes what
+    /// the new segment makes unnecessary.
     fn start_segment_after(
         &mut self,
-        snapshot: &Snapshot,
+        meta: &SnapshotMetadata,
         storage: &RaftStorage,
     ) -> Result<(), WalError> {
-        let meta = snapshot.get_metadata();
         let snap = snapshot_path(&self.snap_dir, meta.term, meta.index);
-        let record = encode_record(SNAPSHOT_REF, &snapshot.write_to_bytes().expect("encodes"));
-        let mut file = File::create(&snap).map_err(io(&snap))?;
-        file.write_all(&record)
-            .and_then(|()| file.sync_all())
-            .map_err(io(&snap))?;
-        sync_dir(&self.snap_dir)?;
-
         self.sync()?;
         let previous = self.segment;
         self.segment += 1;
@@ -411,6 +483,80 @@ mod tests {
             good,
             "the torn record is cut off"
         );
+    }
+
+    fn entries(indexes: std::ops::RangeInclusive<u64>) -> PersistWrite {
+        PersistWrite::Append(
+            indexes
+                .map(|index| Entry {
+                    index,
+                    term: 1,
+                    data: format!("put {index}").into_bytes().into(),
+                    ..Default::default()
+                })
+                .collect(),
+        )
+    }
+
+    /// The log as (index, data), for comparing two storages.
+    fn log(storage: &RaftStorage) -> Vec<(u64, Vec<u8>)> {
+        storage.log().map(|e| (e.index, e.data.to_vec())).collect()
+    }
+
+    fn files(dir: &Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn a_snapshot_written_in_the_background_loses_nothing_before_or_after_its_segment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut storage = RaftStorage::bootstrap(&[1]);
+        let mut wal = Wal::open(dir.path()).unwrap().wal;
+        wal.bootstrap(&storage).unwrap();
+        let write = |storage: &mut RaftStorage, wal: &mut Wal, change: PersistWrite| {
+            storage.write(&change);
+            wal.write(&change, storage).unwrap();
+            wal.sync().unwrap();
+        };
+        write(&mut storage, &mut wal, entries(2..=5));
+        let take = PersistWrite::TakeSnapshot {
+            metadata: SnapshotMetadata {
+                index: 4,
+                term: 1,
+                conf_state: Some(storage.conf_state().clone()).into(),
+                ..Default::default()
+            },
+            state: raftbook_core::state_machine::SnapshotState::encoded(bytes::Bytes::from_static(
+                b"the state at 4",
+            )),
+            compact_to: 4,
+        };
+        write(&mut storage, &mut wal, take);
+        write(&mut storage, &mut wal, entries(6..=7));
+
+        // Before its segment starts (a crash now): the first segment has it all.
+        let replayed = Wal::open(dir.path()).unwrap().storage.unwrap();
+        assert_eq!(replayed.snapshot_metadata().index, 0);
+        assert_eq!((replayed.first_index(), replayed.last_index()), (1, 7));
+        assert_eq!(log(&replayed)[4..], log(&storage)[..], "5 to 7, as written");
+
+        // Once the file is written, the member's next settle starts the segment.
+        while wal.writing.is_some() {
+            std::thread::sleep(Duration::from_millis(1));
+            wal.settle(&storage).unwrap();
+        }
+        write(&mut storage, &mut wal, entries(8..=8));
+        let replayed = Wal::open(dir.path()).unwrap().storage.unwrap();
+        assert_eq!(replayed.snapshot_metadata().index, 4);
+        assert_eq!(&replayed.encoded_snapshot().data[..], b"the state at 4");
+        assert_eq!(log(&replayed), log(&storage.recovered()));
+        assert_eq!(log(&replayed).first().unwrap().0, 5);
+        assert_eq!(
+            files(&dir.path().join("member/wal")),
+            1,
+            "the old segment is gone"
+        );
+        assert_eq!(files(&dir.path().join("member/snap")), 1);
     }
 
     #[test]
