@@ -175,6 +175,10 @@ proptest! {
                 }
             }
             prop_assert_eq!(store.current_revision(), model.revision);
+            // What the store holds is counted as it goes, the same as counting it all again.
+            let mut recounted = store.clone();
+            recounted.recount();
+            prop_assert_eq!(store.stats(), recounted.stats());
         }
         // A snapshot restores the very same store, even half-way through forgetting.
         let mut restored = postcard_roundtrip(&store);

@@ -456,6 +456,7 @@ impl StateMachine for EtcdStore {
         } else {
             postcard::from_bytes(snapshot).expect("a snapshot EtcdStore::snapshot wrote")
         };
+        self.mvcc.recount();
     }
 
     fn describe(command: &[u8]) -> String {
