@@ -159,7 +159,9 @@ pub enum NodeEvent {
         index: u64,
         term: u64,
         kind: EntryKind,
-        summary: Summary,
+        /// Boxed: a playground's trace keeps an event for every entry every node applies,
+        /// and every event is as large as the largest kind.
+        summary: Box<Summary>,
         digest: u64,
     },
     SnapshotTaken {
@@ -617,7 +619,7 @@ impl<S: StateMachine> Node<S> {
                 index: entry.index,
                 term: entry.term,
                 kind,
-                summary,
+                summary: Box::new(summary),
                 digest: digest(&entry.data),
             }));
             if let Some((origin, request_id)) = decode_origin(&entry.context) {

@@ -486,7 +486,7 @@ impl Cluster {
                 self.now,
                 TraceKind::Send {
                     id,
-                    message: MessageView::new(&message),
+                    message: Box::new(MessageView::new(&message)),
                     arrives,
                 },
             );

@@ -24,7 +24,9 @@ pub struct TraceEvent {
 pub enum TraceKind {
     Send {
         id: u64,
-        message: MessageView,
+        /// Boxed, as the largest kind: every event of an hour-long trace (millions) is as
+        /// large as the largest, and a quarter of them are sends.
+        message: Box<MessageView>,
         arrives: u64,
     },
     Deliver {
