@@ -49,15 +49,18 @@ try {
         console.log(`link to minute ${minutes} (5 nodes, 50 puts/s): first paint ${painted} ms, replayed in ${replayed.toFixed(1)} s; WASM memory ${(memory / 1048576).toFixed(0)} MiB`);
         // Scrubbing: from the input event to the next frame, as the learner sees it.
         const end = minutes * 60000;
-        for (const [label, to] of [["1 s", 1000], ["the middle", end / 2 + 777], ["the end", end]]) {
+        // Three moments near each place, a little over a second apart, so that they fall at
+        // different distances after the nearest checkpoint.
+        for (const [label, at] of [["1 s", 1000], ["the middle", end / 2 + 777], ["the end", end]]) {
           const times = [];
           for (let i = 0; i < 3; i++) {
+            const to = at === end ? end - i * 1313 : at + i * 1313;
             // Start each from elsewhere, so that every scrub has work to do.
             await page.evaluate((t) => {
               const s = document.querySelector("#scrubber");
               s.value = String(t);
               s.dispatchEvent(new Event("input", { bubbles: true }));
-            }, to === 1000 ? end : 1000 + i);
+            }, at === 1000 ? end : 1000 + i);
             times.push(await page.evaluate((t) => new Promise((resolve) => {
               const s = document.querySelector("#scrubber");
               const start = performance.now();
@@ -69,7 +72,7 @@ try {
             if (shown !== to) throw new Error(`scrubbed to ${to}, shows ${shown}`);
           }
           times.sort((a, b) => a - b);
-          console.log(`  scrub to ${label} of minute ${minutes}: ${times[1].toFixed(0)} ms (median of 3; ${times.map((t) => t.toFixed(0)).join(", ")})`);
+          console.log(`  scrub to ${label} of minute ${minutes}: ${times[1].toFixed(0)} ms (median of 3 moments 1.3 s apart; ${times.map((t) => t.toFixed(0)).join(", ")})`);
         }
       } catch (error) {
         console.log(`link to minute ${minutes} (5 nodes, 50 puts/s): first paint ${painted} ms, replay failed: ${error.message.split("\n")[0]}`);

@@ -15,10 +15,10 @@
 
 use crate::scenario::console::{Console, TimedAction};
 
-/// The most checkpoints kept: an hour-long run keeps one every 8 virtual seconds, so a scrub
-/// replays at most 8 s (about 40 ms in the browser at 50 puts a second); the checkpoints of
-/// such a run own about 350 MiB between them, against 2 GiB for the run itself.
-pub const MAX_CHECKPOINTS: usize = 480;
+/// The most checkpoints kept: an hour-long run keeps one every 4 virtual seconds, so a scrub
+/// replays at most 4 s (about 20 ms in the browser at 50 puts a second; 8 s took up to 77).
+/// Each checkpoint owns about 0.6 MiB of pieces at 50 puts a second.
+pub const MAX_CHECKPOINTS: usize = 960;
 
 /// The spacing of a new run's checkpoints, in virtual milliseconds.
 pub const FIRST_SPACING_MS: u64 = 1000;
