@@ -46,7 +46,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// One thread for the network (gRPC, the peer streams, the JSON gateway), beside the member's
 /// own loop thread (member.rs), which does the Raft work and the fsyncs. More network threads
 /// only add hand-offs between threads: on 2 cores with 3 members, a pool of workers per
-/// member served puts and reads at 0.74 to 0.95 of the rate this does (`raftbook-bench`).
+/// member served puts and reads at 0.74 to 0.99 of the rate this does (`raftbook-bench`).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
