@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use common::{etcdctl, Kind, LocalCluster};
@@ -133,19 +132,6 @@ fn is_leader(cluster: &LocalCluster, i: usize) -> bool {
     status.split(", ").nth(4) == Some("true")
 }
 
-/// Makes every fsync of member `i` take `ms` milliseconds longer (its `slow-fsync` failpoint).
-fn slow_fsync(cluster: &LocalCluster, i: usize, ms: u64) {
-    let mut http = std::net::TcpStream::connect(&cluster.members[i].client).unwrap();
-    write!(
-        http,
-        "POST /failpoints/slow-fsync?ms={ms} HTTP/1.1\r\nHost: m\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    http.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-}
-
 #[test]
 fn a_follower_acknowledges_only_entries_it_has_fsynced() {
     // Shorter than the election timeout (1 s), so the slowed followers stay in touch.
@@ -162,7 +148,7 @@ fn a_follower_acknowledges_only_entries_it_has_fsynced() {
     put("warm up");
 
     // One slow follower: the other one's acknowledgement makes the majority.
-    slow_fsync(&cluster, followers[0], SLOW.as_millis() as u64);
+    cluster.failpoint(followers[0], "slow-fsync", SLOW.as_millis() as u64);
     let one_slow = put("one slow disk");
     assert!(
         one_slow < SLOW,
@@ -171,7 +157,7 @@ fn a_follower_acknowledges_only_entries_it_has_fsynced() {
 
     // Both slow: the put must wait for a follower's fsync. A follower that acknowledged
     // before its fsync returned would let it through sooner.
-    slow_fsync(&cluster, followers[1], SLOW.as_millis() as u64);
+    cluster.failpoint(followers[1], "slow-fsync", SLOW.as_millis() as u64);
     let both_slow = put("two slow disks");
     assert!(
         both_slow >= SLOW,

@@ -406,12 +406,7 @@ async fn inject_faults(cluster: &mut LocalCluster, stop: Instant) -> Vec<String>
                 done.push(format!("SIGSTOP {role} {name} for 1.5 s"));
             }
             2 => {
-                let url = format!(
-                    "http://{}/failpoints/isolate?ms=1500",
-                    cluster.members[target].client
-                );
-                let cut = reqwest::Client::new().post(url).send().await;
-                assert!(cut.is_ok_and(|r| r.status().is_success()), "isolate {name}");
+                cluster.failpoint(target, "isolate", 1500);
                 tokio::time::sleep(Duration::from_millis(1500)).await;
                 done.push(format!("cut {role} {name} off its peers for 1.5 s"));
             }

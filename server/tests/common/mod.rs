@@ -173,6 +173,24 @@ impl LocalCluster {
         .unwrap_or_default()
     }
 
+    /// Sets failpoint `name` of member `i` (started with `--failpoints`; see
+    /// `server/src/failpoint.rs`) to `ms` milliseconds: `isolate`, `slow-fsync`.
+    pub fn failpoint(&self, i: usize, name: &str, ms: u64) {
+        use std::io::{Read, Write};
+        let mut http = std::net::TcpStream::connect(&self.members[i].client).unwrap();
+        write!(
+            http,
+            "POST /failpoints/{name}?ms={ms} HTTP/1.1\r\nHost: m\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        http.read_to_string(&mut answer).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "{name} on member {i}: {answer}"
+        );
+    }
+
     pub fn data_dir(&self, i: usize) -> PathBuf {
         self.dir.path().join(&self.members[i].name)
     }
