@@ -202,7 +202,7 @@ fn oversized_and_malformed_requests_are_refused_and_nothing_is_lost() {
     assert_eq!(run(&mut scenario, "get keep"), "keep\nme\n");
 }
 
-/// When the leader applied log entry `index`, from the trace.
+/// When `node` applied log entry `index`, from the trace.
 fn applied_at(cluster: &Cluster, node: u64, index: u64) -> u64 {
     cluster
         .trace()

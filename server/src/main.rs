@@ -37,9 +37,10 @@ enum SnapshotCommands {
 }
 
 /// mimalloc rather than glibc's malloc: a member allocates and frees small objects on every
-/// request from several threads (tokio's workers, the member loop), which mimalloc's per-thread
-/// pages serve faster (puts at 16 to 500 clients: 1.2 to 1.3× glibc's, `raftbook-bench`), and
-/// it hands emptied pages back to the system, so memory falls after a compaction.
+/// request from two threads (the network's and the member loop's), which mimalloc's
+/// per-thread pages serve faster (puts at 16 to 500 clients: 1.2 to 1.3× glibc's,
+/// `raftbook-bench`), and it hands emptied pages back to the system, so memory falls after a
+/// compaction.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

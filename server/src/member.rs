@@ -5,9 +5,8 @@
 //! in one Ready: one WAL write and one fsync for all their entries), and carries out the
 //! outputs **in order**: WAL writes (and the fsync raft-rs asks for) before any message that
 //! was waiting on them goes out; answers to the clients whose requests were applied; events
-//! to watch streams. A plain thread with a
-//! channel keeps that ordering obvious; the async world (gRPC, HTTP) talks to it through
-//! [`MemberHandle`].
+//! to watch streams. A plain thread with a channel keeps that ordering obvious; the async
+//! world (gRPC, HTTP) talks to it through [`MemberHandle`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::Ordering;
