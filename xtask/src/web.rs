@@ -85,7 +85,9 @@ pub fn build() -> Result<(), String> {
     let lessons = out.join("lessons");
     let _ = std::fs::remove_dir_all(&lessons);
     copy_lessons(&workspace_root().join("lessons"), &lessons)?;
-    let (raw, gzipped) = wasm_size(&pkg.join("raftbook_web_bg.wasm"))?;
+    let module = pkg.join("raftbook_web_bg.wasm");
+    refuse_protobuf_reflection(&module)?;
+    let (raw, gzipped) = wasm_size(&module)?;
     eprintln!(
         "xtask: playground built in {}: wasm {} KiB raw, {} KiB gzipped",
         out.display(),
@@ -107,6 +109,22 @@ fn copy_lessons(from: &Path, to: &Path) -> Result<(), String> {
             std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
             std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
         }
+    }
+    Ok(())
+}
+
+/// rust-protobuf's reflection is 85 KiB of the module, gzipped, and one `{:?}` of a raft-rs
+/// message anywhere brings it in (vendor/raft/RAFTBOOK.md). Its descriptors name their
+/// `.proto` file, so the name in the module means the reflection is back.
+fn refuse_protobuf_reflection(module: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(module).map_err(|e| format!("{}: {e}", module.display()))?;
+    let name = b"eraftpb.proto";
+    if bytes.windows(name.len()).any(|w| w == name) {
+        return Err(format!(
+            "{} carries rust-protobuf's reflection: is a raft-rs message printed with {{:?}}? \
+             (see vendor/raft/RAFTBOOK.md)",
+            module.display()
+        ));
     }
     Ok(())
 }

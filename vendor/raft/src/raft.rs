@@ -378,9 +378,9 @@ impl<T: Storage> Raft<T> {
         if !raft_proto::conf_state_eq(&new_cs, conf_state) {
             fatal!(
                 r.logger,
-                "invalid restore: {:?} != {:?}",
-                conf_state,
-                new_cs
+                "invalid restore: {} != {}",
+                conf_state_text(conf_state),
+                conf_state_text(&new_cs)
             );
         }
 
@@ -2631,7 +2631,12 @@ impl<T: Storage> Raft<T> {
         if let Err(e) = confchange::restore(&mut self.prs, last_index, cs) {
             // This should never happen. Either there's a bug in our config change
             // handling or the client corrupted the conf change.
-            fatal!(self.logger, "unable to restore config {:?}: {}", cs, e);
+            fatal!(
+                self.logger,
+                "unable to restore config {}: {}",
+                conf_state_text(cs),
+                e
+            );
         }
         let new_cs = self.post_conf_change();
         let cs = self
@@ -2642,7 +2647,12 @@ impl<T: Storage> Raft<T> {
             .get_metadata()
             .get_conf_state();
         if !raft_proto::conf_state_eq(cs, &new_cs) {
-            fatal!(self.logger, "invalid restore: {:?} != {:?}", cs, new_cs);
+            fatal!(
+                self.logger,
+                "invalid restore: {} != {}",
+                conf_state_text(cs),
+                conf_state_text(&new_cs)
+            );
         }
 
         // TODO: this is untested and likely unneeded
@@ -2918,4 +2928,18 @@ impl<T: Storage> Raft<T> {
             pr.ins.set_cap(cap);
         }
     }
+}
+
+/// A membership as text, for the panics above. (raftbook: in place of the protobuf message's
+/// `Debug`, which prints through rust-protobuf's reflection and so would put all of it into the
+/// browser's module; see RAFTBOOK.md.)
+fn conf_state_text(cs: &ConfState) -> String {
+    format!(
+        "voters {:?}, learners {:?}, outgoing voters {:?}, next learners {:?}, auto leave {}",
+        cs.get_voters(),
+        cs.get_learners(),
+        cs.get_voters_outgoing(),
+        cs.get_learners_next(),
+        cs.get_auto_leave()
+    )
 }

@@ -683,7 +683,9 @@ impl<T: Storage> RawNode<T> {
             assert!(hard_state.commit == self.prev_hs.commit);
             light_rd.commit_index = None;
         }
-        assert_eq!(hard_state, self.prev_hs, "hard state != prev_hs");
+        // raftbook: `assert!` in place of `assert_eq!`, whose message would print the protobuf
+        // messages through rust-protobuf's reflection (see RAFTBOOK.md).
+        assert!(hard_state == self.prev_hs, "hard state != prev_hs");
         light_rd
     }
 
