@@ -7,34 +7,14 @@
 //! operations by `;`, each written as etcdctl's interactive mode takes them:
 //! `txn create("lock") = "0" then put lock me --lease=1234 else get lock`.
 
-use clap::{Parser, Subcommand, ValueEnum};
+mod flags;
+
+use flags::{go_int, Flag, Split};
 
 use super::api::*;
 
-#[derive(Parser, Debug)]
-#[command(
-    name = "etcdctl",
-    no_binary_name = true,
-    disable_help_subcommand = true,
-    disable_version_flag = true
-)]
-struct Cli {
-    /// Output format: simple, json, fields, table or protobuf.
-    #[arg(
-        short = 'w',
-        long = "write-out",
-        default_value = "simple",
-        global = true
-    )]
-    write_out: Format,
-    /// Print keys and values as hex-escaped bytes.
-    #[arg(long, global = true)]
-    hex: bool,
-    #[command(subcommand)]
-    command: Sub,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+/// How etcdctl prints an answer (`-w`, `--write-out`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     #[default]
     Simple,
@@ -46,122 +26,20 @@ pub enum Format {
     Protobuf,
 }
 
-#[derive(Subcommand, Debug)]
-enum Sub {
-    /// Puts the given key into the store.
-    Put {
-        key: String,
-        value: Option<String>,
-        /// Lease ID (in hexadecimal) to attach to the key.
-        #[arg(long)]
-        lease: Option<String>,
-        #[arg(long)]
-        prev_kv: bool,
-        #[arg(long)]
-        ignore_value: bool,
-        #[arg(long)]
-        ignore_lease: bool,
-    },
-    /// Gets the key or a range of keys.
-    Get {
-        key: String,
-        range_end: Option<String>,
-        /// l (linearizable) or s (serializable).
-        #[arg(long, default_value = "l")]
-        consistency: String,
-        #[arg(long)]
-        order: Option<String>,
-        #[arg(long)]
-        sort_by: Option<String>,
-        #[arg(long, default_value_t = 0)]
-        limit: i64,
-        #[arg(long)]
-        prefix: bool,
-        #[arg(long)]
-        from_key: bool,
-        #[arg(long, default_value_t = 0)]
-        rev: i64,
-        #[arg(long)]
-        keys_only: bool,
-        #[arg(long)]
-        print_value_only: bool,
-    },
-    /// Removes the specified key or range of keys [key, range_end).
-    Del {
-        key: String,
-        range_end: Option<String>,
-        #[arg(long)]
-        prefix: bool,
-        #[arg(long)]
-        prev_kv: bool,
-        #[arg(long)]
-        from_key: bool,
-    },
-    /// Watches events stream on keys or prefixes.
-    Watch {
-        key: Option<String>,
-        range_end: Option<String>,
-        /// Read watch commands from the input, one a line.
-        #[arg(short = 'i', long)]
-        interactive: bool,
-        #[arg(long)]
-        prefix: bool,
-        #[arg(long, default_value_t = 0)]
-        rev: i64,
-        #[arg(long)]
-        prev_kv: bool,
-        #[arg(long)]
-        progress_notify: bool,
-    },
-    /// Lease related commands.
-    Lease {
-        #[command(subcommand)]
-        command: LeaseSub,
-    },
-    /// Compacts the event history in etcd.
-    #[command(alias = "compact")]
-    Compaction {
-        revision: i64,
-        #[arg(long)]
-        physical: bool,
-    },
-    /// Acquires a named lock.
-    Lock {
-        /// The lock's name, then the command etcdctl would run while holding it.
-        args: Vec<String>,
-        /// Timeout for session, in seconds.
-        #[arg(long, default_value_t = 10)]
-        ttl: i64,
-    },
-    /// Observes and participates in leader election.
-    Elect {
-        /// The election's name, then the proposal.
-        args: Vec<String>,
-        /// Observation mode.
-        #[arg(short = 'l', long)]
-        listen: bool,
-    },
-}
+impl std::str::FromStr for Format {
+    type Err = String;
 
-#[derive(Subcommand, Debug)]
-enum LeaseSub {
-    Grant {
-        ttl: i64,
-    },
-    Revoke {
-        id: String,
-    },
-    Timetolive {
-        id: String,
-        #[arg(long)]
-        keys: bool,
-    },
-    List,
-    KeepAlive {
-        id: String,
-        #[arg(long)]
-        once: bool,
-    },
+    /// etcdctl's names for its formats, exactly as it takes them, and its error.
+    fn from_str(name: &str) -> Result<Format, String> {
+        match name {
+            "simple" => Ok(Format::Simple),
+            "json" => Ok(Format::Json),
+            "fields" => Ok(Format::Fields),
+            "table" => Ok(Format::Table),
+            "protobuf" => Ok(Format::Protobuf),
+            _ => Err("unsupported output format".into()),
+        }
+    }
 }
 
 /// What an etcdctl command line asks for.
@@ -211,254 +89,405 @@ pub struct Invocation {
     pub style: Style,
 }
 
-/// Parses the words after `etcdctl` (e.g. `["get", "--prefix", "foo"]`).
+/// The flags every command takes (etcdctl's global flags that mean something here).
+const GLOBAL_FLAGS: [Flag; 2] = [Flag::text("write-out").short('w'), Flag::on_off("hex")];
+
+const PUT_FLAGS: &[Flag] = &[
+    Flag::text("lease"),
+    Flag::on_off("prev-kv"),
+    Flag::on_off("ignore-value"),
+    Flag::on_off("ignore-lease"),
+];
+
+const GET_FLAGS: &[Flag] = &[
+    Flag::text("consistency"),
+    Flag::text("order"),
+    Flag::text("sort-by"),
+    Flag::number("limit"),
+    Flag::on_off("prefix"),
+    Flag::on_off("from-key"),
+    Flag::number("rev"),
+    Flag::on_off("keys-only"),
+    Flag::on_off("print-value-only"),
+];
+
+const DEL_FLAGS: &[Flag] = &[
+    Flag::on_off("prefix"),
+    Flag::on_off("prev-kv"),
+    Flag::on_off("from-key"),
+];
+
+const WATCH_FLAGS: &[Flag] = &[
+    Flag::on_off("interactive").short('i'),
+    Flag::on_off("prefix"),
+    Flag::number("rev"),
+    Flag::on_off("prev-kv"),
+    Flag::on_off("progress-notify"),
+];
+
+const LOCK_FLAGS: &[Flag] = &[Flag::number("ttl")];
+
+const ELECT_FLAGS: &[Flag] = &[Flag::on_off("listen").short('l')];
+
+/// Parses the words after `etcdctl` (e.g. `["get", "--prefix", "foo"]`), checking them as
+/// etcdctl 3.4 does and refusing what it refuses with its words.
 pub fn parse(words: &[String]) -> Result<Invocation, String> {
-    if words.first().is_some_and(|w| w == "txn") {
-        // `txn [-i] [-w json] …`: the flags come first; the rest is the transaction.
-        let mut style = Style::default();
-        let mut interactive = false;
-        let mut rest = &words[1..];
-        while let Some(first) = rest.first() {
-            let (format, taken) = match first.as_str() {
-                "-i" | "--interactive" => {
-                    interactive = true;
-                    rest = &rest[1..];
-                    continue;
-                }
-                "-w" | "--write-out" => (rest.get(1).cloned().unwrap_or_default(), 2),
-                flag => match flag
-                    .strip_prefix("--write-out=")
-                    .or_else(|| flag.strip_prefix("-w="))
-                {
-                    Some(format) => (format.to_string(), 1),
-                    None => break,
-                },
-            };
-            style.format = Format::from_str(&format, true)
-                .map_err(|_| format!("invalid value '{format}' for '--write-out'"))?;
-            rest = &rest[taken.min(rest.len())..];
-        }
-        let action = if interactive {
-            Action::ReadTxnFromInput
-        } else {
-            let text = rest.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
-            Action::Request(Request::Txn(parse_txn(&text)?))
-        };
-        return Ok(Invocation { action, style });
-    }
-    let cli = Cli::try_parse_from(words).map_err(|e| {
-        // clap's first line is the error; the rest is usage help meant for a terminal.
-        e.to_string()
-            .lines()
-            .next()
-            .unwrap_or("bad command")
-            .trim_start_matches("error: ")
-            .to_string()
-    })?;
-    let mut style = Style {
-        format: cli.write_out,
-        hex: cli.hex,
-        ..Default::default()
+    let Some((command, rest)) = words.split_first() else {
+        return Err(
+            "which command? put, get, del, txn, watch, lease, compaction, lock or elect".into(),
+        );
     };
-    let bytes = |s: String| s.into_bytes();
-    let action = match cli.command {
-        Sub::Put {
-            key,
-            value,
-            lease,
-            prev_kv,
-            ignore_value,
-            ignore_lease,
-        } => {
-            match (&value, ignore_value) {
-                (None, false) => {
-                    return Err(
-                        "put command needs 1 argument and input from stdin or 2 arguments".into(),
-                    )
-                }
-                (Some(_), true) => {
-                    return Err(
-                        "put command needs only 1 argument when 'ignore-value' is set".into(),
-                    )
-                }
-                _ => {}
-            }
-            let lease = lease.map(|l| parse_lease_id(&l)).transpose()?.unwrap_or(0);
-            let value = bytes(value.unwrap_or_default());
-            Action::Request(Request::Put(PutRequest {
-                key: bytes(key),
-                value,
-                lease,
-                prev_kv,
-                ignore_value,
-                ignore_lease,
-            }))
+    match command.as_str() {
+        "txn" => parse_txn_command(rest),
+        "put" => parse_put(&flags("put", rest, PUT_FLAGS)?),
+        "get" => parse_get(&flags("get", rest, GET_FLAGS)?),
+        "del" => parse_del(&flags("del", rest, DEL_FLAGS)?),
+        "watch" => parse_watch(&flags("watch", rest, WATCH_FLAGS)?),
+        "lease" => parse_lease(rest),
+        // etcdctl takes a command by any prefix no other command shares; the tutorials
+        // write `compact`.
+        "compaction" | "compact" => {
+            parse_compaction(&flags("compaction", rest, &[Flag::on_off("physical")])?)
         }
-        Sub::Get {
-            key,
-            range_end,
-            consistency,
-            order,
-            sort_by,
-            limit,
-            prefix,
-            from_key,
-            rev,
-            keys_only,
-            print_value_only,
-        } => {
-            style.value_only = print_value_only;
-            let serializable = match consistency.as_str() {
-                "l" => false,
-                "s" => true,
-                other => return Err(format!("unknown consistency flag {other:?}")),
-            };
-            let sort_order = match order.as_deref() {
-                None => SortOrder::None,
-                Some("ASCEND") => SortOrder::Ascend,
-                Some("DESCEND") => SortOrder::Descend,
-                Some(other) => return Err(format!("bad sort order {other:?}")),
-            };
-            let sort_target = match sort_by.as_deref() {
-                None | Some("KEY") => SortTarget::Key,
-                Some("CREATE") => SortTarget::Create,
-                Some("MODIFY") => SortTarget::Mod,
-                Some("VALUE") => SortTarget::Value,
-                Some("VERSION") => SortTarget::Version,
-                Some(other) => return Err(format!("bad sort target {other:?}")),
-            };
-            let (key, range_end) = key_range(key, range_end, prefix, from_key)?;
-            Action::Request(Request::Range(RangeRequest {
-                key,
-                range_end,
-                limit,
-                revision: rev,
-                sort_order,
-                sort_target,
-                serializable,
-                keys_only,
-                ..Default::default()
-            }))
-        }
-        Sub::Del {
-            key,
-            range_end,
-            prefix,
-            prev_kv,
-            from_key,
-        } => {
-            let (key, range_end) = key_range(key, range_end, prefix, from_key)?;
-            Action::Request(Request::DeleteRange(DeleteRangeRequest {
-                key,
-                range_end,
-                prev_kv,
-            }))
-        }
-        Sub::Watch {
-            key: None,
-            interactive: true,
-            ..
-        } => Action::ReadWatchesFromInput,
-        Sub::Watch {
-            key,
-            range_end,
-            prefix,
-            rev,
-            prev_kv,
-            progress_notify,
-            ..
-        } => {
-            let key = key.ok_or("watch needs a key")?;
-            let (key, range_end) = key_range(key, range_end, prefix, false)?;
-            Action::Watch(WatchCreateRequest {
-                key,
-                range_end,
-                start_revision: rev,
-                progress_notify,
-                prev_kv,
-                filters: Vec::new(),
-            })
-        }
-        Sub::Lease { command } => Action::Request(match command {
-            LeaseSub::Grant { ttl } => Request::LeaseGrant(LeaseGrantRequest { ttl, id: 0 }),
-            LeaseSub::Revoke { id } => Request::LeaseRevoke(LeaseRevokeRequest {
-                id: parse_lease_id(&id)?,
-            }),
-            LeaseSub::Timetolive { id, keys } => {
-                style.lease_keys = keys;
-                Request::LeaseTimeToLive(LeaseTimeToLiveRequest {
-                    id: parse_lease_id(&id)?,
-                    keys,
-                })
+        "lock" => parse_lock(&flags("lock", rest, LOCK_FLAGS)?),
+        "elect" => parse_elect(&flags("elect", rest, ELECT_FLAGS)?),
+        other => Err(format!("unknown command \"{other}\" for \"etcdctl\"")),
+    }
+}
+
+/// Splits a command's words with its own flags and the global ones. `--help` (which
+/// etcdctl answers with a manual page) lists the flags.
+fn flags(command: &str, words: &[String], own: &[Flag]) -> Result<Split, String> {
+    let accepted: Vec<Flag> = own.iter().chain(&GLOBAL_FLAGS).copied().collect();
+    if words.iter().any(|w| w == "--help" || w == "-h") {
+        let names: Vec<String> = accepted.iter().map(|f| format!("--{}", f.long)).collect();
+        return Err(format!("{command} takes {}", names.join(", ")));
+    }
+    flags::split(words, &accepted)
+}
+
+/// The global flags' part of the style.
+fn style(split: &Split) -> Result<Style, String> {
+    Ok(Style {
+        format: split.text("write-out").unwrap_or("simple").parse()?,
+        hex: split.on("hex"),
+        ..Default::default()
+    })
+}
+
+fn request(split: &Split, request: Request) -> Result<Invocation, String> {
+    Ok(Invocation {
+        action: Action::Request(request),
+        style: style(split)?,
+    })
+}
+
+/// `txn [-i] [-w json] …`: the flags come first; the rest is the transaction.
+fn parse_txn_command(words: &[String]) -> Result<Invocation, String> {
+    let mut style = Style::default();
+    let mut interactive = false;
+    let mut rest = words;
+    while let Some(first) = rest.first() {
+        let (format, taken) = match first.as_str() {
+            "-i" | "--interactive" => {
+                interactive = true;
+                rest = &rest[1..];
+                continue;
             }
-            LeaseSub::List => Request::LeaseLeases,
-            // `--once` renews once and prints the answer; without it etcdctl keeps renewing
-            // until stopped (a stream of its own, below).
-            LeaseSub::KeepAlive { id, once: true } => {
-                style.keep_alive_once = true;
-                Request::LeaseKeepAlive(LeaseKeepAliveRequest {
-                    id: parse_lease_id(&id)?,
-                })
-            }
-            LeaseSub::KeepAlive { id, once: false } => {
-                return Ok(Invocation {
-                    action: Action::KeepAlive(parse_lease_id(&id)?),
-                    style,
-                })
-            }
-        }),
-        Sub::Compaction { revision, physical } => {
-            Action::Request(Request::Compact(CompactionRequest { revision, physical }))
-        }
-        // etcdctl's own argument errors, word for word.
-        Sub::Lock { args, ttl } => match args.as_slice() {
-            [] => {
-                return Err(
-                    "lock takes a lock name argument and an optional command to execute".into(),
-                )
-            }
-            [name] => Action::Lock {
-                name: name.clone(),
-                ttl,
+            "-w" | "--write-out" => (rest.get(1).cloned().unwrap_or_default(), 2),
+            flag => match flag
+                .strip_prefix("--write-out=")
+                .or_else(|| flag.strip_prefix("-w="))
+            {
+                Some(format) => (format.to_string(), 1),
+                None => break,
             },
-            [_, ..] => {
-                return Err(
-                    "the console cannot run a command under a lock: run `lock NAME`, \
-                            then type the commands, then `stop-lock NAME`"
-                        .into(),
-                )
-            }
-        },
-        Sub::Elect { args, listen } => match (args.as_slice(), listen) {
-            ([name, proposal], false) => Action::Elect {
-                name: name.clone(),
-                proposal: proposal.clone(),
-            },
-            ([_], false) => return Err("no proposal argument but -l not set".into()),
-            ([_, _], true) => return Err("proposal given but -l is set".into()),
-            ([name], true) => Action::Observe { name: name.clone() },
-            _ => {
-                return Err(
-                    "elect takes one election name argument and an optional proposal argument"
-                        .into(),
-                )
-            }
-        },
+        };
+        style.format = format.parse()?;
+        rest = &rest[taken.min(rest.len())..];
+    }
+    let action = if interactive {
+        Action::ReadTxnFromInput
+    } else {
+        let text = rest.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
+        Action::Request(Request::Txn(parse_txn(&text)?))
     };
     Ok(Invocation { action, style })
 }
 
+/// `put KEY VALUE`. Like etcdctl, words after the value are not read.
+fn parse_put(split: &Split) -> Result<Invocation, String> {
+    let ignore_value = split.on("ignore-value");
+    let (key, value) = match (split.args.as_slice(), ignore_value) {
+        ([], _) | ([_], false) => {
+            return Err("put command needs 1 argument and input from stdin or 2 arguments".into())
+        }
+        ([_, _, ..], true) => {
+            return Err("put command needs only 1 argument when 'ignore-value' is set".into())
+        }
+        ([key], true) => (key, ""),
+        ([key, value, ..], false) => (key, value.as_str()),
+    };
+    // put's own wording of the error lease commands word as "bad lease ID arg".
+    let lease = split
+        .text("lease")
+        .map(|id| go_int(id, 16))
+        .transpose()
+        .map_err(|e| format!("bad lease ID ({e}), expecting ID in Hex"))?;
+    request(
+        split,
+        Request::Put(PutRequest {
+            key: key.clone().into_bytes(),
+            value: value.as_bytes().to_vec(),
+            lease: lease.unwrap_or(0),
+            prev_kv: split.on("prev-kv"),
+            ignore_value,
+            ignore_lease: split.on("ignore-lease"),
+        }),
+    )
+}
+
+/// `get KEY [RANGE_END]`, with etcdctl's checks in etcdctl's order.
+fn parse_get(split: &Split) -> Result<Invocation, String> {
+    let Some(key) = split.args.first() else {
+        return Err(
+            "get command needs one argument as key and an optional argument as range_end".into(),
+        );
+    };
+    let (prefix, from_key) = (split.on("prefix"), split.on("from-key"));
+    if prefix && from_key {
+        return Err(BOTH_PREFIX_AND_FROM_KEY.into());
+    }
+    let serializable = match split.text("consistency").unwrap_or("l") {
+        "l" => false,
+        "s" => true,
+        other => return Err(format!("unknown consistency flag {other:?}")),
+    };
+    let (key, range_end) = key_range(key, split.args.get(1), prefix, from_key)?;
+    // etcdctl reads the sort flags in any case.
+    let order = split.text("order").unwrap_or("");
+    let sort_order = match order.to_uppercase().as_str() {
+        "" => SortOrder::None,
+        "ASCEND" => SortOrder::Ascend,
+        "DESCEND" => SortOrder::Descend,
+        _ => return Err(format!("bad sort order {order}")),
+    };
+    let target = split.text("sort-by").unwrap_or("");
+    let sort_target = match target.to_uppercase().as_str() {
+        "" | "KEY" => SortTarget::Key,
+        "CREATE" => SortTarget::Create,
+        "MODIFY" => SortTarget::Mod,
+        "VALUE" => SortTarget::Value,
+        "VERSION" => SortTarget::Version,
+        _ => return Err(format!("bad sort target {target}")),
+    };
+    let mut invocation = request(
+        split,
+        Request::Range(RangeRequest {
+            key,
+            range_end,
+            limit: split.number("limit", 0),
+            revision: split.number("rev", 0),
+            sort_order,
+            sort_target,
+            serializable,
+            keys_only: split.on("keys-only"),
+            ..Default::default()
+        }),
+    )?;
+    invocation.style.value_only = split.on("print-value-only");
+    Ok(invocation)
+}
+
+/// `del KEY [RANGE_END]`.
+fn parse_del(split: &Split) -> Result<Invocation, String> {
+    let [key, range_end @ ..] = split.args.as_slice() else {
+        return Err(DEL_USAGE.into());
+    };
+    if range_end.len() > 1 {
+        return Err(DEL_USAGE.into());
+    }
+    let (prefix, from_key) = (split.on("prefix"), split.on("from-key"));
+    if prefix && from_key {
+        return Err(BOTH_PREFIX_AND_FROM_KEY.into());
+    }
+    let (key, range_end) = key_range(key, range_end.first(), prefix, from_key)?;
+    request(
+        split,
+        Request::DeleteRange(DeleteRangeRequest {
+            key,
+            range_end,
+            prev_kv: split.on("prev-kv"),
+        }),
+    )
+}
+
+const DEL_USAGE: &str =
+    "del command needs one argument as key and an optional argument as range_end";
+
+const BOTH_PREFIX_AND_FROM_KEY: &str =
+    "`--prefix` and `--from-key` cannot be set at the same time, choose one";
+
+/// `watch KEY [RANGE_END]`, or `watch -i`.
+fn parse_watch(split: &Split) -> Result<Invocation, String> {
+    let style = style(split)?;
+    let (key, range_end) = match split.args.as_slice() {
+        [] if split.on("interactive") => {
+            return Ok(Invocation {
+                action: Action::ReadWatchesFromInput,
+                style,
+            })
+        }
+        [] => return Err("bad number of arguments".into()),
+        [key] => (key, None),
+        [key, range_end] => (key, Some(range_end)),
+        [..] => {
+            return Err("the console cannot run a command on each watch event: \
+                        watch KEY [RANGE_END]"
+                .into())
+        }
+    };
+    let (key, range_end) = key_range(key, range_end, split.on("prefix"), false)?;
+    Ok(Invocation {
+        action: Action::Watch(WatchCreateRequest {
+            key,
+            range_end,
+            start_revision: split.number("rev", 0),
+            progress_notify: split.on("progress-notify"),
+            prev_kv: split.on("prev-kv"),
+            filters: Vec::new(),
+        }),
+        style,
+    })
+}
+
+/// `lease grant|revoke|timetolive|list|keep-alive …`.
+fn parse_lease(words: &[String]) -> Result<Invocation, String> {
+    let usage = "lease needs a subcommand: grant, revoke, timetolive, list or keep-alive";
+    let Some((command, rest)) = words.split_first() else {
+        return Err(usage.into());
+    };
+    let own: &[Flag] = match command.as_str() {
+        "timetolive" => &[Flag::on_off("keys")],
+        "keep-alive" => &[Flag::on_off("once")],
+        _ => &[],
+    };
+    let split = flags(&format!("lease {command}"), rest, own)?;
+    let mut style = style(&split)?;
+    let one_id = |error: &str| match split.args.as_slice() {
+        [id] => parse_lease_id(id),
+        _ => Err(error.to_string()),
+    };
+    let request = match command.as_str() {
+        "grant" => {
+            let [ttl] = split.args.as_slice() else {
+                return Err("lease grant command needs TTL argument".into());
+            };
+            let ttl = go_int(ttl, 10).map_err(|e| format!("bad TTL ({e})"))?;
+            Request::LeaseGrant(LeaseGrantRequest { ttl, id: 0 })
+        }
+        "revoke" => Request::LeaseRevoke(LeaseRevokeRequest {
+            id: one_id("lease revoke command needs 1 argument")?,
+        }),
+        "timetolive" => {
+            style.lease_keys = split.on("keys");
+            Request::LeaseTimeToLive(LeaseTimeToLiveRequest {
+                id: one_id("lease timetolive command needs lease ID as argument")?,
+                keys: style.lease_keys,
+            })
+        }
+        "list" => Request::LeaseLeases,
+        "keep-alive" => {
+            let id = one_id("lease keep-alive command needs lease ID as argument")?;
+            // `--once` renews once and prints the answer; without it etcdctl keeps renewing
+            // until stopped (a stream of its own).
+            if !split.on("once") {
+                return Ok(Invocation {
+                    action: Action::KeepAlive(id),
+                    style,
+                });
+            }
+            style.keep_alive_once = true;
+            Request::LeaseKeepAlive(LeaseKeepAliveRequest { id })
+        }
+        _ => return Err(usage.into()),
+    };
+    Ok(Invocation {
+        action: Action::Request(request),
+        style,
+    })
+}
+
+/// `compaction REVISION [--physical]`.
+fn parse_compaction(split: &Split) -> Result<Invocation, String> {
+    let [revision] = split.args.as_slice() else {
+        return Err("compaction command needs 1 argument".into());
+    };
+    let revision = go_int(revision, 10)?;
+    request(
+        split,
+        Request::Compact(CompactionRequest {
+            revision,
+            physical: split.on("physical"),
+        }),
+    )
+}
+
+/// `lock NAME`, held for a session of `--ttl` seconds (10 by default, as in etcdctl).
+fn parse_lock(split: &Split) -> Result<Invocation, String> {
+    let action = match split.args.as_slice() {
+        [] => {
+            return Err("lock takes a lock name argument and an optional command to execute".into())
+        }
+        [name] => Action::Lock {
+            name: name.clone(),
+            ttl: split.number("ttl", 10),
+        },
+        [_, ..] => {
+            return Err(
+                "the console cannot run a command under a lock: run `lock NAME`, \
+                        then type the commands, then `stop-lock NAME`"
+                    .into(),
+            )
+        }
+    };
+    Ok(Invocation {
+        action,
+        style: style(split)?,
+    })
+}
+
+/// `elect NAME PROPOSAL` campaigns; `elect -l NAME` observes.
+fn parse_elect(split: &Split) -> Result<Invocation, String> {
+    let action = match (split.args.as_slice(), split.on("listen")) {
+        ([name, proposal], false) => Action::Elect {
+            name: name.clone(),
+            proposal: proposal.clone(),
+        },
+        ([_], false) => return Err("no proposal argument but -l not set".into()),
+        ([_, _], true) => return Err("proposal given but -l is set".into()),
+        ([name], true) => Action::Observe { name: name.clone() },
+        _ => {
+            return Err(
+                "elect takes one election name argument and an optional proposal argument".into(),
+            )
+        }
+    };
+    Ok(Invocation {
+        action,
+        style: style(split)?,
+    })
+}
+
 /// The key range etcdctl's `--prefix` and `--from-key` flags mean.
 fn key_range(
-    key: String,
-    range_end: Option<String>,
+    key: &str,
+    range_end: Option<&String>,
     prefix: bool,
     from_key: bool,
 ) -> Result<(Vec<u8>, Vec<u8>), String> {
     if prefix && from_key {
-        return Err(
-            "`--prefix` and `--from-key` cannot be set at the same time, choose one".into(),
-        );
+        return Err(BOTH_PREFIX_AND_FROM_KEY.into());
     }
     if (prefix || from_key) && range_end.is_some() {
         return Err(
@@ -466,7 +495,7 @@ fn key_range(
                 .into(),
         );
     }
-    let mut key = key.into_bytes();
+    let mut key = key.as_bytes().to_vec();
     let range_end = if prefix {
         if key.is_empty() {
             key = vec![0];
@@ -480,14 +509,16 @@ fn key_range(
         }
         vec![0]
     } else {
-        range_end.map(String::into_bytes).unwrap_or_default()
+        range_end
+            .map(|end| end.as_bytes().to_vec())
+            .unwrap_or_default()
     };
     Ok((key, range_end))
 }
 
+/// A lease ID, in hexadecimal as etcdctl takes it.
 fn parse_lease_id(text: &str) -> Result<i64, String> {
-    i64::from_str_radix(text, 16)
-        .map_err(|_| format!("bad lease ID arg ({text}), expecting ID in Hex"))
+    go_int(text, 16).map_err(|e| format!("bad lease ID arg ({e}), expecting ID in Hex"))
 }
 
 /// Puts back the quotes the scenario's word splitter took off, for the txn parser.
@@ -872,4 +903,29 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>]) -> String {
         })
         .collect();
     format!("{rule}{header}{rule}{body}{rule}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_line(line: &str) -> Result<Invocation, String> {
+        parse(
+            &line
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn help_lists_the_flags_the_console_takes() {
+        let help = parse_line("get --help").unwrap_err();
+        assert!(help.starts_with("get takes --consistency, "), "{help}");
+        assert!(help.ends_with("--write-out, --hex"), "{help}");
+        assert_eq!(
+            parse_line("lease keep-alive -h"),
+            Err("lease keep-alive takes --once, --write-out, --hex".into())
+        );
+    }
 }

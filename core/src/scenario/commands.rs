@@ -537,7 +537,7 @@ fn write_out<'a>(args: &'a Args, command: &str) -> Result<(Vec<&'a str>, Format)
             .ok_or_else(|| format!("{command} -w: which format?"))?,
         Some(format) => format,
     };
-    match clap::ValueEnum::from_str(format, true) {
+    match format.parse() {
         Ok(Format::Protobuf) | Err(_) => Err(format!(
             "{command} -w {format}: here simple, table, json or fields"
         )),

@@ -526,7 +526,7 @@ mod tests {
         console.act("txn -i -w yaml");
         assert!(texts(&console)
             .join("\n")
-            .ends_with("Error: invalid value 'yaml' for '--write-out'"));
+            .ends_with("Error: unsupported output format"));
         assert!(!console.reading_input());
     }
 
