@@ -44,12 +44,11 @@
 //!
 //! Numbers compare with `>=`, `<=` or `=`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::etcd::api::{EtcdError, KeyRange, Request, RequestOp, Response};
-use crate::node::{EntryKind, MembershipChange, NodeEvent, Role};
+use crate::node::{MembershipChange, Role};
 use crate::scenario::parse::{duration_ms, number};
-use crate::sim::trace::TraceKind;
 use crate::sim::{Cluster, Failure, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,7 +270,7 @@ impl Condition {
             }
             Kind::SplitVote => split_vote(cluster),
             Kind::SafetyViolated => cluster.violation().is_some(),
-            Kind::EntriesOverwritten => entries_overwritten(cluster),
+            Kind::EntriesOverwritten => cluster.trace().facts().entries_overwritten(),
             Kind::MajorityEntryOverwritten => !cluster.majority_entries_overwritten().is_empty(),
             Kind::AcknowledgedWriteLost => cluster
                 .acknowledged_writes()
@@ -283,29 +282,10 @@ impl Condition {
                     s.node().members().0 == *voters && s.node().outgoing_voters().is_empty()
                 })
             }
-            // The entry's summary is the node's own description of a typed change.
-            Kind::JointConfigurationEntered => cluster.trace().events().any(|e| {
-                matches!(
-                    &e.what,
-                    TraceKind::Node {
-                        event: NodeEvent::Applied {
-                            kind: EntryKind::ConfChange,
-                            summary,
-                            ..
-                        },
-                        ..
-                    } if summary.text().starts_with("joint:")
-                )
-            }),
-            Kind::SnapshotInstalled => cluster.trace().events().any(|e| {
-                matches!(
-                    e.what,
-                    TraceKind::Node {
-                        event: NodeEvent::SnapshotInstalled { .. },
-                        ..
-                    }
-                )
-            }),
+            Kind::JointConfigurationEntered => {
+                cluster.trace().facts().joint_configuration_entered()
+            }
+            Kind::SnapshotInstalled => cluster.trace().facts().snapshot_installed(),
             Kind::StaleRead => stale_read(cluster),
             Kind::KeyValue { key, value, on } => {
                 on_members_key(cluster, on, key, |kv| kv == Some(value))
@@ -430,7 +410,7 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
         Measure::Revision => leader.map_or(0, |s| s.store().mvcc.current_revision() as u64),
         Measure::Compacted => leader.map_or(0, |s| s.store().mvcc.compact_revision() as u64),
         Measure::WriteWithNodesDown => {
-            let down = down_over_time(cluster);
+            let down = cluster.trace().facts().down_over_time();
             done()
                 .filter(|(_, response)| matches!(response, Response::Put(_)))
                 .map(|(r, _)| {
@@ -465,44 +445,8 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
     }
 }
 
-/// How many nodes were down from each moment on, from the trace.
-fn down_over_time(cluster: &Cluster) -> Vec<(u64, u64)> {
-    let mut down = BTreeSet::new();
-    let mut changes = vec![(0, 0)];
-    for event in cluster.trace().events() {
-        let changed = match &event.what {
-            TraceKind::Crash { node, .. } => down.insert(*node),
-            TraceKind::Restart { node } => down.remove(node),
-            _ => false,
-        };
-        if changed {
-            changes.push((event.time, down.len() as u64));
-        }
-    }
-    changes
-}
-
-/// A term in which two or more nodes stood as candidates and nobody won.
+/// A finished term in which two or more nodes stood as candidates and nobody won.
 fn split_vote(cluster: &Cluster) -> bool {
-    let mut candidates: BTreeMap<u64, BTreeSet<u64>> = BTreeMap::new();
-    let mut won = BTreeSet::new();
-    for event in cluster.trace().events() {
-        if let TraceKind::Node {
-            node,
-            event: NodeEvent::RoleChanged { role, term, .. },
-        } = &event.what
-        {
-            match role {
-                Role::Candidate => {
-                    candidates.entry(*term).or_default().insert(*node);
-                }
-                Role::Leader => {
-                    won.insert(*term);
-                }
-                _ => {}
-            }
-        }
-    }
     // The current term may still be deciding: only finished terms count.
     let current = cluster
         .node_ids()
@@ -511,39 +455,7 @@ fn split_vote(cluster: &Cluster) -> bool {
         .map(|n| n.term())
         .max()
         .unwrap_or(0);
-    candidates
-        .iter()
-        .any(|(term, nodes)| nodes.len() >= 2 && !won.contains(term) && *term < current)
-}
-
-/// A node appended entries at an index it already held: it replaced conflicting entries.
-fn entries_overwritten(cluster: &Cluster) -> bool {
-    let mut last: BTreeMap<u64, u64> = BTreeMap::new();
-    for event in cluster.trace().events() {
-        match &event.what {
-            TraceKind::Append {
-                node,
-                first,
-                last: new_last,
-                ..
-            } => {
-                if last.get(node).is_some_and(|&held| *first <= held) {
-                    return true;
-                }
-                last.insert(*node, *new_last);
-            }
-            // After a crash or a snapshot we no longer know what the node holds.
-            TraceKind::Crash { node, .. }
-            | TraceKind::Node {
-                node,
-                event: NodeEvent::SnapshotInstalled { .. },
-            } => {
-                last.remove(node);
-            }
-            _ => {}
-        }
-    }
-    false
+    cluster.trace().facts().split_vote_before(current)
 }
 
 /// A get of exactly `key` at a past revision that answered the version `back` changes before

@@ -157,6 +157,23 @@ impl Console {
             .expect("a console always has a cluster")
     }
 
+    /// A copy of this console whose trace keeps no events (see [`super::timeline`]).
+    pub fn without_trace_events(&self) -> Console {
+        let mut copy = self.clone();
+        let trace = copy.cluster().trace().without_events();
+        copy.cluster_mut().set_trace(trace);
+        copy
+    }
+
+    /// A copy of this console (made by [`Console::without_trace_events`]) with its trace's
+    /// events taken from `run`, the trace of the same run later on.
+    pub fn with_trace_events_of(&self, run: &crate::sim::trace::Trace) -> Console {
+        let mut copy = self.clone();
+        let trace = copy.cluster().trace().with_events_of(run);
+        copy.cluster_mut().set_trace(trace);
+        copy
+    }
+
     pub fn lines(&self) -> &im::Vector<ConsoleLine> {
         &self.lines
     }

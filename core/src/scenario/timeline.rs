@@ -12,8 +12,15 @@
 //! 5-node cluster at 50 puts a second), so their number is bounded: past
 //! [`MAX_CHECKPOINTS`], every other one goes and the spacing doubles. The checkpoints stay
 //! evenly spread over the whole run, so any moment is at most one spacing of replay away.
+//!
+//! The trace is the exception. It keeps only its latest events, but a checkpoint would keep
+//! the ones of its own moment alive, and checkpoints spread over the whole run would keep the
+//! whole run's. So checkpoints keep no events: the timeline keeps the trace of the run as far
+//! as it went, and a restored checkpoint takes its events from there (the same run has the
+//! same events up to the checkpoint).
 
 use crate::scenario::console::{Console, TimedAction};
+use crate::sim::trace::Trace;
 
 /// The most checkpoints kept: an hour-long run keeps one every 4 virtual seconds, so a scrub
 /// replays at most 4 s (about 20 ms in the browser at 50 puts a second; 8 s took up to 77).
@@ -25,9 +32,11 @@ pub const FIRST_SPACING_MS: u64 = 1000;
 
 #[derive(Clone)]
 pub struct Timeline {
-    /// Copies of the console, oldest first, at least `spacing` apart.
+    /// Copies of the console, oldest first, at least `spacing` apart, without trace events.
     checkpoints: Vec<Console>,
     spacing: u64,
+    /// The trace of the latest checkpoint: the run's, as far as it went.
+    trace: Trace,
 }
 
 impl Default for Timeline {
@@ -35,6 +44,7 @@ impl Default for Timeline {
         Timeline {
             checkpoints: Vec::new(),
             spacing: FIRST_SPACING_MS,
+            trace: Trace::default(),
         }
     }
 }
@@ -62,7 +72,8 @@ impl Timeline {
         {
             return;
         }
-        self.checkpoints.push(console.clone());
+        self.trace = console.cluster().trace().clone();
+        self.checkpoints.push(console.without_trace_events());
         if self.checkpoints.len() > MAX_CHECKPOINTS {
             // Keep the first (the run's start) and every other one after it.
             let mut index = 0;
@@ -80,12 +91,14 @@ impl Timeline {
     /// forgotten).
     pub fn restore(&self, time: u64, actions: &[TimedAction]) -> Option<Console> {
         let at = self.checkpoints.partition_point(|c| c.now() <= time);
-        let mut console = self.checkpoints[at.checked_sub(1)?].clone();
+        let mut console = self.checkpoints[at.checked_sub(1)?].with_trace_events_of(&self.trace);
         console.set_actions(actions.to_vec());
         Some(console)
     }
 
-    /// Forgets the checkpoints after `time`: the run took another course from there.
+    /// Forgets the checkpoints after `time`: the run took another course from there. (The
+    /// run's trace stays until the next checkpoint replaces it: up to `time`, the two courses
+    /// share their events.)
     pub fn forget_after(&mut self, time: u64) {
         let keep = self.checkpoints.partition_point(|c| c.now() <= time);
         self.checkpoints.truncate(keep);
@@ -129,6 +142,33 @@ mod tests {
             let restored = timeline.restore(t, &[]).expect("a checkpoint");
             assert!(t - restored.now() < timeline.spacing() + 250, "at {t}");
         }
+    }
+
+    #[test]
+    fn checkpoints_keep_no_trace_events_and_get_them_back_from_the_run() {
+        let mut console = Console::new("cluster nodes=3 seed=1").expect("a cluster");
+        console.act("load 50");
+        let mut timeline = Timeline::default();
+        let mut at_3s = None;
+        for t in (0..=6_000).step_by(500) {
+            console.advance_to(t);
+            timeline.record(&console);
+            if t == 3_000 {
+                at_3s = Some(console.clone());
+            }
+        }
+        assert!(timeline
+            .checkpoints
+            .iter()
+            .all(|c| c.cluster().trace().events().next().is_none()));
+        let restored = timeline.restore(3_000, console.actions()).unwrap();
+        let original = at_3s.unwrap();
+        assert_eq!(restored.now(), 3_000);
+        let (restored, original) = (restored.cluster().trace(), original.cluster().trace());
+        assert!(original.len() > 1_000);
+        assert_eq!(restored.len(), original.len());
+        assert_eq!(restored.hash(), original.hash());
+        assert_eq!(restored.facts(), original.facts());
     }
 
     #[test]

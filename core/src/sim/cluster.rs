@@ -658,9 +658,15 @@ impl Cluster {
         &self.network
     }
 
-    /// Every event so far, in order.
+    /// The events so far, in order (the latest, in full), and what the whole run showed.
     pub fn trace(&self) -> &Trace {
         &self.trace
+    }
+
+    /// For time travel only ([`crate::scenario::timeline`]): a checkpoint keeps its cluster
+    /// without the trace's events, and gets them back from the run's trace when restored.
+    pub(crate) fn set_trace(&mut self, trace: Trace) {
+        self.trace = trace;
     }
 
     pub fn violation(&self) -> Option<&Violation> {

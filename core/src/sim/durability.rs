@@ -11,9 +11,7 @@
 
 use super::clients::Outcome;
 use super::cluster::Cluster;
-use super::trace::TraceKind;
 use crate::etcd::api::{Request, Response};
-use crate::node::{NodeEvent, Role};
 
 /// One acknowledged put, and where its entry is.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,17 +57,8 @@ impl Cluster {
     /// Every put acknowledged OK, in the order they were answered, with where its entry is.
     pub fn acknowledged_writes(&self) -> Vec<AcknowledgedWrite> {
         // The term of each applied entry (only committed entries are applied, and a committed
-        // entry is the same on every member).
-        let mut applied_terms = std::collections::BTreeMap::new();
-        for event in self.trace().events() {
-            if let TraceKind::Node {
-                event: NodeEvent::Applied { index, term, .. },
-                ..
-            } = &event.what
-            {
-                applied_terms.entry(*index).or_insert(*term);
-            }
-        }
+        // entry is the same on every member), and who led when, over the whole run.
+        let facts = self.trace().facts();
         let mut acknowledged: Vec<AcknowledgedWrite> = self
             .requests()
             .values()
@@ -86,9 +75,8 @@ impl Cluster {
                     value: put.value.clone(),
                     at: *at,
                     index: *index,
-                    term: applied_terms
-                        .get(index)
-                        .copied()
+                    term: facts
+                        .applied_term(*index)
                         .unwrap_or(answer.header.raft_term),
                     holders: Vec::new(),
                     voters: 0,
@@ -102,22 +90,7 @@ impl Cluster {
             .leader()
             .and_then(|id| self.node(id))
             .map_or(0, |n| n.members().0.len());
-        let leaders: Vec<(u64, u64, u64)> = self
-            .trace()
-            .events()
-            .filter_map(|e| match &e.what {
-                TraceKind::Node {
-                    node,
-                    event:
-                        NodeEvent::RoleChanged {
-                            role: Role::Leader,
-                            term,
-                            ..
-                        },
-                } => Some((e.time, *node, *term)),
-                _ => None,
-            })
-            .collect();
+        let leaders = facts.leaders();
         for write in &mut acknowledged {
             write.holders = self
                 .node_ids()

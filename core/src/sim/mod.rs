@@ -7,6 +7,7 @@ pub mod clients;
 pub mod cluster;
 pub mod disk;
 pub mod durability;
+pub mod facts;
 pub mod faults;
 pub mod history;
 pub mod linearizability;

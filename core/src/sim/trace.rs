@@ -1,13 +1,19 @@
-//! The simulator's event trace: everything that happened, in order, as plain data.
+//! The simulator's event trace: what happened, in order, as plain data.
 //!
 //! Visualisers animate it, tests hash it (two runs with one seed must produce byte-identical
 //! traces), and a safety violation points at the event in it that broke the rule.
+//!
+//! A 5-node cluster at 50 puts a second makes about 4,000 events a virtual second: 14 million
+//! an hour. So the trace keeps the latest [`KEPT_EVENTS`] in full and, for the checks that
+//! look back over the whole run, the facts they need ([`RunFacts`]), kept as events come.
+//! Positions count from the run's first event, kept or not.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::node::NodeEvent;
 use crate::persistent;
+use crate::sim::facts::RunFacts;
 use crate::sim::network::DropReason;
 use crate::view::MessageView;
 
@@ -93,57 +99,109 @@ pub enum TraceKind {
     },
 }
 
-/// The recorded events. Recording can be switched off (for benchmarks); the hash is only
-/// meaningful when it is on.
+/// How many of the latest events the trace keeps: about half a virtual minute of a busy
+/// 5-node cluster, 10 MiB or so. Older ones are let go a batch at a time.
+pub const KEPT_EVENTS: usize = 1 << 17;
+
+/// The recorded events. Recording can be switched off (for benchmarks); the hash and the
+/// facts are only meaningful when it is on.
 ///
-/// The events are a persistent vector (`im`): a copy of the trace (the playground keeps one in
-/// each checkpoint of a run) shares every event with the original, and costs almost nothing.
+/// The events are a persistent vector (`im`): a copy of the trace shares every event with the
+/// original, and costs almost nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {
+    /// The latest events; the first is at position `first`.
     events: im::Vector<TraceEvent>,
+    first: usize,
+    facts: RunFacts,
     pub enabled: bool,
 }
 
 impl Trace {
     pub fn new(enabled: bool) -> Self {
         Trace {
-            events: im::Vector::new(),
             enabled,
+            ..Default::default()
         }
     }
 
     pub fn record(&mut self, time: u64, what: TraceKind) {
         if self.enabled {
-            self.events.push_back(TraceEvent { time, what });
+            let event = TraceEvent { time, what };
+            self.facts.note(&event);
+            self.events.push_back(event);
+            // A batch at a time: letting go of one event per event would cost more.
+            if self.events.len() >= KEPT_EVENTS + KEPT_EVENTS / 4 {
+                let gone = self.events.len() - KEPT_EVENTS;
+                self.events = self.events.skip(gone);
+                self.first += gone;
+            }
         }
     }
 
-    /// How many events were recorded: the position the next one will have.
+    /// How many events were recorded, kept or not: the position the next one will have.
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.first + self.events.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.len() == 0
     }
 
-    /// Every event, oldest first.
+    /// The position of the oldest event kept.
+    pub fn first_kept(&self) -> usize {
+        self.first
+    }
+
+    /// The events kept, oldest first.
     pub fn events(&self) -> impl DoubleEndedIterator<Item = &TraceEvent> {
         self.events.iter()
     }
 
-    /// The events from `position` on (as given by an earlier [`Trace::len`]), oldest first;
-    /// found without walking the ones before.
+    /// The events from `position` on (as given by an earlier [`Trace::len`]), oldest first,
+    /// as far as they are kept; found without walking the ones before.
     pub fn since(&self, position: usize) -> impl Iterator<Item = &TraceEvent> {
         let end = self.events.len();
-        persistent::range(&self.events, position.min(end)..end)
+        let start = position.saturating_sub(self.first).min(end);
+        persistent::range(&self.events, start..end)
+    }
+
+    /// What the whole run showed, for checks that look back further than the events kept.
+    pub fn facts(&self) -> &RunFacts {
+        &self.facts
+    }
+
+    /// This trace without its events (its length and facts stay): what a checkpoint keeps,
+    /// since the events are the run's and [`Trace::with_events_of`] gets them back.
+    pub fn without_events(&self) -> Trace {
+        Trace {
+            events: im::Vector::new(),
+            first: self.len(),
+            facts: self.facts.clone(),
+            enabled: self.enabled,
+        }
+    }
+
+    /// This trace (as made by [`Trace::without_events`]) with the events `run` kept of the
+    /// same positions: `run` is the trace of the same run, later on.
+    pub fn with_events_of(&self, run: &Trace) -> Trace {
+        let end = self.len();
+        if end <= run.first {
+            return self.clone();
+        }
+        Trace {
+            events: run.events.take((end - run.first).min(run.events.len())),
+            first: run.first,
+            facts: self.facts.clone(),
+            enabled: self.enabled,
+        }
     }
 
     pub fn last(&self) -> Option<&TraceEvent> {
         self.events.last()
     }
 
-    /// One JSON object per line.
+    /// One JSON object per line, for the events kept.
     pub fn to_json_lines(&self) -> String {
         let mut out = String::new();
         for event in self.events() {
