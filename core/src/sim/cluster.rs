@@ -92,7 +92,9 @@ pub struct InFlight {
     pub id: u64,
     pub sent_at: u64,
     pub arrives_at: u64,
-    pub message: Message,
+    /// Boxed: a raft-rs message is some 200 bytes, and the messages in flight, kept in order
+    /// of their ids, move about as others come and go.
+    pub message: Box<Message>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -418,7 +420,7 @@ impl Cluster {
             self.crash(to).expect("it was running");
             return;
         }
-        let outputs = server.step(self.now, flight.message);
+        let outputs = server.step(self.now, *flight.message);
         self.carry_out(to, outputs);
         if is_snapshot {
             self.report_snapshot(from, to, true);
@@ -499,7 +501,7 @@ impl Cluster {
                         id,
                         sent_at: self.now,
                         arrives_at,
-                        message,
+                        message: Box::new(message),
                     },
                 );
                 self.schedule(arrives_at, Scheduled::Arrive { message: id });
