@@ -36,18 +36,11 @@ fn eventful_start() -> Console {
 /// What the checks read, as text.
 fn facts(console: &Console) -> String {
     let cluster = console.cluster();
-    let current_term = cluster
-        .node_ids()
-        .into_iter()
-        .filter_map(|id| cluster.node(id))
-        .map(|n| n.term())
-        .max()
-        .unwrap_or(0);
     let facts = cluster.trace().facts();
     format!(
         "split vote {}, snapshot installed {}, down over time {:?}, first leader {:?}, \
          term of index 5 {:?}",
-        facts.split_vote_before(current_term),
+        facts.split_vote_before(cluster.highest_term()),
         facts.snapshot_installed(),
         facts.down_over_time(),
         facts.leaders().first(),

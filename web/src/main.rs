@@ -21,7 +21,7 @@ mod model;
 mod notebook;
 mod panels;
 
-use raftbook_core::sim::workload;
+use raftbook_core::sim::{raft_alone, workload};
 
 /// The simulator's benchmark in this WASM module: runs [`workload::steady_puts`] for `seconds`
 /// of virtual time on a fresh [`workload::cluster`] and returns the virtual seconds it
@@ -34,6 +34,13 @@ pub fn bench_simulator(seconds: u32) -> f64 {
     workload::steady_puts(&mut cluster, u64::from(seconds));
     assert!(cluster.violation().is_none(), "the benchmark run is safe");
     (cluster.now() - start) as f64 / 1000.0
+}
+
+/// raft-rs alone on the same workload in this WASM module ([`raft_alone::run`]), the floor
+/// under [`bench_simulator`]: the virtual seconds it covered, timed from JavaScript.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_raft_alone(seconds: u32) -> f64 {
+    raft_alone::run(u64::from(seconds)).0
 }
 
 /// The bytes of linear memory this module holds now (WASM memory only grows): for

@@ -445,17 +445,13 @@ fn measure_of(measure: &Measure, cluster: &Cluster) -> u64 {
     }
 }
 
-/// A finished term in which two or more nodes stood as candidates and nobody won.
+/// A finished term in which two or more nodes stood as candidates and nobody won (the
+/// current term may still be deciding).
 fn split_vote(cluster: &Cluster) -> bool {
-    // The current term may still be deciding: only finished terms count.
-    let current = cluster
-        .node_ids()
-        .into_iter()
-        .filter_map(|id| cluster.node(id))
-        .map(|n| n.term())
-        .max()
-        .unwrap_or(0);
-    cluster.trace().facts().split_vote_before(current)
+    cluster
+        .trace()
+        .facts()
+        .split_vote_before(cluster.highest_term())
 }
 
 /// A get of exactly `key` at a past revision that answered the version `back` changes before

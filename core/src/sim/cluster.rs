@@ -646,6 +646,15 @@ impl Cluster {
             .map(Node::id)
     }
 
+    /// The highest term any running node is in.
+    pub fn highest_term(&self) -> u64 {
+        self.machines
+            .values()
+            .filter_map(|m| m.server.as_ref().map(|s| s.node().term()))
+            .max()
+            .unwrap_or(0)
+    }
+
     pub fn leaders(&self) -> Vec<u64> {
         self.machines
             .values()

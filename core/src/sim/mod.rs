@@ -12,6 +12,7 @@ pub mod faults;
 pub mod history;
 pub mod linearizability;
 pub mod network;
+pub mod raft_alone;
 pub mod sessions;
 pub mod trace;
 pub mod views;
