@@ -17,7 +17,8 @@
 //! the ones of its own moment alive, and checkpoints spread over the whole run would keep the
 //! whole run's. So checkpoints keep no events: the timeline keeps the trace of the run as far
 //! as it went, and a restored checkpoint takes its events from there (the same run has the
-//! same events up to the checkpoint).
+//! same events up to the checkpoint). A checkpoint older than the run's oldest kept event comes
+//! back with none before it, and gains the ones it replays; its length and facts are whole.
 
 use crate::scenario::console::{Console, TimedAction};
 use crate::sim::trace::Trace;
