@@ -4,6 +4,7 @@
 //! It owns no clock, socket, disk or thread: every module is a pure state machine driven from
 //! outside, so it compiles to `wasm32-unknown-unknown` and simulates deterministically.
 //!
+//! - [`fingerprint`]: 64-bit hashes by which the checkers tell entries and logs apart.
 //! - [`storage`]: what a node keeps on disk (hard state, log, snapshot), and the writes to it.
 //! - [`node`]: one Raft node, sans-I/O: inputs (ticks, messages, requests) → outputs.
 //! - [`state_machine`]: what committed entries are applied to.
@@ -19,6 +20,7 @@
 //! the `playground` feature (on by default): a native member builds without them.
 
 pub mod etcd;
+pub mod fingerprint;
 #[cfg(feature = "playground")]
 pub mod lesson;
 pub mod node;

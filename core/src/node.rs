@@ -29,6 +29,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+use crate::fingerprint::fingerprint;
 use crate::state_machine::{SnapshotState, StateMachine};
 use crate::storage::{PersistWrite, RaftStorage};
 
@@ -76,7 +77,9 @@ impl NodeConfig {
 /// answer to a command ([`StateMachine::Response`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output<R> {
-    Send(Message),
+    /// Boxed once here, and the box travels on to the transport: a raft-rs message is some
+    /// 200 bytes, and every output was as large as this one, moved at each hand-over.
+    Send(Box<Message>),
     Persist {
         writes: Vec<PersistWrite>,
         must_sync: bool,
@@ -162,7 +165,8 @@ pub enum NodeEvent {
         /// Boxed: a playground's trace keeps an event for every entry every node applies,
         /// and every event is as large as the largest kind.
         summary: Box<Summary>,
-        digest: u64,
+        /// The entry's [`fingerprint`]: what the state machine safety check compares.
+        fingerprint: u64,
     },
     SnapshotTaken {
         index: u64,
@@ -242,13 +246,6 @@ fn decode_origin(context: &[u8]) -> Option<(u64, u64)> {
     let node = u64::from_be_bytes(context.get(0..8)?.try_into().ok()?);
     let request_id = u64::from_be_bytes(context.get(8..16)?.try_into().ok()?);
     Some((node, request_id))
-}
-
-/// A short, stable fingerprint of an entry's contents, for the safety checkers.
-pub fn digest(data: &[u8]) -> u64 {
-    use sha2::Digest;
-    let hash = sha2::Sha256::digest(data);
-    u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"))
 }
 
 /// A node just started, and what it asks of its caller first.
@@ -577,7 +574,8 @@ impl<S: StateMachine> Node<S> {
         // platform's word size; sorting by recipient (stably, so messages to one peer keep
         // their order) makes runs identical natively and in WASM.
         messages.sort_by_key(|m| m.to);
-        self.outputs.extend(messages.into_iter().map(Output::Send));
+        self.outputs
+            .extend(messages.into_iter().map(|m| Output::Send(Box::new(m))));
     }
 
     fn persist(&mut self, writes: Vec<PersistWrite>, must_sync: bool) {
@@ -620,7 +618,7 @@ impl<S: StateMachine> Node<S> {
                 term: entry.term,
                 kind,
                 summary: Box::new(summary),
-                digest: digest(&entry.data),
+                fingerprint: fingerprint(&entry.data),
             }));
             if let Some((origin, request_id)) = decode_origin(&entry.context) {
                 if origin == self.config.id {

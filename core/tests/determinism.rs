@@ -13,7 +13,7 @@ use raftbook_core::scenario::timeline::Timeline;
 use raftbook_core::scenario::Scenario;
 
 const SCRIPT: &str = include_str!("determinism.txt");
-const PINNED_TRACE_HASH: &str = "c813bb23feb4f1a6c907005682533879ace3f94c78c66b760a0c07b17541cb53";
+const PINNED_TRACE_HASH: &str = "05144a8c65613a8f9914da73021785a5916f6439aa8893f2f87d45e693ce8390";
 
 fn run() -> (String, Scenario) {
     let mut scenario = Scenario::new();

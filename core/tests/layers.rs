@@ -1,5 +1,5 @@
 //! The layers of core import only downwards, so a reader can learn them bottom up:
-//! `storage` and `state_machine`, then `node` and `view`, then `etcd`, `sim`, `scenario`,
+//! `storage`, `state_machine` and `fingerprint`, then `node` and `view`, then `etcd`, `sim`, `scenario`,
 //! `lesson`. A `use crate::scenario…` inside `etcd/` (say) fails here with its file and line.
 
 use std::path::Path;
@@ -11,6 +11,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("state_machine", 0),
     ("words", 0),
     ("persistent", 0),
+    ("fingerprint", 0),
     ("node", 1),
     ("view", 1),
     ("etcd", 2),

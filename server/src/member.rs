@@ -377,7 +377,7 @@ impl Member {
                     self.metrics
                         .peer_messages_sent
                         .fetch_add(1, Ordering::Relaxed);
-                    self.transport.send(message);
+                    self.transport.send(*message);
                 }
                 ServerOutput::Persist { writes, must_sync } => {
                     for write in &writes {

@@ -163,7 +163,11 @@ fn kept_from(history: &History, revision: i64) -> usize {
 
 /// The version of a key visible at `revision`, if it existed then.
 fn visible_at(history: &History, revision: i64) -> Option<&KeyValue> {
-    let change = history.iter().rev().find(|c| c.revision.main <= revision)?;
+    // Most reads and every write ask for the newest change: look at it before walking back.
+    let change = match history.back() {
+        Some(newest) if newest.revision.main <= revision => newest,
+        _ => history.iter().rev().find(|c| c.revision.main <= revision)?,
+    };
     (!change.tombstone).then_some(&change.kv)
 }
 
@@ -471,7 +475,13 @@ impl Write<'_> {
 
     /// Writes a new version of `key`; returns the version it replaced, if any.
     pub fn put(&mut self, key: &[u8], value: Vec<u8>, lease: i64) -> Option<KeyValue> {
-        let previous = self.get(key).cloned();
+        let head = self.head();
+        let previous = self
+            .store
+            .keys
+            .get(key)
+            .and_then(|history| visible_at(history, head))
+            .cloned();
         let (create_revision, version) = match &previous {
             Some(p) => (p.create_revision, p.version + 1),
             None => (self.revision, 1),
@@ -508,14 +518,21 @@ impl Write<'_> {
             sub: self.sub,
         };
         self.sub += 1;
-        let key = kv.key.clone();
         let change = Arc::new(Change {
             revision,
             tombstone,
             kv,
         });
-        self.store.stored.add(&key, &change);
-        self.store.keys.entry(key).or_default().push_back(change);
+        let key = &change.kv.key;
+        self.store.stored.add(key, &change);
+        // A key written before has a history to extend: find it without copying the key.
+        match self.store.keys.get_mut(key) {
+            Some(history) => history.push_back(change),
+            None => {
+                let key = key.clone();
+                self.store.keys.insert(key, Vector::unit(change));
+            }
+        }
     }
 
     /// Ends the write; the store's revision moves on only if something changed.

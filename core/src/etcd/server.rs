@@ -68,7 +68,7 @@ impl ServerConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ServerOutput {
     /// A Raft message for a peer (the node's [`Output::Send`]).
-    Send(Message),
+    Send(Box<Message>),
     /// Writes for the member's disk, synced before anything later if `must_sync` (the node's
     /// [`Output::Persist`]).
     Persist {
@@ -508,6 +508,7 @@ impl EtcdServer {
     /// Takes in the node's outputs: answers what they answer, passes the rest on.
     fn absorb(&mut self, outputs: Vec<Output<ApplyResult>>) {
         let mut store_changed = false;
+        self.outputs.reserve(outputs.len());
         for output in outputs {
             match output {
                 Output::Response {

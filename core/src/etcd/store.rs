@@ -276,17 +276,17 @@ fn check_put(
 }
 
 fn apply_put(write: &mut Write, leases: &mut OrdMap<i64, Lease>, put: &PutRequest) -> PutResponse {
-    let current = write.get(&put.key).cloned();
-    let value = match (&current, put.ignore_value) {
+    let current = write.get(&put.key);
+    let value = match (current, put.ignore_value) {
         (Some(kv), true) => kv.value.clone(),
         _ => put.value.clone(),
     };
-    let lease = match (&current, put.ignore_lease) {
+    let lease = match (current, put.ignore_lease) {
         (Some(kv), true) => kv.lease,
         _ => put.lease,
     };
-    if let Some(old) = current.as_ref().filter(|kv| kv.lease != lease) {
-        detach(leases, old);
+    if let Some(old_lease) = current.map(|kv| kv.lease).filter(|&old| old != lease) {
+        detach(leases, old_lease, &put.key);
     }
     if lease != 0 {
         leases
@@ -302,9 +302,10 @@ fn apply_put(write: &mut Write, leases: &mut OrdMap<i64, Lease>, put: &PutReques
     }
 }
 
-fn detach(leases: &mut OrdMap<i64, Lease>, kv: &KeyValue) {
-    if let Some(lease) = leases.get_mut(&kv.lease) {
-        lease.keys.remove(&kv.key);
+/// Takes `key` off the keys lease `lease` would delete.
+fn detach(leases: &mut OrdMap<i64, Lease>, lease: i64, key: &[u8]) {
+    if let Some(lease) = leases.get_mut(&lease) {
+        lease.keys.remove(key);
     }
 }
 
@@ -314,7 +315,9 @@ fn apply_delete(
     delete: &DeleteRangeRequest,
 ) -> DeleteRangeResponse {
     let deleted = write.delete_range(&delete.key, &delete.range_end);
-    deleted.iter().for_each(|kv| detach(leases, kv));
+    deleted
+        .iter()
+        .for_each(|kv| detach(leases, kv.lease, &kv.key));
     DeleteRangeResponse {
         deleted: deleted.len() as i64,
         prev_kvs: if delete.prev_kv { deleted } else { Vec::new() },

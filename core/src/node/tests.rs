@@ -90,7 +90,7 @@ impl Bench {
             .into_iter()
             .filter_map(|output| match output {
                 Output::Send(message) => {
-                    self.wire.push_back(message);
+                    self.wire.push_back(*message);
                     None
                 }
                 other => Some(other),
@@ -108,7 +108,7 @@ impl Bench {
         };
         for output in &outputs {
             if let Output::Send(message) = output {
-                self.wire.push_back(message.clone());
+                self.wire.push_back((**message).clone());
             }
         }
         (to, outputs)

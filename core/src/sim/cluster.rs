@@ -29,7 +29,7 @@ use super::sessions::{SessionWake, Sessions};
 use crate::etcd::api::Request as EtcdRequest;
 use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
 use crate::etcd::store::EtcdStore;
-use crate::node::{digest, Node, NodeConfig, NodeEvent, Role};
+use crate::node::{Node, NodeConfig, NodeEvent, Role};
 use crate::sim::checker::{Broken, Checker, Violation};
 use crate::sim::disk::SimDisk;
 use crate::sim::network::{DropReason, LinkConfig, Network};
@@ -145,12 +145,12 @@ impl Cluster {
     pub fn new(config: ClusterConfig) -> Self {
         let founders: Vec<u64> = (1..=config.nodes as u64).collect();
         // Like etcd, the cluster id is a hash of the founding members.
-        let cluster_id = digest(
-            &founders
-                .iter()
-                .flat_map(|id| id.to_be_bytes())
-                .collect::<Vec<u8>>(),
-        );
+        let cluster_id = {
+            use sha2::Digest;
+            let founders: Vec<u8> = founders.iter().flat_map(|id| id.to_be_bytes()).collect();
+            let hash = sha2::Sha256::digest(founders);
+            u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"))
+        };
         let mut cluster = Cluster {
             now: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
@@ -477,7 +477,7 @@ impl Cluster {
         }
     }
 
-    fn send(&mut self, message: Message) {
+    fn send(&mut self, message: Box<Message>) {
         let id = self.next_message_id;
         self.next_message_id += 1;
         let (from, to) = (message.from, message.to);
@@ -501,7 +501,7 @@ impl Cluster {
                         id,
                         sent_at: self.now,
                         arrives_at,
-                        message: Box::new(message),
+                        message,
                     },
                 );
                 self.schedule(arrives_at, Scheduled::Arrive { message: id });
@@ -567,9 +567,9 @@ impl Cluster {
                 NodeEvent::Applied {
                     index,
                     term,
-                    digest,
+                    fingerprint,
                     ..
-                } => self.checker.on_apply(id, *index, *term, *digest),
+                } => self.checker.on_apply(id, *index, *term, *fingerprint),
                 _ => Ok(()),
             }
         };
