@@ -32,7 +32,7 @@
 //!
 //! The first violation is kept with the time and trace position of the event that caused it.
 
-use im::OrdMap;
+use im::{OrdMap, Vector};
 
 use serde::Serialize;
 
@@ -101,6 +101,54 @@ impl std::fmt::Display for Violation {
 /// A log up to an entry, in 64 bits: see [`chain`].
 type ChainHash = u64;
 
+/// One node's log as the checker knows it: the term and chain hash of each entry from index
+/// `first` on, in a persistent vector (appending is what happens most, and a copy of the
+/// checker shares it). Entries under the node's snapshot are let go: no append starts there.
+#[derive(Clone, Debug, Default)]
+struct NodeLog {
+    first: u64,
+    entries: Vector<(u64, ChainHash)>,
+}
+
+/// How many entries under a node's snapshot [`NodeLog`] lets go of at once.
+const FORGET_BATCH: u64 = 1024;
+
+impl NodeLog {
+    /// The term and chain hash of the entry at `index`.
+    fn get(&self, index: u64) -> Option<&(u64, ChainHash)> {
+        let offset = index.checked_sub(self.first)?;
+        self.entries.get(usize::try_from(offset).ok()?)
+    }
+
+    /// Lets go of the entries from `index` on (replaced by a new append).
+    fn truncate(&mut self, index: u64) {
+        let keep = index.saturating_sub(self.first) as usize;
+        if keep < self.entries.len() {
+            self.entries.truncate(keep);
+        }
+    }
+
+    /// Adds the entry at `index`: after the last one, or else as the first of a log known
+    /// from there on.
+    fn push(&mut self, index: u64, term: u64, hash: ChainHash) {
+        if self.first + self.entries.len() as u64 != index {
+            self.first = index;
+            self.entries = Vector::new();
+        }
+        self.entries.push_back((term, hash));
+    }
+
+    /// Lets go of the entries before `index`, a batch at a time.
+    fn forget_before(&mut self, index: u64) {
+        let gone = index.saturating_sub(self.first);
+        if gone >= FORGET_BATCH {
+            let gone = gone.min(self.entries.len() as u64);
+            self.entries = self.entries.skip(gone as usize);
+            self.first += gone;
+        }
+    }
+}
+
 /// An entry known to be committed.
 #[derive(Clone, Copy, Debug)]
 struct Committed {
@@ -118,8 +166,8 @@ pub struct Checker {
     leaders: OrdMap<u64, u64>,
     /// (index, term) → chain hash of the log up to and including that entry.
     chains: OrdMap<(u64, u64), ChainHash>,
-    /// Per node: index → (term, chain hash) of its current log, as far as we have seen it.
-    node_logs: OrdMap<u64, OrdMap<u64, (u64, ChainHash)>>,
+    /// Per node: its current log, as far as we have seen it.
+    node_logs: OrdMap<u64, NodeLog>,
     /// Per node: the last index of its log (its snapshot's index when the log is empty).
     last_index: OrdMap<u64, u64>,
     /// index → the entry committed there.
@@ -176,12 +224,11 @@ impl Checker {
         self.note_overwrites(node, entries);
         let log = self.node_logs.entry(node).or_default();
         // Entries from `first` on are replaced (usually there are none: a plain append).
-        let replaced: Vec<u64> = log.range(first..).map(|(index, _)| *index).collect();
-        for index in replaced {
-            log.remove(&index);
-        }
+        log.truncate(first);
+        // What lies under the snapshot (but the entry before it) no append will start after.
+        log.forget_before(storage.first_index().saturating_sub(1));
         let prev_index = first - 1;
-        let prev = match log.get(&prev_index) {
+        let prev = match log.get(prev_index) {
             Some((_, hash)) => Some(*hash),
             None if prev_index == 0 => Some(ChainHash::default()),
             // The entry before lies under this node's snapshot: use the cluster-wide hash of
@@ -195,8 +242,8 @@ impl Checker {
         let Some(mut prev) = prev else { return Ok(()) };
         for entry in entries {
             let hash = chain(prev, entry.index, entry.term, &entry.data);
-            if let Some(known) = self.chains.insert((entry.index, entry.term), hash) {
-                if known != hash {
+            match self.chains.get(&(entry.index, entry.term)) {
+                Some(&known) if known != hash => {
                     return broken(
                         Property::LogMatching,
                         format!(
@@ -205,8 +252,12 @@ impl Checker {
                         ),
                     );
                 }
+                Some(_) => {}
+                None => {
+                    self.chains.insert((entry.index, entry.term), hash);
+                }
             }
-            log.insert(entry.index, (entry.term, hash));
+            log.push(entry.index, entry.term, hash);
             prev = hash;
         }
         Ok(())
@@ -220,7 +271,7 @@ impl Checker {
         };
         let members = self.node_logs.len();
         for entry in entries {
-            let Some(&(old_term, _)) = log.get(&entry.index) else {
+            let Some(&(old_term, _)) = log.get(entry.index) else {
                 break;
             };
             if old_term == entry.term {
@@ -229,7 +280,7 @@ impl Checker {
             let holders = self
                 .node_logs
                 .values()
-                .filter(|other| other.get(&entry.index).is_some_and(|&(t, _)| t == old_term))
+                .filter(|other| other.get(entry.index).is_some_and(|&(t, _)| t == old_term))
                 .count();
             if holders > members / 2
                 && !self
@@ -249,13 +300,13 @@ impl Checker {
 
     /// After a node installed a snapshot: its log now starts after the snapshot.
     pub fn on_snapshot_installed(&mut self, node: u64, index: u64) {
-        self.node_logs.insert(node, OrdMap::new());
+        self.node_logs.insert(node, NodeLog::default());
         self.last_index.insert(node, index);
     }
 
     /// A node (re)started: hash the log it starts with.
     pub fn on_boot(&mut self, node: u64, storage: &RaftStorage) -> Result<(), Broken> {
-        self.node_logs.insert(node, OrdMap::new());
+        self.node_logs.insert(node, NodeLog::default());
         self.commit_seen.remove(&node);
         self.last_index.insert(node, storage.first_index() - 1);
         let log: Vec<Entry> = storage.log().cloned().collect();
