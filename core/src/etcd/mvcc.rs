@@ -473,16 +473,15 @@ impl Write<'_> {
             .collect()
     }
 
-    /// Writes a new version of `key`; returns the version it replaced, if any.
-    pub fn put(&mut self, key: &[u8], value: Vec<u8>, lease: i64) -> Option<KeyValue> {
+    /// Writes a new version of `key`.
+    pub fn put(&mut self, key: &[u8], value: Vec<u8>, lease: i64) {
         let head = self.head();
         let previous = self
             .store
             .keys
             .get(key)
-            .and_then(|history| visible_at(history, head))
-            .cloned();
-        let (create_revision, version) = match &previous {
+            .and_then(|history| visible_at(history, head));
+        let (create_revision, version) = match previous {
             Some(p) => (p.create_revision, p.version + 1),
             None => (self.revision, 1),
         };
@@ -495,7 +494,6 @@ impl Write<'_> {
             lease,
         };
         self.record(kv, false);
-        previous
     }
 
     /// Deletes every live key of `[key, range_end)`; returns what was deleted.

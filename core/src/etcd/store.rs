@@ -277,6 +277,7 @@ fn check_put(
 
 fn apply_put(write: &mut Write, leases: &mut OrdMap<i64, Lease>, put: &PutRequest) -> PutResponse {
     let current = write.get(&put.key);
+    let prev_kv = current.filter(|_| put.prev_kv).cloned();
     let value = match (current, put.ignore_value) {
         (Some(kv), true) => kv.value.clone(),
         _ => put.value.clone(),
@@ -295,9 +296,9 @@ fn apply_put(write: &mut Write, leases: &mut OrdMap<i64, Lease>, put: &PutReques
             .keys
             .insert(put.key.clone());
     }
-    let previous = write.put(&put.key, value, lease);
+    write.put(&put.key, value, lease);
     PutResponse {
-        prev_kv: previous.filter(|_| put.prev_kv),
+        prev_kv,
         ..Default::default()
     }
 }
