@@ -119,16 +119,27 @@ fn run_with_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()
         .map(|(key, value)| format!("{key}={value:?} "))
         .collect();
     eprintln!("xtask: {}{program} {}", shown.concat(), args.join(" "));
+    let started = std::time::Instant::now();
     let status = Command::new(program)
         .args(args)
         .envs(env.iter().copied())
         .current_dir(workspace_root())
         .status()
         .map_err(|e| format!("{program}: {e}"))?;
+    report_duration(&format!("{program} {}", args.join(" ")), started);
     if status.success() {
         Ok(())
     } else {
         Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+/// Prints how long a step took, if long enough to matter: the whole suite must stay under 30
+/// minutes on a fresh machine, and the log then shows where the time goes.
+pub(crate) fn report_duration(step: &str, started: std::time::Instant) {
+    let took = started.elapsed().as_secs();
+    if took >= 10 {
+        eprintln!("xtask: {step}: took {}m {:02}s", took / 60, took % 60);
     }
 }
 

@@ -200,6 +200,7 @@ fn node_script(script: &str, url: &str) -> Result<(), String> {
     let shots = workspace_root().join("target/e2e-screenshots");
     std::fs::create_dir_all(&shots).map_err(|e| e.to_string())?;
     eprintln!("xtask: node web/e2e/{script} {url}");
+    let started = std::time::Instant::now();
     let status = Command::new("node")
         .arg(script)
         .arg(url)
@@ -209,6 +210,7 @@ fn node_script(script: &str, url: &str) -> Result<(), String> {
         .current_dir(&e2e)
         .status()
         .map_err(|e| format!("node: {e}"))?;
+    crate::report_duration(&format!("node web/e2e/{script}"), started);
     if status.success() {
         Ok(())
     } else {
