@@ -574,6 +574,47 @@ mod tests {
         assert!(everyday.majority_entries_overwritten().is_empty());
     }
 
+    /// A log much longer than [`FORGET_BATCH`] under its node's snapshot: the entries there are
+    /// let go, and appends after the snapshot are still checked against the other nodes.
+    #[test]
+    fn a_log_let_go_under_its_snapshot_is_still_checked() {
+        use crate::state_machine::SnapshotState;
+        use raft::eraftpb::SnapshotMetadata;
+
+        let mut checker = Checker::default();
+        let long: Vec<Entry> = (1..=3000).map(|index| entry(index, 1, "a")).collect();
+        boot(&mut checker, 2, &long);
+        let mut storage = boot(&mut checker, 1, &long);
+        storage.write(&PersistWrite::TakeSnapshot {
+            metadata: SnapshotMetadata {
+                index: 2500,
+                term: 1,
+                ..Default::default()
+            },
+            state: SnapshotState::encoded(bytes::Bytes::new()),
+            compact_to: 2500,
+        });
+        checker
+            .on_append(1, &[entry(3001, 1, "b")], &storage, None)
+            .unwrap();
+        let kept = &checker.node_logs[&1];
+        // Let go of up to the entry before the log's first (the snapshot's own index).
+        assert!(kept.first > FORGET_BATCH, "{}", kept.first);
+        assert!(kept.first < storage.first_index(), "{}", kept.first);
+        assert_eq!(kept.get(3001).map(|&(term, _)| term), Some(1));
+        // Both nodes held 2999@term 1: node 1 replacing it is noted as a majority's entry.
+        checker
+            .on_append(1, &[entry(2999, 2, "x")], &storage, None)
+            .unwrap();
+        assert_eq!(checker.majority_entries_overwritten(), [(2999, 1)]);
+        // Broken: node 2 holds a different 3001@term 1 after the same 3000 entries.
+        let other = storage_with(&long);
+        assert_eq!(
+            property(checker.on_append(2, &[entry(3001, 1, "c")], &other, None)),
+            Property::LogMatching
+        );
+    }
+
     #[test]
     fn state_machine_safety() {
         let mut checker = Checker::default();
