@@ -174,7 +174,9 @@ pub fn request(request: &ClientRequest) -> String {
     };
     format!(
         "#{} {} at n{}: {outcome}",
-        request.id, request.what, request.node
+        request.id,
+        request.what(),
+        request.node
     )
 }
 

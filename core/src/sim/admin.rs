@@ -74,7 +74,7 @@ impl Cluster {
         for &id in add {
             self.start_machine(id, RaftStorage::empty());
         }
-        let request = self.new_request(leader, format!("joint: {what}"), None, None);
+        let request = self.new_request(leader, Some(format!("joint: {what}")), None, None);
         let now = self.now();
         match self
             .running_server(leader)?
@@ -112,7 +112,7 @@ impl Cluster {
             MembershipChange::Remove(id) => format!("remove {id}"),
         };
         self.running_server(leader)?;
-        let id = self.new_request(leader, what, None, Some(change));
+        let id = self.new_request(leader, Some(what), None, Some(change));
         let now = self.now();
         match self
             .running_server(leader)?
