@@ -475,13 +475,7 @@ impl Write<'_> {
 
     /// Writes a new version of `key`.
     pub fn put(&mut self, key: &[u8], value: Vec<u8>, lease: i64) {
-        let head = self.head();
-        let previous = self
-            .store
-            .keys
-            .get(key)
-            .and_then(|history| visible_at(history, head));
-        let (create_revision, version) = match previous {
+        let (create_revision, version) = match self.get(key) {
             Some(p) => (p.create_revision, p.version + 1),
             None => (self.revision, 1),
         };
