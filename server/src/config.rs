@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use raftbook_core::etcd::server::cluster_id;
 use sha2::{Digest, Sha256};
 
 /// etcd's flags. Run with none at all for a single-member cluster, like `etcd`.
@@ -81,14 +82,6 @@ pub struct MemberConfig {
 pub fn member_id(peer_url: &str, token: &str) -> u64 {
     let hash = Sha256::digest(format!("{peer_url}{token}"));
     u64::from_be_bytes(hash[..8].try_into().expect("8 bytes")).max(1)
-}
-
-/// …and the cluster's id from its members' ids.
-pub fn cluster_id(ids: impl IntoIterator<Item = u64>) -> u64 {
-    let mut ids: Vec<u64> = ids.into_iter().collect();
-    ids.sort_unstable();
-    let bytes: Vec<u8> = ids.iter().flat_map(|id| id.to_be_bytes()).collect();
-    u64::from_be_bytes(Sha256::digest(bytes)[..8].try_into().expect("8 bytes"))
 }
 
 /// `http://127.0.0.1:2379` → `127.0.0.1:2379`.

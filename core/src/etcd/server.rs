@@ -44,7 +44,22 @@ pub struct ServerConfig {
     pub node: NodeConfig,
     /// How long a tick is, in milliseconds.
     pub tick_ms: u64,
+    /// See [`cluster_id`].
     pub cluster_id: u64,
+}
+
+/// The cluster's id, as etcd derives it from its founding members' ids: the first 8 bytes of
+/// a SHA-256 of the ids, sorted. The simulator and the native member both name it so.
+pub fn cluster_id(members: impl IntoIterator<Item = u64>) -> u64 {
+    use sha2::Digest;
+    let mut ids: Vec<u64> = members.into_iter().collect();
+    ids.sort_unstable();
+    let bytes: Vec<u8> = ids.iter().flat_map(|id| id.to_be_bytes()).collect();
+    u64::from_be_bytes(
+        sha2::Sha256::digest(bytes)[..8]
+            .try_into()
+            .expect("8 bytes"),
+    )
 }
 
 impl ServerConfig {

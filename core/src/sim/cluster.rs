@@ -27,7 +27,7 @@ use serde::Serialize;
 use super::clients::Clients;
 use super::sessions::{SessionWake, Sessions};
 use crate::etcd::api::Request as EtcdRequest;
-use crate::etcd::server::{EtcdServer, ServerConfig, ServerOutput};
+use crate::etcd::server::{cluster_id, EtcdServer, ServerConfig, ServerOutput};
 use crate::etcd::store::EtcdStore;
 use crate::node::{Node, NodeConfig, NodeEvent, Role};
 use crate::sim::checker::{Broken, Checker, Violation};
@@ -144,13 +144,7 @@ pub struct Cluster {
 impl Cluster {
     pub fn new(config: ClusterConfig) -> Self {
         let founders: Vec<u64> = (1..=config.nodes as u64).collect();
-        // Like etcd, the cluster id is a hash of the founding members.
-        let cluster_id = {
-            use sha2::Digest;
-            let founders: Vec<u8> = founders.iter().flat_map(|id| id.to_be_bytes()).collect();
-            let hash = sha2::Sha256::digest(founders);
-            u64::from_be_bytes(hash[..8].try_into().expect("8 bytes"))
-        };
+        let cluster_id = cluster_id(founders.iter().copied());
         let mut cluster = Cluster {
             now: 0,
             rng: ChaCha8Rng::seed_from_u64(config.seed),
