@@ -136,7 +136,7 @@ try {
   assert.equal(await calm.$$eval("svg.cluster circle.timer", (c) => c.length), 0, "no timer rings");
   assert.ok((await calm.$$eval("svg.cluster text.ticks", (t) => t.length)) > 0, "timers as numbers");
   const places = () => calm.$$eval("svg.cluster g.message", (gs) =>
-    Object.fromEntries(gs.map((g) => [g.dataset.message, g.querySelector("circle").getAttribute("cx") + "," + g.querySelector("circle").getAttribute("cy")])));
+    Object.fromEntries(gs.map((g) => [g.dataset.message, g.getAttribute("transform")])));
   // Plays slowly (1/100x: a flying message moves a little every frame) and watches the
   // messages seen in two looks 300 ms apart; returns how many moved and how many were seen.
   const watch = async () => {

@@ -202,6 +202,46 @@ try {
   assert.match(violation, /node 3 became leader of term 3 without entry 4@term 2, committed in term 2/);
   await shot(broken, "wiped-disk-violation");
 
+  console.log("a message: hover it for its contents, click it to drop it, or drop one from the keyboard");
+  const wire = await open(browser, `${base}#nodes=3&seed=1`);
+  // Paused, stepping event by event until messages are in flight, so that they stay put.
+  for (let i = 0; i < 300 && (await wire.$$("svg.cluster g.message")).length < 2; i++) {
+    await wire.click("#step");
+  }
+  const [one, two] = await wire.$$eval("svg.cluster g.message", (gs) => gs.map((g) => g.dataset.message));
+  assert.ok(one && two, "two messages in flight");
+  const dot = (id) => `svg.cluster g.message[data-message="${id}"]`;
+  assert.equal(await wire.$(`${dot(one)} title`), null, "no tooltip before the pointer comes");
+  await wire.hover(`${dot(one)} circle`);
+  const tip = await until("its tooltip", () => wire.$eval(`${dot(one)} title`, (t) => t.textContent).catch(() => null));
+  assert.match(tip, new RegExp(`^#${one} [A-Za-z]+ .*n\\d→n\\d`), "the tooltip names the message");
+  const actions = () => wire.evaluate(() => decodeURIComponent(location.hash));
+  await wire.click(`${dot(one)} circle`);
+  await until("the clicked message dropped", async () => (await wire.$(dot(one))) === null);
+  assert.ok((await actions()).includes(`drop ${one}`), "the drop is an action of the run, in its link");
+  assert.ok(await wire.$(dot(two)), "the other message still flies");
+  await wire.focus(dot(two));
+  await wire.keyboard.press("Delete");
+  await until("the focused message dropped", async () => (await wire.$(dot(two))) === null);
+  assert.ok((await actions()).includes(`drop ${two}`));
+
+  console.log("a crowded run: dots coloured by kind while it plays, each message its own again when paused");
+  const busy = await open(browser, `${base}#nodes=9&seed=1`);
+  await busy.selectOption("#speed", "3"); // 1x
+  await busy.selectOption("#load", "200");
+  await busy.click("#play");
+  await until("dots by kind", async () => (await busy.$$("svg.cluster path.dots.append")).length > 0);
+  assert.equal((await busy.$$("svg.cluster g.message")).length, 0, "no element per message while it plays");
+  assert.match(await busy.textContent(".legend"), /Append, AppendResp.*Heartbeat.*rejected/s, "the legend says what the colours mean");
+  await busy.click("#play");
+  const paused = await until("messages to pick", async () => {
+    const count = (await busy.$$("svg.cluster g.message")).length;
+    return count > 40 && count;
+  });
+  assert.equal((await busy.$$("svg.cluster path.dots")).length, 0, "paused, no dots by kind");
+  assert.equal((await busy.$$("svg.cluster g.message text")).length, 0, `${paused} labels would cover each other: none drawn`);
+  await shot(busy, "crowded-paused");
+
   console.log("playground end-to-end: ok");
 } catch (error) {
   console.error(`playground end-to-end FAILED: ${error.stack || error}`);

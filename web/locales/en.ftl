@@ -54,11 +54,13 @@ link-one-way = link n{ $a }–n{ $b }: only n{ $from }→n{ $to } works (click: 
 message-title = #{ $id } { $summary } n{ $from }→n{ $to }{ $reject }
     sent { $sent }ms, arrives { $arrives }ms (click to drop)
 message-reject = {" "}REJECT
+messages-crowded = messages in flight, too many to name: their colours say their kinds. Pause to pick one.
+legend-label = colours of the messages
+legend-rejected = rejected
 
 ## Logs
 logs = Logs
 log-commit = commit { $commit } applied { $applied }
-log-entry-title = index { $index } term { $term }: { $summary }
 log-snapshot = snap ≤{ $index }
 log-snapshot-title = compacted into a snapshot
 log-progress = n{ $id } match { $matched } next { $next } { $state }

@@ -53,11 +53,13 @@ link-one-way = 连线 n{ $a }–n{ $b }：只有 n{ $from }→n{ $to } 可通（
 message-title = #{ $id } { $summary } n{ $from }→n{ $to }{ $reject }
     发送于 { $sent }ms，到达于 { $arrives }ms（点击丢弃）
 message-reject = {" "}拒绝
+messages-crowded = 传输中的消息太多，无法逐一标注：颜色表示消息类型。暂停后可以选中某条消息。
+legend-label = 消息的颜色
+legend-rejected = 被拒绝
 
 ## 日志
 logs = 日志
 log-commit = 提交 { $commit } 应用 { $applied }
-log-entry-title = 索引 { $index } 任期 { $term }：{ $summary }
 log-snapshot = 快照 ≤{ $index }
 log-snapshot-title = 已压缩进快照
 log-progress = n{ $id } 已匹配 { $matched } 下一个 { $next } { $state }

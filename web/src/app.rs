@@ -17,6 +17,7 @@ use yew::prelude::*;
 use crate::cluster_svg::cluster_svg;
 use crate::i18n::Lang;
 use crate::lesson_files;
+use crate::message_slots::MessageSlots;
 use crate::model::{Playground, SPEEDS};
 use crate::notebook::{self, NotebookAction};
 use crate::panels;
@@ -37,7 +38,41 @@ impl PartialEq for Model {
 /// Frames between redraws of the text panels (logs, member, console) while playing: the
 /// cluster animates every frame, the panels at a quarter of that, which people cannot tell
 /// apart and which keeps the browser's layout work small. Any action redraws at once.
-const PANEL_FRAMES: u64 = 4;
+const PANEL_FRAMES: usize = 4;
+
+/// The turn of the member panel, console and notebook among the [`Turns`].
+const SIDE_PANELS_TURN: usize = 1;
+
+/// While playing, the text panels take turns: in each frame, one group of them draws again.
+/// Log row `i` is in group `i % PANEL_FRAMES`, the other panels in group
+/// [`SIDE_PANELS_TURN`]. A frame that redrew every panel would take longer than a frame
+/// lasts on a slow machine (9 nodes at 200 puts/s), and the animation would stutter in it.
+///
+/// Each group counts its turns; a panel draws again when its group's count changes.
+#[derive(Clone, Copy, Default, PartialEq)]
+pub struct Turns([u64; PANEL_FRAMES]);
+
+impl Turns {
+    /// Every panel is due (after an action, or on the last frame before a pause).
+    fn all_due(&mut self) {
+        for count in &mut self.0 {
+            *count += 1;
+        }
+    }
+
+    /// Frame number `frame` of a run of frames: its group is due.
+    fn frame(&mut self, frame: u64) {
+        self.0[frame as usize % PANEL_FRAMES] += 1;
+    }
+
+    fn of_log_row(self, row: usize) -> u64 {
+        self.0[row % PANEL_FRAMES]
+    }
+
+    fn of_side_panels(self) -> u64 {
+        self.0[SIDE_PANELS_TURN]
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct PanelProps {
@@ -86,9 +121,33 @@ fn notebook_panel(props: &NotebookProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct LogProps {
+    pub model: Model,
+    pub turns: Turns,
+}
+
+/// Every node's log, a row each ([`panels::logs`]); the rows draw again in their turns.
 #[function_component(LogPanel)]
-fn log_panel(props: &PanelProps) -> Html {
-    panels::logs(&props.model.0.borrow())
+fn log_panel(props: &LogProps) -> Html {
+    let ids = props.model.0.borrow().console.cluster().node_ids();
+    let rows = ids.into_iter().enumerate().map(|(row, id)| {
+        html! { <LogRow key={id} model={props.model.clone()} {id} version={props.turns.of_log_row(row)} /> }
+    });
+    panels::logs(props.model.0.borrow().lang, rows)
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LogRowProps {
+    pub model: Model,
+    pub id: u64,
+    /// Changes when the row should be drawn again.
+    pub version: u64,
+}
+
+#[function_component(LogRow)]
+fn log_row(props: &LogRowProps) -> Html {
+    panels::log_row(&props.model.0.borrow(), props.id)
 }
 type FrameCallback = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
 
@@ -156,10 +215,11 @@ pub fn app() -> Html {
         playground
     });
     let update = use_force_update();
+    let message_slots = use_mut_ref(MessageSlots::default);
 
     // The frame loop: one closure for the page's life, re-requested only while playing.
     let looping = use_mut_ref(|| false);
-    let version = use_mut_ref(|| Cell::new(0u64));
+    let version = use_mut_ref(|| Cell::new(Turns::default()));
     let frame: FrameCallback = use_mut_ref(|| None);
     if frame.borrow().is_none() {
         let (model, update, looping, again, version) = (
@@ -177,15 +237,19 @@ pub fn app() -> Html {
             model.borrow_mut().catch_up(&performance_now);
             model.borrow_mut().frame(elapsed);
             frames.set(frames.get() + 1);
-            // Redraw the panels every few frames, and always on the last frame before a pause.
-            let panels_due = frames.get().is_multiple_of(PANEL_FRAMES);
-            if panels_due || !model.borrow().animating() {
-                let v = version.borrow();
-                v.set(v.get() + 1);
+            // Redraw the panels every few frames, and all of them on the last frame before a
+            // pause.
+            let v = version.borrow();
+            let mut turns = v.get();
+            turns.frame(frames.get());
+            if !model.borrow().animating() {
+                turns.all_due();
             }
+            v.set(turns);
             // Replaying a link, the page shows only how far it got: drawing every frame would
             // take the time the replay needs.
-            if !catching_up || panels_due || model.borrow().catching_up.is_none() {
+            let cycle_start = frames.get().is_multiple_of(PANEL_FRAMES as u64);
+            if !catching_up || cycle_start || model.borrow().catching_up.is_none() {
                 update.force_update();
             }
             if model.borrow().animating() {
@@ -215,7 +279,9 @@ pub fn app() -> Html {
             change(&mut model.borrow_mut());
             sync_url(&model.borrow());
             let v = version.borrow();
-            v.set(v.get() + 1);
+            let mut turns = v.get();
+            turns.all_due();
+            v.set(turns);
             update.force_update();
         })
     };
@@ -254,7 +320,18 @@ pub fn app() -> Html {
         callbacks.2.clone(),
         callbacks.3.clone(),
     );
-    let panel_version = version.borrow().get();
+    let turns = version.borrow().get();
+    let panel_version = turns.of_side_panels();
+    // The pointer on a message (or off it): only that message's dot has a tooltip.
+    let hover = {
+        let (slots, update) = (message_slots.clone(), update.clone());
+        Callback::from(move |id: Option<u64>| {
+            if slots.borrow().hovered != id {
+                slots.borrow_mut().hovered = id;
+                update.force_update();
+            }
+        })
+    };
 
     // Keyboard: space plays or pauses, → or "." steps, ? shows the keys (not while typing in
     // a field, and not a key a focused node, link or message already used).
@@ -518,7 +595,7 @@ pub fn app() -> Html {
                     </div>
                 }
                 <div class="left">
-                    { cluster_svg(&playground, &act, &select) }
+                    { cluster_svg(&playground, &mut message_slots.borrow_mut(), (&act, &select, &hover)) }
                     <div class="network-controls">
                         <input id="partition" type="text" placeholder="1,2 | 3,4,5" title={tr!(lang, "partition-title")} />
                         <button id="apply-partition" onclick={on_partition}>{tr!(lang, "partition")}</button>
@@ -537,7 +614,7 @@ pub fn app() -> Html {
                     <SidePanels model={Model(model.clone())} version={panel_version} act={act.clone()} set_target={set_target.clone()} />
                 </div>
             </main>
-            <LogPanel model={Model(model.clone())} version={panel_version} act={act.clone()} set_target={set_target.clone()} />
+            <LogPanel model={Model(model.clone())} {turns} />
             <footer>{tr!(lang, "footer")}</footer>
         </div>
     }

@@ -6,12 +6,19 @@
 //!   Click a link to cut or restore it both ways; shift-click to cut one way (from the lower
 //!   id to the higher).
 //! - Each message is a dot labelled with its kind, placed by how far it has travelled
-//!   between the simulator's send and arrival times. Hover for its contents; click to drop it.
+//!   between the simulator's send and arrival times (its place in the drawing, its words
+//!   and which one the pointer is on are kept by [`MessageSlots`]). Hover for its contents;
+//!   click to drop it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
 
 use raftbook_core::sim::{MachineView, NodeStatus};
 use raftbook_core::view::MessageView;
 use yew::prelude::*;
 
+use crate::i18n::Lang;
+use crate::message_slots::MessageSlots;
 use crate::model::Playground;
 use crate::panels::role_name;
 use crate::tr;
@@ -38,8 +45,8 @@ fn rim_to_rim((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> ((f64, f64), (f64, 
 
 pub fn cluster_svg(
     playground: &Playground,
-    act: &Callback<String>,
-    select: &Callback<u64>,
+    slots: &mut MessageSlots,
+    (act, select, hover): (&Callback<String>, &Callback<u64>, &Callback<Option<u64>>),
 ) -> Html {
     let lang = playground.lang;
     let cluster = playground.console.cluster();
@@ -50,10 +57,205 @@ pub fn cluster_svg(
     let mut links = Vec::new();
     for (i, &a) in ids.iter().enumerate() {
         for &b in &ids[i + 1..] {
-            let (forward, backward) = (
-                cluster.network().check(a, b).is_ok(),
-                cluster.network().check(b, a).is_ok(),
-            );
+            links.push(Link {
+                a,
+                b,
+                forward: cluster.network().check(a, b).is_ok(),
+                backward: cluster.network().check(b, a).is_ok(),
+            });
+        }
+    }
+
+    let nodes: Html = ids
+        .iter()
+        .filter_map(|&id| cluster.node_view_with_tail(id, 0))
+        .map(|view| node(&view, place(view.node.id), playground, &ids, (select, act)))
+        .collect();
+
+    // Where a message is now: on the line from the rim of its sender to the rim of its
+    // receiver (so a dot never covers a node: clicking a node must select it, not drop a
+    // message), as far along as it has travelled between its send and arrival times.
+    let at = |from: u64, to: u64, sent_at: u64, arrives_at: u64| {
+        let ((x1, y1), (x2, y2)) = rim_to_rim(place(from), place(to));
+        let span = arrives_at.saturating_sub(sent_at).max(1) as f64;
+        // With reduced motion a message does not fly: it waits halfway, then is gone.
+        let progress = if playground.reduce_motion {
+            0.5
+        } else {
+            (now.saturating_sub(sent_at) as f64 / span).clamp(0.0, 1.0)
+        };
+        (x1 + (x2 - x1) * progress, y1 + (y2 - y1) * progress)
+    };
+    let crowded = slots.crowded(cluster.in_flight().count());
+    let messages: Html = if crowded && playground.playing {
+        dots_by_kind(cluster.in_flight().map(|flight| {
+            let view = MessageView::new(&flight.message);
+            let place = at(view.from, view.to, flight.sent_at, flight.arrives_at);
+            (view, place)
+        }))
+    } else {
+        // A label over a node would hide the node's own text: near a node, a message shows
+        // only its dot (its kind stays in its accessible name and tooltip).
+        let centres: Vec<(f64, f64)> = ids.iter().map(|&id| place(id)).collect();
+        let hovered = slots.hovered;
+        slots
+            .update(cluster.in_flight(), lang)
+            .iter()
+            .map(|dot| {
+                // An empty place keeps the places after it where they are (see MessageSlots).
+                let Some(dot) = dot else {
+                    return html! { <g /> };
+                };
+                let (x, y) = at(dot.view.from, dot.view.to, dot.sent_at, dot.arrives_at);
+                let kind = dot.view.kind();
+                // One attribute moves the dot and its label. Only the dot under the pointer
+                // has a tooltip: most messages are gone before anyone could point at them.
+                html! {
+                    <g class={dot.class.clone()} data-message={dot.key.clone()} transform={format!("translate({x:.1} {y:.1})")}
+                       tabindex="0" role="button" aria-label={dot.label.clone()}>
+                        <circle r="6" />
+                        if !crowded && !label_covers_a_node((x, y), kind.len(), &centres) {
+                            <text x="8" y="-6">{kind}</text>
+                        }
+                        if hovered == Some(dot.id) {
+                            <title>{dot.detail.clone()}</title>
+                        }
+                    </g>
+                }
+            })
+            .collect()
+    };
+    // A click or key on any dot reaches the group: one listener for all the messages rather
+    // than two per dot made again in every frame.
+    let on_message_click = {
+        let act = act.clone();
+        Callback::from(move |event: MouseEvent| {
+            if let Some(id) = message_of(&event) {
+                act.emit(format!("drop {id}"));
+            }
+        })
+    };
+    let on_message_key = {
+        let act = act.clone();
+        Callback::from(move |event: KeyboardEvent| {
+            if matches!(event.key().as_str(), "Enter" | "Delete" | "Backspace") {
+                if let Some(id) = message_of(&event) {
+                    event.prevent_default();
+                    act.emit(format!("drop {id}"));
+                }
+            }
+        })
+    };
+
+    let (on_over, on_out) = (hover.clone(), hover.clone());
+    let on_message_over = Callback::from(move |event: MouseEvent| {
+        on_over.emit(message_of(&event).and_then(|id| id.parse().ok()))
+    });
+    let on_message_out = Callback::from(move |_: MouseEvent| on_out.emit(None));
+
+    html! { <>
+        <svg class="cluster" viewBox="0 0 400 400" role="group" aria-label={tr!(lang, "cluster-group-label")}>
+            // Nodes first: Tab reaches them before the links and messages.
+            { nodes }
+            <Links {links} {lang} ids={ids.clone()} act={act.clone()} />
+            if crowded && playground.playing {
+                <g class="messages" role="img" aria-label={tr!(lang, "messages-crowded")}>{ messages }</g>
+            } else {
+                <g class="messages" onclick={on_message_click} onkeydown={on_message_key}
+                   onmouseover={on_message_over} onmouseout={on_message_out}>{ messages }</g>
+            }
+        </svg>
+        <Legend {lang} />
+    </> }
+}
+
+/// A crowded run's messages while it plays: a path of dots for each kind of message (the
+/// rejections in one of their own, drawn last). Some 150 messages come and go each frame
+/// at 9 nodes and 200 puts/s, most within one frame; an element for each, with its words,
+/// was more than a frame's time on a slow machine, and nobody could point at one anyway.
+/// Paused, each message is its own element again, to hover, pick and drop.
+fn dots_by_kind(dots: impl Iterator<Item = (MessageView, (f64, f64))>) -> Html {
+    let mut paths: BTreeMap<(bool, &'static str), String> = BTreeMap::new();
+    for (view, (x, y)) in dots {
+        let path = paths.entry((view.reject, view.kind())).or_default();
+        // A circle of radius 6 around (x, y), as two half-circle arcs.
+        let _ = write!(path, "M{x:.1} {y:.1}m-6 0a6 6 0 1 0 12 0a6 6 0 1 0-12 0");
+    }
+    paths
+        .into_iter()
+        .map(|((reject, kind), d)| {
+            html! { <path class={classes!("dots", kind.to_lowercase(), reject.then_some("reject"))} {d} /> }
+        })
+        .collect()
+}
+
+#[derive(Properties, PartialEq)]
+struct LegendProps {
+    lang: Lang,
+}
+
+/// What the colours of the messages mean: a crowded run draws its messages without their
+/// names (they would cover one another), and a colour is all a dot shows.
+#[function_component(Legend)]
+fn legend(props: &LegendProps) -> Html {
+    let lang = props.lang;
+    let kinds = [
+        ("append", "Append, AppendResp".to_string()),
+        ("heartbeat", "Heartbeat, HeartbeatResp".to_string()),
+        ("vote", "Vote, VoteResp".to_string()),
+        ("prevote", "PreVote, PreVoteResp".to_string()),
+        ("snapshot", "Snapshot".to_string()),
+        ("reject", tr!(lang, "legend-rejected")),
+    ];
+    html! {
+        <ul class="legend" aria-label={tr!(lang, "legend-label")}>
+            { for kinds.into_iter().map(|(class, words)| html! {
+                <li><span class={classes!("swatch", class)} aria-hidden="true"></span>{words}</li>
+            }) }
+        </ul>
+    }
+}
+
+/// The id of the message whose dot an event happened on, if it was on one.
+fn message_of(event: &Event) -> Option<String> {
+    let target: web_sys::Element = event.target_dyn_into()?;
+    target
+        .closest("g.message")
+        .ok()??
+        .get_attribute("data-message")
+}
+
+/// Whether messages between two nodes get through, each way.
+#[derive(Clone, Copy, PartialEq)]
+struct Link {
+    a: u64,
+    b: u64,
+    /// `a` to `b`.
+    forward: bool,
+    /// `b` to `a`.
+    backward: bool,
+}
+
+#[derive(Properties, PartialEq)]
+struct LinksProps {
+    /// Between the nodes in the order they are drawn, each pair once.
+    links: Vec<Link>,
+    /// The nodes, in the order they are drawn around the circle.
+    ids: Vec<u64>,
+    lang: Lang,
+    act: Callback<String>,
+}
+
+/// The links, drawn again only when one of them (or the language) changes: they are a
+/// component so that yew can skip them in the frames that only move messages.
+#[function_component(Links)]
+fn links(props: &LinksProps) -> Html {
+    let (lang, ids) = (props.lang, &props.ids);
+    let place = |id: u64| position(ids.iter().position(|&i| i == id).unwrap_or(0), ids.len());
+    props
+        .links
+        .iter()
+        .map(|&Link { a, b, forward, backward }| {
             let class = match (forward, backward) {
                 (true, true) => "link open",
                 (false, false) => "link cut",
@@ -67,11 +269,11 @@ pub fn cluster_svg(
                 (false, _) => format!("heal {a}<->{b}"),
             };
             let onclick = {
-                let act = act.clone();
+                let act = props.act.clone();
                 Callback::from(move |event: MouseEvent| act.emit(toggle(event.shift_key())))
             };
             let onkeydown = {
-                let act = act.clone();
+                let act = props.act.clone();
                 Callback::from(move |event: KeyboardEvent| {
                     if event.key() == "Enter" {
                         event.prevent_default();
@@ -91,87 +293,16 @@ pub fn cluster_svg(
                     to = if f { b } else { a }
                 ),
             };
-            links.push(html! {
+            html! {
                 <g class={class} data-link={format!("{a}-{b}")} {onclick} {onkeydown}
                    tabindex="0" role="button" aria-label={title.clone()}>
                     <line class="hit" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
                     <line class="wire" x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} />
                     <title>{title}</title>
                 </g>
-            });
-        }
-    }
-
-    let nodes: Html = ids
-        .iter()
-        .filter_map(|&id| cluster.node_view_with_tail(id, 0))
-        .map(|view| node(&view, place(view.node.id), playground, &ids, (select, act)))
-        .collect();
-
-    // A label over a node would hide the node's own text: near a node, a message shows only
-    // its dot (its kind stays in its title and accessible name).
-    let centres: Vec<(f64, f64)> = ids.iter().map(|&id| place(id)).collect();
-    let messages: Html = cluster
-        .in_flight()
-        .map(|flight| {
-            let view = MessageView::new(&flight.message);
-            // From the rim of the sender to the rim of the receiver, so a dot never covers a
-            // node (clicking a node must select it, not drop a message).
-            let ((x1, y1), (x2, y2)) = rim_to_rim(place(view.from), place(view.to));
-            let span = flight.arrives_at.saturating_sub(flight.sent_at).max(1) as f64;
-            // With reduced motion a message does not fly: it waits halfway, then is gone.
-            let progress = if playground.reduce_motion {
-                0.5
-            } else {
-                (now.saturating_sub(flight.sent_at) as f64 / span).clamp(0.0, 1.0)
-            };
-            let (x, y) = (x1 + (x2 - x1) * progress, y1 + (y2 - y1) * progress);
-            let id = flight.id;
-            let onclick = {
-                let act = act.clone();
-                Callback::from(move |_: MouseEvent| act.emit(format!("drop {id}")))
-            };
-            let onkeydown = {
-                let act = act.clone();
-                Callback::from(move |event: KeyboardEvent| {
-                    if matches!(event.key().as_str(), "Enter" | "Delete" | "Backspace") {
-                        event.prevent_default();
-                        act.emit(format!("drop {id}"));
-                    }
-                })
-            };
-            let detail = tr!(
-                lang,
-                "message-title",
-                id = id,
-                summary = view.summary(),
-                from = view.from,
-                to = view.to,
-                reject = if view.reject { tr!(lang, "message-reject") } else { String::new() },
-                sent = flight.sent_at,
-                arrives = flight.arrives_at
-            );
-            html! {
-                <g class={classes!("message", view.kind().to_lowercase(), view.reject.then_some("reject"))} data-message={id.to_string()} {onclick} {onkeydown}
-                   tabindex="0" role="button" aria-label={detail.replace('\n', "; ")}>
-                    <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="6" />
-                    if !label_covers_a_node((x, y), view.kind().len(), &centres) {
-                        <text x={format!("{:.1}", x + 8.0)} y={format!("{:.1}", y - 6.0)}>{view.kind()}</text>
-                    }
-                    <title>{detail}</title>
-                </g>
             }
         })
-        .collect();
-
-    html! {
-        <svg class="cluster" viewBox="0 0 400 400" role="group" aria-label={tr!(lang, "cluster-group-label")}>
-            // Nodes first: Tab reaches them before the links and messages.
-            { nodes }
-            { for links }
-            { messages }
-        </svg>
-    }
+        .collect()
 }
 
 /// Moves keyboard focus to node `id` of the drawing.

@@ -9,6 +9,7 @@
 //!   scrubbing) and the URL;
 //! - [`app`]: the page and its controls;
 //! - [`cluster_svg`]: nodes, links and messages in flight;
+//! - [`message_slots`]: where each message in flight is drawn, and its words;
 //! - [`panels`]: logs, the selected member's state machine, the console, safety checks;
 //! - [`notebook`]: a lesson beside the cluster: cells that drive it, predictions, exercises;
 //! - [`lesson_files`]: the lessons, fetched from beside the page.
@@ -17,6 +18,7 @@ mod app;
 mod cluster_svg;
 mod i18n;
 mod lesson_files;
+mod message_slots;
 mod model;
 mod notebook;
 mod panels;

@@ -38,51 +38,70 @@ const LOG_TAIL: usize = 16;
 
 /// One row per node: a snapshot block for the compacted prefix, then entries with index and
 /// term (coloured by term), committed solid and uncommitted hollow, commit and applied marked.
-pub fn logs(playground: &Playground) -> Html {
-    let lang = playground.lang;
-    let cluster = playground.console.cluster();
-    let rows = cluster.node_ids().into_iter().filter_map(|id| cluster.node_view_with_tail(id, LOG_TAIL)).map(|view| {
-        let node = &view.node;
-        let (commit, applied, role) = match &node.raft {
-            Some(raft) => (raft.commit, raft.applied, role_name(lang, raft.role)),
-            None => (0, 0, tr!(lang, "role-down")),
-        };
-        let entry = |e: &EntryView| {
-            let class = classes!(
-                "entry",
-                format!("t{}", e.term % 8),
-                if e.index <= commit { "committed" } else { "uncommitted" },
-                (e.index == commit).then_some("commit-mark"),
-                (e.index == applied).then_some("applied-mark"),
-            );
-            let state = if e.index <= commit { tr!(lang, "entry-committed") } else { tr!(lang, "entry-uncommitted") };
-            html! {
-                <span class={class} role="cell" title={tr!(lang, "log-entry-title", index = e.index, term = e.term, summary = e.summary)}
-                      aria-label={tr!(lang, "log-entry-label", index = e.index, term = e.term, state = state, summary = e.summary)}>
-                    <b aria-hidden="true">{e.index}</b><i aria-hidden="true">{format!("t{}", e.term)}</i><small aria-hidden="true">{short(&e.summary)}</small>
-                </span>
-            }
-        };
-        let progress: Html = node.raft.iter().flat_map(|r| &r.progress).filter(|p| p.id != node.id).map(|p| {
-            html! { <span class="progress">{tr!(lang, "log-progress", id = p.id, matched = p.matched, next = p.next, state = progress_state(lang, p.state))}</span> }
-        }).collect();
-        html! {
-            <div class="log-row" data-log={node.id.to_string()} role="row">
-                <span class="log-label" role="rowheader">{format!("n{} {role}", node.id)}<br/><small>{tr!(lang, "log-commit", commit = commit, applied = applied)}</small></span>
-                <div class="entries" role="presentation">
-                    if node.snapshot_index > 0 {
-                        <span class="entry snapshot" title={tr!(lang, "log-snapshot-title")}>{tr!(lang, "log-snapshot", index = node.snapshot_index)}</span>
-                    }
-                    { for node.entries.iter().map(entry) }
-                </div>
-                if node.raft.as_ref().is_some_and(|r| !r.progress.is_empty()) {
-                    <div class="progress-list">{tr!(lang, "leaders-view")}{progress}</div>
-                }
-            </div>
-        }
-    });
+///
+/// The rows come drawn (as components, which draw again in their own turns).
+pub fn logs(lang: Lang, rows: impl Iterator<Item = Html>) -> Html {
     // A table a screen reader can walk: a row per member, a cell per entry.
     html! { <section class="logs"><h2 id="logs-title">{tr!(lang, "logs")}</h2><div role="table" aria-labelledby="logs-title">{ for rows }</div></section> }
+}
+
+/// Node `id`'s row of [`logs`].
+pub fn log_row(playground: &Playground, id: u64) -> Html {
+    let lang = playground.lang;
+    let Some(view) = playground
+        .console
+        .cluster()
+        .node_view_with_tail(id, LOG_TAIL)
+    else {
+        return html! {};
+    };
+    let node = &view.node;
+    let (commit, applied, role) = match &node.raft {
+        Some(raft) => (raft.commit, raft.applied, role_name(lang, raft.role)),
+        None => (0, 0, tr!(lang, "role-down")),
+    };
+    let entry = |e: &EntryView| {
+        let class = classes!(
+            "entry",
+            format!("t{}", e.term % 8),
+            if e.index <= commit {
+                "committed"
+            } else {
+                "uncommitted"
+            },
+            (e.index == commit).then_some("commit-mark"),
+            (e.index == applied).then_some("applied-mark"),
+        );
+        let state = if e.index <= commit {
+            tr!(lang, "entry-committed")
+        } else {
+            tr!(lang, "entry-uncommitted")
+        };
+        // The title is the tooltip and, as the cell's content is hidden from screen readers,
+        // its accessible name too: one attribute to write, not two, in every redraw.
+        html! {
+            <span class={class} role="cell" title={tr!(lang, "log-entry-label", index = e.index, term = e.term, state = state, summary = e.summary)}>
+                <b aria-hidden="true">{e.index}</b><i aria-hidden="true">{format!("t{}", e.term)}</i><small aria-hidden="true">{short(&e.summary)}</small>
+            </span>
+        }
+    };
+    let progress: Html = node.raft.iter().flat_map(|r| &r.progress).filter(|p| p.id != node.id).map(|p| {
+        html! { <span class="progress">{tr!(lang, "log-progress", id = p.id, matched = p.matched, next = p.next, state = progress_state(lang, p.state))}</span> }
+    }).collect();
+    html! {
+        <div class="log-row" data-log={node.id.to_string()} role="row">
+            <span class="log-label" role="rowheader">{format!("n{} {role}", node.id)}<br/><small>{tr!(lang, "log-commit", commit = commit, applied = applied)}</small></span>
+            <div class="entries" role="presentation">
+                if node.snapshot_index > 0 {
+                    <span class="entry snapshot" title={tr!(lang, "log-snapshot-title")}>{tr!(lang, "log-snapshot", index = node.snapshot_index)}</span>
+                }
+                { for node.entries.iter().map(entry) }
+            </div>
+            if node.raft.as_ref().is_some_and(|r| !r.progress.is_empty()) {
+                <div class="progress-list">{tr!(lang, "leaders-view")}{progress}</div>
+            }
+        </div>
+    }
 }
 
 fn short(summary: &str) -> String {
