@@ -242,6 +242,31 @@ try {
   assert.equal((await busy.$$("svg.cluster g.message text")).length, 0, `${paused} labels would cover each other: none drawn`);
   await shot(busy, "crowded-paused");
 
+  console.log("the logs: a row per node, drawn while in view or stopped, not while off the screen and playing");
+  const logs = await open(browser, `${base}#nodes=5&seed=1`);
+  await logs.selectOption("#speed", "6"); // 10x
+  await logs.selectOption("#load", "50");
+  await logs.click("#play");
+  await until("a leader", () => leader(logs));
+  const row = (id) => logs.textContent(`.logs .log-row[data-log="${id}"] .log-label small`);
+  const commitOf = async (id) => Number((await row(id)).match(/commit (\d+)/)[1]);
+  await logs.locator(".logs").scrollIntoViewIfNeeded();
+  const seen = await commitOf(1);
+  await until("the row in view keeps up", async () => (await commitOf(1)) > seen + 5);
+  await logs.evaluate(() => window.scrollTo(0, 0));
+  assert.equal(await logs.evaluate(() => document.querySelector(".logs").getBoundingClientRect().top > innerHeight), true, "the logs are below the window");
+  await logs.waitForTimeout(200); // the observer's word arrives within a frame or two
+  const offScreen = await row(1);
+  await logs.waitForTimeout(1000); // 10 virtual seconds at 50 puts/s
+  assert.equal(await row(1), offScreen, "off the screen while playing: not drawn again");
+  await logs.click("#play"); // stopping draws every row, in view or not
+  await until("every row drawn on stopping", async () => (await row(1)) !== offScreen);
+  await selectNode(logs, 1);
+  const member = await logs.textContent("section.member");
+  assert.ok(member.includes(`commit ${await commitOf(1)} `), "the row agrees with n1's own panel");
+  await logs.locator(".logs").scrollIntoViewIfNeeded();
+  await shot(logs, "logs");
+
   console.log("playground end-to-end: ok");
 } catch (error) {
   console.error(`playground end-to-end FAILED: ${error.stack || error}`);

@@ -130,11 +130,52 @@ pub struct LogProps {
 /// Every node's log, a row each ([`panels::logs`]); the rows draw again in their turns.
 #[function_component(LogPanel)]
 fn log_panel(props: &LogProps) -> Html {
-    let ids = props.model.0.borrow().console.cluster().node_ids();
+    let section = use_node_ref();
+    let on_screen = use_on_screen(&section);
+    let playground = props.model.0.borrow();
+    // While the run plays, rows off the screen are not drawn again: at 200 puts/s every cell
+    // of a row changes at each redraw, and laying out text nobody sees took a good part of
+    // each frame. They are drawn as soon as they come into view, and whenever the run stops.
+    let live = *on_screen || !playground.playing;
+    let ids = playground.console.cluster().node_ids();
     let rows = ids.into_iter().enumerate().map(|(row, id)| {
-        html! { <LogRow key={id} model={props.model.clone()} {id} version={props.turns.of_log_row(row)} /> }
+        let version = if live { props.turns.of_log_row(row) } else { 0 };
+        html! { <LogRow key={id} model={props.model.clone()} {id} {version} /> }
     });
-    panels::logs(props.model.0.borrow().lang, rows)
+    panels::logs(playground.lang, &section, rows)
+}
+
+/// Whether any of `element` is in the window's view, kept up to date by an
+/// `IntersectionObserver` (so nothing runs while it stays where it is).
+#[hook]
+fn use_on_screen(element: &NodeRef) -> UseStateHandle<bool> {
+    let on_screen = use_state(|| true);
+    {
+        let (element, on_screen) = (element.clone(), on_screen.clone());
+        use_effect_with((), move |_| {
+            let seen = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                if let Some(entry) = entries
+                    .iter()
+                    .last()
+                    .and_then(|e| e.dyn_into::<web_sys::IntersectionObserverEntry>().ok())
+                {
+                    on_screen.set(entry.is_intersecting());
+                }
+            });
+            let observer = web_sys::IntersectionObserver::new(seen.as_ref().unchecked_ref()).ok();
+            if let (Some(observer), Some(element)) = (&observer, element.cast::<web_sys::Element>())
+            {
+                observer.observe(&element);
+            }
+            move || {
+                if let Some(observer) = observer {
+                    observer.disconnect();
+                }
+                drop(seen);
+            }
+        });
+    }
+    on_screen
 }
 
 #[derive(Properties, PartialEq)]

@@ -40,9 +40,9 @@ const LOG_TAIL: usize = 16;
 /// term (coloured by term), committed solid and uncommitted hollow, commit and applied marked.
 ///
 /// The rows come drawn (as components, which draw again in their own turns).
-pub fn logs(lang: Lang, rows: impl Iterator<Item = Html>) -> Html {
+pub fn logs(lang: Lang, section: &NodeRef, rows: impl Iterator<Item = Html>) -> Html {
     // A table a screen reader can walk: a row per member, a cell per entry.
-    html! { <section class="logs"><h2 id="logs-title">{tr!(lang, "logs")}</h2><div role="table" aria-labelledby="logs-title">{ for rows }</div></section> }
+    html! { <section class="logs" ref={section.clone()}><h2 id="logs-title">{tr!(lang, "logs")}</h2><div role="table" aria-labelledby="logs-title">{ for rows }</div></section> }
 }
 
 /// Node `id`'s row of [`logs`].
