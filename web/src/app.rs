@@ -260,15 +260,15 @@ pub fn app() -> Html {
 
     // The frame loop: one closure for the page's life, re-requested only while playing.
     let looping = use_mut_ref(|| false);
-    let version = use_mut_ref(|| Cell::new(Turns::default()));
+    let panel_turns = use_mut_ref(|| Cell::new(Turns::default()));
     let frame: FrameCallback = use_mut_ref(|| None);
     if frame.borrow().is_none() {
-        let (model, update, looping, again, version) = (
+        let (model, update, looping, again, panel_turns) = (
             model.clone(),
             update.clone(),
             looping.clone(),
             frame.clone(),
-            version.clone(),
+            panel_turns.clone(),
         );
         let last = Cell::new(None::<f64>);
         let frames = Cell::new(0u64);
@@ -280,13 +280,13 @@ pub fn app() -> Html {
             frames.set(frames.get() + 1);
             // Redraw the panels every few frames, and all of them on the last frame before a
             // pause.
-            let v = version.borrow();
-            let mut turns = v.get();
+            let cell = panel_turns.borrow();
+            let mut turns = cell.get();
             turns.frame(frames.get());
             if !model.borrow().animating() {
                 turns.all_due();
             }
-            v.set(turns);
+            cell.set(turns);
             // Replaying a link, the page shows only how far it got: drawing every frame would
             // take the time the replay needs.
             let cycle_start = frames.get().is_multiple_of(PANEL_FRAMES as u64);
@@ -315,14 +315,14 @@ pub fn app() -> Html {
 
     // Runs `change` on the playground, redraws everything and updates the URL.
     let change = {
-        let (model, update, version) = (model.clone(), update.clone(), version.clone());
+        let (model, update, panel_turns) = (model.clone(), update.clone(), panel_turns.clone());
         Rc::new(move |change: &dyn Fn(&mut Playground)| {
             change(&mut model.borrow_mut());
             sync_url(&model.borrow());
-            let v = version.borrow();
-            let mut turns = v.get();
+            let cell = panel_turns.borrow();
+            let mut turns = cell.get();
             turns.all_due();
-            v.set(turns);
+            cell.set(turns);
             update.force_update();
         })
     };
@@ -361,7 +361,7 @@ pub fn app() -> Html {
         callbacks.2.clone(),
         callbacks.3.clone(),
     );
-    let turns = version.borrow().get();
+    let turns = panel_turns.borrow().get();
     let panel_version = turns.of_side_panels();
     // The pointer on a message (or off it): only that message's dot has a tooltip.
     let hover = {
