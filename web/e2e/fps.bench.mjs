@@ -86,22 +86,30 @@ try {
   // rows off the screen are not drawn while the run plays).
   for (const [speed, label, viewport] of [["3", "1x", undefined], ["6", "10x", undefined],
     ["3", "1x, logs in view (1280x1700)", { width: 1280, height: 1700 }]]) {
-    const page = await open(browser, `${base}#nodes=9&seed=1`, viewport);
-    await page.selectOption("#speed", speed);
-    await page.selectOption("#load", "200");
-    await page.click("#play");
-    await page.waitForTimeout(2000); // let elections settle and the logs fill
-    const fps = await page.evaluate(() => new Promise((resolve) => {
-      let frames = 0;
-      const start = performance.now();
-      const count = (t) => {
-        frames += 1;
-        if (t - start < 5000) requestAnimationFrame(count); else resolve(frames / ((t - start) / 1000));
-      };
-      requestAnimationFrame(count);
-    }));
-    const simulated = Number(await page.getAttribute("#time", "data-ms"));
-    console.log(`fps: 9 nodes, 200 puts/s, speed ${label}: ${fps.toFixed(1)} frames/s (target 60); ${simulated} virtual ms after ~7 s`);
+    // This machine kind is noisy: three runs, each on a fresh page, and their median.
+    const runs = [];
+    let page;
+    let simulated;
+    for (let round = 0; round < 3; round++) {
+      if (page) await page.close();
+      page = await open(browser, `${base}#nodes=9&seed=1`, viewport);
+      await page.selectOption("#speed", speed);
+      await page.selectOption("#load", "200");
+      await page.click("#play");
+      await page.waitForTimeout(2000); // let elections settle and the logs fill
+      runs.push(await page.evaluate(() => new Promise((resolve) => {
+        let frames = 0;
+        const start = performance.now();
+        const count = (t) => {
+          frames += 1;
+          if (t - start < 5000) requestAnimationFrame(count); else resolve(frames / ((t - start) / 1000));
+        };
+        requestAnimationFrame(count);
+      })));
+      simulated = Number(await page.getAttribute("#time", "data-ms"));
+    }
+    const sorted = [...runs].sort((a, b) => a - b);
+    console.log(`fps: 9 nodes, 200 puts/s, speed ${label}: ${sorted[1].toFixed(1)} frames/s, median of 3 runs of 5 s (${runs.map((r) => r.toFixed(1)).join(", ")}; target 60); ${simulated} virtual ms after ~7 s`);
     // Paused, the page should do nothing at all.
     await page.click("#play");
     const cdp = await page.context().newCDPSession(page);

@@ -232,6 +232,7 @@ try {
   await busy.click("#play");
   await until("dots by kind", async () => (await busy.$$("svg.cluster path.dots.append")).length > 0);
   assert.equal((await busy.$$("svg.cluster g.message")).length, 0, "no element per message while it plays");
+  assert.match(await busy.textContent("svg.cluster g.messages > title"), /Pause to pick one/, "the dots' tooltip says how to pick one");
   assert.match(await busy.textContent(".legend"), /Append, AppendResp.*Heartbeat.*rejected/s, "the legend says what the colours mean");
   await busy.click("#play");
   const paused = await until("messages to pick", async () => {

@@ -159,7 +159,11 @@ pub fn cluster_svg(
             { nodes }
             <Links {links} {lang} ids={ids.clone()} act={act.clone()} />
             if crowded && playground.playing {
-                <g class="messages" role="img" aria-label={tr!(lang, "messages-crowded")}>{ messages }</g>
+                // The title is the tooltip over any dot: a dot can be picked once paused.
+                <g class="messages" role="img" aria-label={tr!(lang, "messages-crowded")}>
+                    <title>{tr!(lang, "messages-crowded")}</title>
+                    { messages }
+                </g>
             } else {
                 <g class="messages" onclick={on_message_click} onkeydown={on_message_key}
                    onmouseover={on_message_over} onmouseout={on_message_out}>{ messages }</g>
