@@ -37,7 +37,8 @@ fn progress_state(lang: Lang, state: &str) -> String {
 const LOG_TAIL: usize = 16;
 
 /// One row per node: a snapshot block for the compacted prefix, then entries with index and
-/// term (coloured by term), committed solid and uncommitted hollow, commit and applied marked.
+/// term (coloured by term), committed solid and rounded, uncommitted hollow, dashed and
+/// square, commit and applied marked.
 ///
 /// The rows come drawn (as components, which draw again in their own turns).
 pub fn logs(lang: Lang, section: &NodeRef, rows: impl Iterator<Item = Html>) -> Html {
