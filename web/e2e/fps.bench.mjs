@@ -110,8 +110,9 @@ try {
     }
     const sorted = [...runs].sort((a, b) => a - b);
     console.log(`fps: 9 nodes, 200 puts/s, speed ${label}: ${sorted[1].toFixed(1)} frames/s, median of 3 runs of 5 s (${runs.map((r) => r.toFixed(1)).join(", ")}; target 60); ${simulated} virtual ms after ~7 s`);
-    // Paused, the page should do nothing at all.
+    // Paused, the page should do nothing at all (after the redraw that pausing makes).
     await page.click("#play");
+    await page.waitForTimeout(500);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send("Performance.enable");
     const busy = async () => (await cdp.send("Performance.getMetrics")).metrics.find((m) => m.name === "TaskDuration").value;
