@@ -5,10 +5,12 @@
 //! - A link is drawn solid when open, dashed red when cut, half-dashed when one way is cut.
 //!   Click a link to cut or restore it both ways; shift-click to cut one way (from the lower
 //!   id to the higher).
-//! - Each message is a dot labelled with its kind, placed by how far it has travelled
-//!   between the simulator's send and arrival times (its place in the drawing, its words
-//!   and which one the pointer is on are kept by [`MessageSlots`]). Hover for its contents;
-//!   click to drop it.
+//! - Each message is a dot coloured by its kind (the legend says which), placed by how far it
+//!   has travelled between the simulator's send and arrival times (its place in the drawing,
+//!   its words and which one the pointer is on are kept by [`MessageSlots`]). Its kind is
+//!   written beside it where that covers no node, dot or other label. Hover for its
+//!   contents; click to drop it. A crowded run, while it plays, draws its messages as one
+//!   path of dots per kind ([`dots_by_kind`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -18,7 +20,7 @@ use raftbook_core::view::MessageView;
 use yew::prelude::*;
 
 use crate::i18n::Lang;
-use crate::message_slots::MessageSlots;
+use crate::message_slots::{Dot, MessageSlots};
 use crate::model::Playground;
 use crate::panels::role_name;
 use crate::tr;
@@ -94,28 +96,42 @@ pub fn cluster_svg(
             (view, place)
         }))
     } else {
-        // A label over a node would hide the node's own text: near a node, a message shows
-        // only its dot (its kind stays in its accessible name and tooltip).
-        let centres: Vec<(f64, f64)> = ids.iter().map(|&id| place(id)).collect();
         let hovered = slots.hovered;
-        slots
-            .update(cluster.in_flight(), lang)
+        let places = slots.update(cluster.in_flight(), lang);
+        let dots: Vec<Option<(&Dot, (f64, f64))>> = places
             .iter()
             .map(|dot| {
+                dot.as_ref()
+                    .map(|d| (d, at(d.view.from, d.view.to, d.sent_at, d.arrives_at)))
+            })
+            .collect();
+        let centres: Vec<(f64, f64)> = ids.iter().map(|&id| place(id)).collect();
+        let labelled = if crowded {
+            vec![false; dots.len()]
+        } else {
+            labels_shown(
+                &dots
+                    .iter()
+                    .map(|d| d.map(|(dot, at)| (at, dot.view.kind().len())))
+                    .collect::<Vec<_>>(),
+                &centres,
+            )
+        };
+        dots.iter()
+            .zip(labelled)
+            .map(|(dot, labelled)| {
                 // An empty place keeps the places after it where they are (see MessageSlots).
-                let Some(dot) = dot else {
+                let Some((dot, (x, y))) = dot else {
                     return html! { <g /> };
                 };
-                let (x, y) = at(dot.view.from, dot.view.to, dot.sent_at, dot.arrives_at);
-                let kind = dot.view.kind();
                 // One attribute moves the dot and its label. Only the dot under the pointer
                 // has a tooltip: most messages are gone before anyone could point at them.
                 html! {
                     <g class={dot.class.clone()} data-message={dot.key.clone()} transform={format!("translate({x:.1} {y:.1})")}
                        tabindex="0" role="button" aria-label={dot.label.clone()}>
                         <circle r="6" />
-                        if !crowded && !label_covers_a_node((x, y), kind.len(), &centres) {
-                            <text x="8" y="-6">{kind}</text>
+                        if labelled {
+                            <text x="8" y="-6">{dot.view.kind()}</text>
                         }
                         if hovered == Some(dot.id) {
                             <title>{dot.detail.clone()}</title>
@@ -470,16 +486,71 @@ fn node(
     }
 }
 
-/// Whether a message's label (to the right of and above its dot at `dot`, `letters` long)
-/// would cover part of a node drawn at one of `centres`.
-fn label_covers_a_node(dot: (f64, f64), letters: usize, centres: &[(f64, f64)]) -> bool {
-    // The label's box, roughly: 6 px a letter, 12 px high, its baseline 6 px above the dot.
-    let (left, right) = (dot.0 + 8.0, dot.0 + 8.0 + 6.0 * letters as f64);
-    let (top, bottom) = (dot.1 - 18.0, dot.1 - 3.0);
-    centres.iter().any(|&(cx, cy)| {
-        let nearest = (cx.clamp(left, right), cy.clamp(top, bottom));
-        (nearest.0 - cx).hypot(nearest.1 - cy) < NODE_RADIUS + 2.0
-    })
+/// The box a message's label takes, roughly: to the right of and above its dot, 6 px a
+/// letter, 12 px high, its baseline 6 px above the dot.
+#[derive(Clone, Copy)]
+struct LabelBox {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+impl LabelBox {
+    fn of((x, y): (f64, f64), letters: usize) -> LabelBox {
+        LabelBox {
+            left: x + 8.0,
+            right: x + 8.0 + 6.0 * letters as f64,
+            top: y - 18.0,
+            bottom: y - 3.0,
+        }
+    }
+
+    /// Whether the box comes within `radius` of `(cx, cy)`.
+    fn near(&self, (cx, cy): (f64, f64), radius: f64) -> bool {
+        let nearest = (
+            cx.clamp(self.left, self.right),
+            cy.clamp(self.top, self.bottom),
+        );
+        (nearest.0 - cx).hypot(nearest.1 - cy) < radius
+    }
+
+    fn overlaps(&self, other: &LabelBox) -> bool {
+        self.left < other.right
+            && other.left < self.right
+            && self.top < other.bottom
+            && other.top < self.bottom
+    }
+}
+
+/// Which of the messages at `dots` (where each is, and how many letters its kind has; `None`
+/// for an empty place) get their label drawn, in order: not one that would cover a node at
+/// one of `centres` (it would hide the node's own text), another message's dot (a label on a
+/// dot can hardly be read), or a label drawn before it. A message without a label still has
+/// its kind in its accessible name and tooltip.
+fn labels_shown(dots: &[Option<((f64, f64), usize)>], centres: &[(f64, f64)]) -> Vec<bool> {
+    // A dot's radius and its outline.
+    const DOT: f64 = 7.0;
+    let mut drawn: Vec<LabelBox> = Vec::new();
+    dots.iter()
+        .enumerate()
+        .map(|(i, dot)| {
+            let Some((at, letters)) = *dot else {
+                return false;
+            };
+            let label = LabelBox::of(at, letters);
+            let clear = !centres.iter().any(|&c| label.near(c, NODE_RADIUS + 2.0))
+                && !dots
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && other.is_some_and(|(o, _)| label.near(o, DOT)))
+                && !drawn.iter().any(|d| d.overlaps(&label));
+            if clear {
+                drawn.push(label);
+            }
+            clear
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -487,21 +558,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_label_is_hidden_only_where_it_would_cover_a_node() {
+    fn a_label_is_hidden_where_it_would_cover_a_node_a_dot_or_a_label() {
         let node = [(200.0, 200.0)];
+        let shown = |dots: &[Option<((f64, f64), usize)>]| labels_shown(dots, &node);
         // Arriving at the node's left rim: the label would run across the node.
-        assert!(label_covers_a_node(
-            (200.0 - NODE_RADIUS - 6.0, 205.0),
-            13,
-            &node
-        ));
-        // Halfway across an empty stretch: shown.
-        assert!(!label_covers_a_node((60.0, 300.0), 13, &node));
-        // Just below and right of the node: the label is clear of it.
-        assert!(!label_covers_a_node(
-            (205.0, 200.0 + NODE_RADIUS + 20.0),
-            13,
-            &node
-        ));
+        assert_eq!(
+            shown(&[Some(((200.0 - NODE_RADIUS - 6.0, 205.0), 13))]),
+            [false]
+        );
+        // Halfway across an empty stretch: shown. Just below and right of the node: clear.
+        assert_eq!(shown(&[Some(((60.0, 300.0), 13))]), [true]);
+        assert_eq!(
+            shown(&[Some(((205.0, 200.0 + NODE_RADIUS + 20.0), 13))]),
+            [true]
+        );
+        // A dot under the first one's label: the first loses its label, the second keeps its.
+        assert_eq!(
+            shown(&[Some(((60.0, 300.0), 9)), None, Some(((90.0, 290.0), 9))]),
+            [false, false, true]
+        );
+        // Two labels that would overlap, with no dot under either: the first comes first.
+        assert_eq!(
+            shown(&[Some(((60.0, 300.0), 9)), Some(((60.0, 312.0), 9))]),
+            [true, false]
+        );
     }
 }
