@@ -20,7 +20,7 @@ use raftbook_core::view::MessageView;
 use yew::prelude::*;
 
 use crate::i18n::Lang;
-use crate::message_slots::{Dot, MessageSlots};
+use crate::message_slots::{kind_classes, Dot, MessageSlots};
 use crate::model::Playground;
 use crate::panels::role_name;
 use crate::tr;
@@ -89,7 +89,8 @@ pub fn cluster_svg(
         (x1 + (x2 - x1) * progress, y1 + (y2 - y1) * progress)
     };
     let crowded = slots.crowded(cluster.in_flight().count());
-    let messages: Html = if crowded && playground.playing {
+    let as_paths = crowded && playground.playing;
+    let messages: Html = if as_paths {
         dots_by_kind(cluster.in_flight().map(|flight| {
             let view = MessageView::new(&flight.message);
             let place = at(view.from, view.to, flight.sent_at, flight.arrives_at);
@@ -174,7 +175,7 @@ pub fn cluster_svg(
             // Nodes first: Tab reaches them before the links and messages.
             { nodes }
             <Links {links} {lang} ids={ids.clone()} act={act.clone()} />
-            if crowded && playground.playing {
+            if as_paths {
                 // The title is the tooltip over any dot: a dot can be picked once paused.
                 <g class="messages" role="img" aria-label={tr!(lang, "messages-crowded")}>
                     <title>{tr!(lang, "messages-crowded")}</title>
@@ -203,9 +204,9 @@ fn dots_by_kind(dots: impl Iterator<Item = (MessageView, (f64, f64))>) -> Html {
     }
     paths
         .into_iter()
-        .map(|((reject, kind), d)| {
-            html! { <path class={classes!("dots", kind.to_lowercase(), reject.then_some("reject"))} {d} /> }
-        })
+        .map(
+            |((reject, kind), d)| html! { <path class={kind_classes("dots", kind, reject)} {d} /> },
+        )
         .collect()
 }
 

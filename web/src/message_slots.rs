@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use raftbook_core::sim::cluster::InFlight;
 use raftbook_core::view::MessageView;
-use yew::{AttrValue, Classes};
+use yew::{classes, AttrValue, Classes};
 
 use crate::i18n::Lang;
 use crate::tr;
@@ -39,16 +39,7 @@ pub struct Dot {
 
 impl Dot {
     fn new(flight: &InFlight, view: MessageView, lang: Lang) -> Dot {
-        let kind = view.kind().to_lowercase();
-        let class = if view.reject {
-            Classes::from(vec![
-                AttrValue::Static("message"),
-                kind.into(),
-                "reject".into(),
-            ])
-        } else {
-            Classes::from(vec![AttrValue::Static("message"), kind.into()])
-        };
+        let class = kind_classes("message", view.kind(), view.reject);
         let detail = tr!(
             lang,
             "message-title",
@@ -86,6 +77,12 @@ impl Dot {
             && self.lang == lang
             && self.view == *view
     }
+}
+
+/// The classes that colour a message of `kind` by it (see the legend): `base`, the kind in
+/// lower case, and `reject` for a rejection. Both ways of drawing a message use them.
+pub fn kind_classes(base: &'static str, kind: &str, reject: bool) -> Classes {
+    classes!(base, kind.to_lowercase(), reject.then_some("reject"))
 }
 
 /// The dots' places: `None` is a place whose message has arrived.
@@ -126,7 +123,7 @@ impl MessageSlots {
         lang: Lang,
     ) -> &[Option<Dot>] {
         let mut seen = HashMap::with_capacity(self.place_of.len());
-        let mut arrived_here = Vec::new();
+        let mut newly_sent = Vec::new();
         for flight in in_flight {
             let view = MessageView::new(&flight.message);
             match self.place_of.get(&flight.id) {
@@ -137,18 +134,18 @@ impl MessageSlots {
                     }
                     seen.insert(flight.id, place);
                 }
-                None => arrived_here.push((flight, view)),
+                None => newly_sent.push((flight, view)),
             }
         }
         // Messages that are no longer in flight leave their places empty.
-        for place in self.place_of.values() {
-            if !seen.contains_key(&self.places[*place].as_ref().expect("a placed dot").id) {
-                self.places[*place] = None;
+        for (id, &place) in &self.place_of {
+            if !seen.contains_key(id) {
+                self.places[place] = None;
             }
         }
         // New messages take the first empty places.
         let mut free = 0;
-        for (flight, view) in arrived_here {
+        for (flight, view) in newly_sent {
             while free < self.places.len() && self.places[free].is_some() {
                 free += 1;
             }
