@@ -521,10 +521,10 @@ impl EtcdServer {
     // ---- After every input ------------------------------------------------------------------
 
     /// Takes in the node's outputs: answers what they answer, passes the rest on.
-    fn absorb(&mut self, outputs: Vec<Output<ApplyResult>>) {
+    fn absorb(&mut self, mut outputs: Vec<Output<ApplyResult>>) {
         let mut store_changed = false;
         self.outputs.reserve(outputs.len());
-        for output in outputs {
+        for output in outputs.drain(..) {
             match output {
                 Output::Response {
                     request_id,
@@ -570,9 +570,18 @@ impl EtcdServer {
                     .push(ServerOutput::Persist { writes, must_sync }),
             }
         }
+        self.node.reuse(outputs);
         self.track_leases(store_changed);
         if store_changed {
             self.sync_watches();
+        }
+    }
+
+    /// Takes back an outputs vector its caller has emptied (see [`Node::reuse`]).
+    pub fn reuse(&mut self, mut emptied: Vec<ServerOutput>) {
+        emptied.clear();
+        if self.outputs.capacity() == 0 {
+            self.outputs = emptied;
         }
     }
 

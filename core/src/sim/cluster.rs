@@ -423,10 +423,10 @@ impl Cluster {
 
     // ---- Carrying out a node's outputs ----------------------------------------------------
 
-    pub(super) fn carry_out(&mut self, id: u64, outputs: Vec<ServerOutput>) {
-        for output in outputs {
+    pub(super) fn carry_out(&mut self, id: u64, mut outputs: Vec<ServerOutput>) {
+        for output in outputs.drain(..) {
             if self.violation.is_some() {
-                return;
+                break;
             }
             match output {
                 ServerOutput::Send(message) => self.send(message),
@@ -444,6 +444,9 @@ impl Cluster {
                     request,
                 } => self.forward(id, leader, request_id, request),
             }
+        }
+        if let Some(server) = self.machines.get_mut(&id).and_then(|m| m.server.as_mut()) {
+            server.reuse(outputs);
         }
     }
 
