@@ -4,7 +4,7 @@
 //! busy cluster runs until their events have long left the trace, and the facts still tell.
 
 use raftbook_core::scenario::console::Console;
-use raftbook_core::sim::trace::KEPT_EVENTS;
+use raftbook_core::sim::trace::{KEPT_EVENTS, LET_GO_BATCH};
 
 /// The split vote of `scenarios/03_split_vote.txt`, then a member down while the others move
 /// on past two snapshots, then back and sent one.
@@ -61,7 +61,7 @@ fn what_happened_early_is_still_known_after_its_events_leave_the_trace() {
         console.advance_to(console.now() + 5_000);
     }
     let trace = console.cluster().trace();
-    assert!(trace.events().count() <= KEPT_EVENTS + KEPT_EVENTS / 4);
+    assert!(trace.events().count() < KEPT_EVENTS + LET_GO_BATCH);
     assert!(trace.len() > eventful_until + KEPT_EVENTS);
     assert_eq!(facts(&console), early);
     // Positions still count from the run's start; what is gone is simply not there.
