@@ -179,6 +179,16 @@ try {
   await shot(offline, "unavailable");
   await offline.close();
 
+  console.log("a lesson's prose out of step with its Markdown (a stale build): the page says which file and why");
+  const stale = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  stale.on("pageerror", (error) => { console.error(`page error: ${error.message}`); process.exitCode = 1; });
+  await stale.route("**/lessons/02-election.prose.json", (route) => route.fulfill({ contentType: "application/json", body: '["<p>one block only</p>"]' }));
+  await stale.goto(`${base}#lesson=01-quorum`);
+  await until("a notice naming the file", async () =>
+    /02-election\.prose\.json: HTML for 1 prose blocks, but the lesson has \d+: rebuild the playground/.test((await stale.textContent(".notice").catch(() => "")) ?? ""));
+  assert.equal(await stale.$("#notebook"), null, "no lesson opened");
+  await stale.close();
+
   console.log("lessons end-to-end: ok");
 } catch (error) {
   console.error(`lessons end-to-end FAILED: ${error.stack || error}`);

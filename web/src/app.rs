@@ -584,7 +584,7 @@ pub fn app() -> Html {
                     <button id="new-run" onclick={on_new_run}>{tr!(lang, "new-run")}</button>
                     <select id="lesson" onchange={on_lesson} title={tr!(lang, "lesson-title")}>
                         <option value="" selected={open_lesson.is_empty()}>{tr!(lang, "lessons")}</option>
-                        { for playground.catalogue().iter().map(|l| html! {
+                        { for playground.catalogue().map(|l| html! {
                             <option value={l.name.clone()} selected={l.name == open_lesson}>{l.title.clone()}</option>
                         }) }
                     </select>

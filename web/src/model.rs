@@ -17,6 +17,7 @@ use raftbook_core::scenario::link::Link;
 use raftbook_core::scenario::timeline::Timeline;
 
 use crate::i18n::Lang;
+use crate::lesson_files::LessonFile;
 use crate::notebook::{Notebook, NotebookAction};
 use crate::tr;
 
@@ -62,7 +63,7 @@ pub struct Playground {
 /// ([`lesson_files`](crate::lesson_files)).
 #[derive(Default)]
 struct Lessons {
-    fetched: Vec<(Lang, Vec<Lesson>)>,
+    fetched: Vec<(Lang, Vec<LessonFile>)>,
     /// Editions asked for (arrived, on their way, or failed: a failure is not asked again).
     asked: Vec<Lang>,
     /// A lesson, and an exercise in it, to open when the page's edition arrives: a `lesson=`
@@ -358,11 +359,12 @@ impl Playground {
     }
 
     /// This language's lessons: none until they have arrived.
-    pub fn catalogue(&self) -> &[Lesson] {
-        self.edition(self.lang).unwrap_or_default()
+    pub fn catalogue(&self) -> impl Iterator<Item = &Lesson> {
+        let lessons = self.edition(self.lang).unwrap_or_default();
+        lessons.iter().map(|file| &file.lesson)
     }
 
-    fn edition(&self, lang: Lang) -> Option<&[Lesson]> {
+    fn edition(&self, lang: Lang) -> Option<&[LessonFile]> {
         let (_, lessons) = self.lessons.fetched.iter().find(|(l, _)| *l == lang)?;
         Some(lessons)
     }
@@ -379,7 +381,7 @@ impl Playground {
 
     /// `lang`'s lessons arrived (or could not be fetched: the page says why). The lesson
     /// waiting for them opens, or the open one turns to the page's language.
-    pub fn edition_arrived(&mut self, lang: Lang, fetched: Result<Vec<Lesson>, String>) {
+    pub fn edition_arrived(&mut self, lang: Lang, fetched: Result<Vec<LessonFile>, String>) {
         match fetched {
             Ok(lessons) => self.lessons.fetched.push((lang, lessons)),
             Err(error) => {
@@ -410,7 +412,7 @@ impl Playground {
             self.lessons.waiting = Some((name.to_string(), exercise.map(str::to_string)));
             return;
         };
-        let Some(lesson) = catalogue.iter().find(|l| l.name == name).cloned() else {
+        let Some(lesson) = catalogue.iter().find(|l| l.lesson.name == name).cloned() else {
             self.notice = Some(Notice::NoLesson(name.to_string()));
             return;
         };
@@ -445,7 +447,7 @@ impl Playground {
         let (Some(open), Some(catalogue)) = (&self.notebook, self.edition(lang)) else {
             return;
         };
-        if let Some(lesson) = catalogue.iter().find(|l| l.name == open.lesson.name) {
+        if let Some(lesson) = catalogue.iter().find(|l| l.lesson.name == open.lesson.name) {
             let mut notebook = Notebook::open(lesson.clone(), lang);
             notebook.focus = open
                 .focus

@@ -16,7 +16,7 @@ use raftbook_core::scenario::console::Console;
 use yew::prelude::*;
 
 use crate::i18n::Lang;
-use crate::lesson_files;
+use crate::lesson_files::LessonFile;
 use crate::tr;
 
 const SOLVED_KEY: &str = "raftbook.solved";
@@ -83,7 +83,7 @@ pub struct Notebook {
     pub lesson: Lesson,
     /// The edition the lesson is in.
     pub lang: Lang,
-    /// Each prose block rendered to HTML once, when the lesson opens.
+    /// Each prose block's HTML (rendered when the playground was built), by block.
     prose: Vec<Option<AttrValue>>,
     /// The block the learner is at (back/next move it).
     pub focus: usize,
@@ -113,16 +113,15 @@ pub enum NotebookError {
 }
 
 impl Notebook {
-    pub fn open(lesson: Lesson, lang: Lang) -> Notebook {
+    pub fn open(file: LessonFile, lang: Lang) -> Notebook {
+        let LessonFile { lesson, prose } = file;
+        let mut html = prose.iter();
         let prose = lesson
             .blocks
             .iter()
-            .map(|b| {
-                if let Block::Prose(text) = b {
-                    Some(markdown(text, lang))
-                } else {
-                    None
-                }
+            .map(|b| match b {
+                Block::Prose(_) => html.next().cloned(),
+                _ => None,
             })
             .collect();
         let (answers, solved) = (stored_answers(&lesson.name), stored_solved(&lesson.name));
@@ -275,37 +274,6 @@ pub enum NotebookAction {
     Check(usize),
     Focus(bool),
     Close,
-}
-
-/// Lesson prose as HTML, its figures (`img/name.svg`) fetched from `lang`'s edition beside
-/// the page. Lessons are our own files, served with the page, so their HTML is trusted.
-fn markdown(text: &str, lang: Lang) -> AttrValue {
-    use pulldown_cmark::{Event, Tag};
-    let events = pulldown_cmark::Parser::new_ext(text, pulldown_cmark::Options::ENABLE_TABLES).map(
-        |event| match event {
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) => {
-                let dest_url = match dest_url.strip_prefix("img/") {
-                    Some(name) => lesson_files::figure_url(lang, name).into(),
-                    None => dest_url,
-                };
-                Event::Start(Tag::Image {
-                    link_type,
-                    dest_url,
-                    title,
-                    id,
-                })
-            }
-            other => other,
-        },
-    );
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, events);
-    AttrValue::from(html)
 }
 
 pub fn view(

@@ -26,6 +26,7 @@ use std::process::{Command, ExitCode};
 use clap::{Parser, Subcommand};
 use raftbook_core::scenario::Scenario;
 
+mod lesson_prose;
 mod web;
 
 #[derive(Parser)]

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use crate::{run, workspace_root};
+use crate::{lesson_prose, run, workspace_root};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -81,10 +81,11 @@ pub fn build() -> Result<(), String> {
         )
         .map_err(|e| format!("{file}: {e}"))?;
     }
-    // The lessons and their figures are fetched by the page (web/src/lesson_files.rs).
+    // The lessons, their prose as HTML and their figures are fetched by the page
+    // (web/src/lesson_files.rs).
     let lessons = out.join("lessons");
     let _ = std::fs::remove_dir_all(&lessons);
-    copy_lessons(&workspace_root().join("lessons"), &lessons)?;
+    copy_lessons(&workspace_root().join("lessons"), &lessons, "lessons/img/")?;
     let module = pkg.join("raftbook_web_bg.wasm");
     refuse_protobuf_reflection(&module)?;
     let (raw, gzipped) = wasm_size(&module)?;
@@ -97,17 +98,39 @@ pub fn build() -> Result<(), String> {
     Ok(())
 }
 
-/// Copies every lesson (`.md`) and figure (`.svg`) under `from` to `to`, keeping the folders.
-fn copy_lessons(from: &Path, to: &Path) -> Result<(), String> {
+/// The Markdown files under `lessons/` that are not lessons (as `web/build.rs` lists them).
+const NOT_LESSONS: [&str; 2] = ["README.md", "GLOSSARY.md"];
+
+/// Copies every lesson (`.md`) and figure (`.svg`) under `from` to `to`, keeping the folders,
+/// and writes each lesson's prose as HTML beside it ([`lesson_prose`]), its figures pointing
+/// to `figures` (the Chinese edition, in `zh/`, has its own).
+fn copy_lessons(from: &Path, to: &Path, figures: &str) -> Result<(), String> {
     let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
     for entry in entries {
         let path = entry.map_err(|e| e.to_string())?.path();
-        let target = to.join(path.file_name().expect("an entry has a name"));
+        let file_name = path.file_name().expect("an entry has a name");
+        let target = to.join(file_name);
         if path.is_dir() {
-            copy_lessons(&path, &target)?;
+            let figures = if file_name == "zh" {
+                "lessons/zh/img/"
+            } else {
+                figures
+            };
+            copy_lessons(&path, &target, figures)?;
         } else if path.extension().is_some_and(|e| e == "md" || e == "svg") {
             std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
             std::fs::copy(&path, &target).map_err(|e| format!("{}: {e}", path.display()))?;
+            if path.extension().is_some_and(|e| e == "md")
+                && !NOT_LESSONS.iter().any(|n| file_name == *n)
+            {
+                let name = path.file_stem().expect("a name").to_string_lossy();
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let prose = lesson_prose::render(&name, &text, figures)?;
+                let prose_file = lesson_prose::prose_file(&target);
+                std::fs::write(&prose_file, prose)
+                    .map_err(|e| format!("{}: {e}", prose_file.display()))?;
+            }
         }
     }
     Ok(())
