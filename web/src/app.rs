@@ -260,7 +260,7 @@ pub fn app() -> Html {
 
     // The frame loop: one closure for the page's life, re-requested only while playing.
     let looping = use_mut_ref(|| false);
-    let panel_turns = use_mut_ref(|| Cell::new(Turns::default()));
+    let panel_turns = use_mut_ref(Turns::default);
     let frame: FrameCallback = use_mut_ref(|| None);
     if frame.borrow().is_none() {
         let (model, update, looping, again, panel_turns) = (
@@ -280,13 +280,13 @@ pub fn app() -> Html {
             frames.set(frames.get() + 1);
             // Redraw the panels every few frames, and all of them on the last frame before a
             // pause.
-            let cell = panel_turns.borrow();
-            let mut turns = cell.get();
-            turns.frame(frames.get());
-            if !model.borrow().animating() {
-                turns.all_due();
+            {
+                let mut turns = panel_turns.borrow_mut();
+                turns.frame(frames.get());
+                if !model.borrow().animating() {
+                    turns.all_due();
+                }
             }
-            cell.set(turns);
             // Replaying a link, the page shows only how far it got: drawing every frame would
             // take the time the replay needs.
             let cycle_start = frames.get().is_multiple_of(PANEL_FRAMES as u64);
@@ -319,10 +319,7 @@ pub fn app() -> Html {
         Rc::new(move |change: &dyn Fn(&mut Playground)| {
             change(&mut model.borrow_mut());
             sync_url(&model.borrow());
-            let cell = panel_turns.borrow();
-            let mut turns = cell.get();
-            turns.all_due();
-            cell.set(turns);
+            panel_turns.borrow_mut().all_due();
             update.force_update();
         })
     };
@@ -361,7 +358,7 @@ pub fn app() -> Html {
         callbacks.2.clone(),
         callbacks.3.clone(),
     );
-    let turns = panel_turns.borrow().get();
+    let turns = *panel_turns.borrow();
     let panel_version = turns.of_side_panels();
     // The pointer on a message (or off it): only that message's dot has a tooltip.
     let hover = {

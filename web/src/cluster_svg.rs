@@ -34,6 +34,11 @@ fn position(index: usize, count: usize) -> (f64, f64) {
     (CENTER + RADIUS * angle.cos(), CENTER + RADIUS * angle.sin())
 }
 
+/// Where node `id` is drawn, among the nodes `ids` in the order they go around the circle.
+fn place_among(ids: &[u64], id: u64) -> (f64, f64) {
+    position(ids.iter().position(|&i| i == id).unwrap_or(0), ids.len())
+}
+
 /// The segment between two node centres, shortened by the nodes' radius plus a ring.
 fn rim_to_rim((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> ((f64, f64), (f64, f64)) {
     let length = ((x2 - x1).powi(2) + (y2 - y1).powi(2)).sqrt().max(1.0);
@@ -53,7 +58,7 @@ pub fn cluster_svg(
     let lang = playground.lang;
     let cluster = playground.console.cluster();
     let ids = cluster.node_ids();
-    let place = |id: u64| position(ids.iter().position(|&i| i == id).unwrap_or(0), ids.len());
+    let place = |id: u64| place_among(&ids, id);
     let now = cluster.now();
 
     let mut links = Vec::new();
@@ -272,7 +277,7 @@ struct LinksProps {
 #[function_component(Links)]
 fn links(props: &LinksProps) -> Html {
     let (lang, ids) = (props.lang, &props.ids);
-    let place = |id: u64| position(ids.iter().position(|&i| i == id).unwrap_or(0), ids.len());
+    let place = |id: u64| place_among(ids, id);
     props
         .links
         .iter()
