@@ -266,6 +266,12 @@ try {
   const member = await logs.textContent("section.member");
   assert.ok(member.includes(`commit ${await commitOf(1)} `), "the row agrees with n1's own panel");
   await logs.locator(".logs").scrollIntoViewIfNeeded();
+  // A command's words stay inside their cell (cut short with an ellipsis), not under the next.
+  const spilling = await logs.$$eval(".logs .entry small", (words) => words.filter((w) => {
+    const [inner, outer] = [w.getBoundingClientRect(), w.parentElement.getBoundingClientRect()];
+    return inner.left < outer.left - 0.5 || inner.right > outer.right + 0.5;
+  }).length);
+  assert.equal(spilling, 0, "no cell's words run outside it");
   await shot(logs, "logs");
 
   console.log("playground end-to-end: ok");
